@@ -1,0 +1,139 @@
+"""The build pipeline: payload wheel → downloaded wheels → compatibility → payload tar → bundle .py."""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from bundler import __version__
+from bundler.archive import ZIP_EPOCH, file_entries, write_payload
+from bundler.render import REPO, header, render, runtime
+from bundler.targets import Target, incompatible
+from bundler.wheels import BuildError, WheelInfo, build_project, download, is_project
+
+DEFAULT_PAYLOAD = REPO / "payload"
+DEFAULT_OUTPUT = Path("dist") / "splice_bootstrap.py"
+
+
+@dataclass
+class BuildOptions:
+    requirements: Sequence[str] = ()
+    requirement_files: Sequence[Path] = ()
+    find_links: Sequence[Path] = ()
+    add: Sequence[Path] = ()
+    payload: Optional[Path] = DEFAULT_PAYLOAD  # None: no splice payload
+    output: Path = DEFAULT_OUTPUT
+    target: Target = field(default_factory=Target)
+    compression: str = "gz"
+    extensions: Sequence[str] = ()
+
+
+@dataclass
+class BuildResult:
+    output: Path
+    wheels: List[WheelInfo]
+    files: List[str]
+    payload_size: int
+    final_size: int
+    cold_estimate: float
+    meta: Dict
+
+    @property
+    def wheel_total(self) -> int:
+        return sum(w.size for w in self.wheels)
+
+
+def source_date_epoch() -> int:
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if not value:
+        return ZIP_EPOCH
+    try:
+        return max(int(value), ZIP_EPOCH)
+    except ValueError:
+        raise BuildError("SOURCE_DATE_EPOCH must be an integer, not %r" % value) from None
+
+
+def module_name(output: Path) -> str:
+    name = output.name[:-3] if output.name.endswith(".py") else ""
+    if not name.isidentifier():
+        raise BuildError("output %s must be NAME.py with NAME a Python identifier (it is imported)" % output)
+    return name
+
+
+def _collect(opts: BuildOptions, work: Path, progress: Callable[[str], None], epoch: int
+             ) -> Tuple[List[WheelInfo], List[Path]]:
+    wheels: List[Path] = []
+    plain: List[Path] = []
+    if opts.payload is not None:
+        if not is_project(opts.payload):
+            raise BuildError("payload project not found at %s" % opts.payload)
+        wheels.append(build_project(opts.payload, work / "local", progress, epoch))
+    for path in opts.add:
+        if not path.exists():
+            raise BuildError("--add %s: no such file or folder" % path)
+        if path.suffix == ".whl":
+            wheels.append(path)
+        elif is_project(path):
+            wheels.append(build_project(path, work / "local", progress, epoch))
+        else:
+            plain.append(path)
+    wheels += download(opts.requirements, opts.requirement_files, opts.find_links, opts.target,
+                       work / "downloaded", progress)
+    infos = [WheelInfo.read(p) for p in wheels]
+    by_name: Dict[str, WheelInfo] = {}
+    for info in infos:
+        other = by_name.setdefault(info.name, info)
+        if other is not info and other.path.name != info.path.name:
+            raise BuildError("two wheels for %s: %s and %s" % (info.name, other.path.name, info.path.name))
+    bad = [reason for reason in (incompatible(w.path.name, opts.target) for w in by_name.values()) if reason]
+    if bad:
+        raise BuildError("incompatible wheels for the target:\n  " + "\n  ".join(bad))
+    return sorted(by_name.values(), key=lambda w: w.path.name), plain
+
+
+def measure_cold(text: str, meta: Dict) -> float:
+    """Decode, verify and unpack the bundle once into a temporary folder: the cold start, measured here."""
+    rt = runtime()
+    start = time.perf_counter()
+    data = rt.decode_payload(text, meta)
+    with tempfile.TemporaryDirectory(prefix="splice-measure-") as tmp:
+        rt.unpack(data, meta, tmp, all_wheels=True)
+        return time.perf_counter() - start
+
+
+def build(opts: BuildOptions, progress: Callable[[str], None] = lambda msg: None) -> BuildResult:
+    name = module_name(opts.output)
+    epoch = source_date_epoch()
+    with tempfile.TemporaryDirectory(prefix="splice-bundle-") as tmp:
+        wheels, plain = _collect(opts, Path(tmp), progress, epoch)
+        files = file_entries(plain)
+        extensions = list(opts.extensions) or (["splice"] if opts.payload is not None else [])
+        manifest = {
+            "format": 1,
+            "name": name,
+            "builder": "splice-bundle %s" % __version__,
+            "source_date_epoch": epoch,
+            "compression": opts.compression,
+            "target": opts.target.describe(),
+            "extensions": extensions,
+            "cheatsheet": "splice.cheatsheet:text" if "splice" in extensions else None,
+            "wheels": [dict(file=w.path.name, name=w.name, version=w.version, tags=w.tags, size=w.size,
+                            data_dir=w.data_dir, dist_info=w.dist_info, top_level=w.top_level, members=w.members)
+                       for w in wheels],
+            "files": sorted(n for n, _ in files),
+        }
+        progress("writing payload (%d wheels, %d files, %s)" % (len(wheels), len(files), opts.compression))
+        payload = write_payload(manifest, wheels, files, opts.compression, epoch)
+        meta = header(manifest, payload)
+        text = render(meta, payload)
+        opts.output.parent.mkdir(parents=True, exist_ok=True)
+        tmp_out = opts.output.with_name(opts.output.name + ".tmp")
+        tmp_out.write_text(text, encoding="utf-8", newline="\n")
+        os.replace(tmp_out, opts.output)
+        progress("measuring cold start")
+        cold = measure_cold(text, meta)
+        return BuildResult(opts.output, wheels, [n for n, _ in files], len(payload), len(text.encode()),
+                           cold, meta)

@@ -1,0 +1,233 @@
+"""`splice-bundle`: build, inspect, verify and extract single-file bundles."""
+from __future__ import annotations
+
+import hashlib
+import base64
+import json
+import sys
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+import click
+
+from bundler import __version__
+from bundler.build import DEFAULT_OUTPUT, DEFAULT_PAYLOAD, BuildOptions, build
+from bundler.render import runtime
+from bundler.targets import PROFILES, Target, incompatible, make_target
+from bundler.wheels import BuildError
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return ("%d %s" if unit == "B" else "%.1f %s") % (n, unit)
+        n /= 1000.0
+    return str(n)
+
+
+def target_options(func: Callable) -> Callable:
+    opts = [
+        click.option("--target", "--profile", "profile", type=click.Choice(sorted(PROFILES)),
+                     help="Named target: " + "; ".join("%s = %s" % (k, v.notes) for k, v in PROFILES.items())),
+        click.option("--python-version", help="Target Python, e.g. 3.11 (overrides the profile)."),
+        click.option("--platform", "platforms", multiple=True, help="Target platform tag (repeatable)."),
+        click.option("--implementation", help="Target implementation: cp, pp, py."),
+        click.option("--abi", "abis", multiple=True, help="Target ABI tag, e.g. cp311 (repeatable)."),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def _target(profile: Optional[str], python_version: Optional[str], platforms: Tuple[str, ...],
+            implementation: Optional[str], abis: Tuple[str, ...]) -> Target:
+    try:
+        return make_target(profile, python_version, platforms, implementation, abis)
+    except ValueError as exc:
+        raise click.UsageError(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="splice-bundle")
+def main() -> None:
+    """Pack splice and chosen wheels into ONE importable .py that installs itself offline.
+
+    \b
+    splice-bundle build                          # dist/splice_bootstrap.py: splice for this interpreter
+    splice-bundle build rich jedi --target chatgpt --compression xz
+    splice-bundle build --find-links wheels/ -r requirements.txt    # offline build
+    splice-bundle inspect dist/splice_bootstrap.py
+    splice-bundle verify dist/splice_bootstrap.py --target chatgpt
+    """
+
+
+@main.command("build")
+@click.argument("requirements", nargs=-1)
+@click.option("-r", "--requirement", "requirement_files", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Requirements file for pip download (repeatable).")
+@click.option("--find-links", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Take wheels only from this folder (offline build; repeatable).")
+@click.option("--add", "add", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="A local project (built into a wheel), a .whl, or plain files/folders to ship (repeatable).")
+@click.option("--no-payload", is_flag=True, help="Leave the splice library out: a bundle of wheels only.")
+@click.option("--payload-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=DEFAULT_PAYLOAD,
+              show_default=True, help="The splice payload project to build.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_OUTPUT,
+              show_default=True, help="Bundle file; its name is the module name.")
+@click.option("--compression", type=click.Choice(["gz", "xz"]), default="gz", show_default=True,
+              help="gz extracts fastest; xz makes the smallest file.")
+@click.option("--extension", "extensions", multiple=True,
+              help="IPython extension to load at import (default: splice when the payload is included).")
+@target_options
+def build_cmd(requirements: Tuple[str, ...], requirement_files: Tuple[Path, ...], find_links: Tuple[Path, ...],
+              add: Tuple[Path, ...], no_payload: bool, payload_dir: Path, output: Path, compression: str,
+              extensions: Tuple[str, ...], profile: Optional[str], python_version: Optional[str],
+              platforms: Tuple[str, ...], implementation: Optional[str], abis: Tuple[str, ...]) -> None:
+    """Build a bundle from the splice payload plus REQUIREMENTS (pip requirement specifiers).
+
+    \b
+    Examples:
+      splice-bundle build tabulate 'rich>=13' --target chatgpt
+      splice-bundle build --add ./myproject --add notes/ -o dist/tools.py
+      splice-bundle build --no-payload numpy --python-version 3.8 --platform manylinux2014_x86_64
+    """
+    opts = BuildOptions(requirements, requirement_files, find_links, add, None if no_payload else payload_dir,
+                        output, _target(profile, python_version, platforms, implementation, abis), compression,
+                        extensions)
+    try:
+        result = build(opts, progress=lambda msg: click.echo("… " + msg, err=True))
+    except BuildError as exc:
+        raise click.ClickException(str(exc))
+    lines = ["built %s for %s" % (result.output, opts.target.describe())]
+    width = max([len("%s %s" % (w.name, w.version)) for w in result.wheels] + [10])
+    for w in result.wheels:
+        lines.append("  %-*s %9s" % (width, "%s %s" % (w.name, w.version), _size(w.size)))
+    for name in result.files:
+        lines.append("  file %s" % name)
+    wt = result.wheel_total
+    lines.append("wheels %s, payload %s (%s), bundle %s = %.2f× the wheels" % (
+        _size(wt), _size(result.payload_size), compression, _size(result.final_size),
+        result.final_size / wt if wt else 0))
+    lines.append("cold start ≈ %.2f s here (verify + extract); warm start: milliseconds" % result.cold_estimate)
+    click.echo("\n".join(lines))
+
+
+def _read_bundle(path: Path) -> Tuple[str, Dict]:
+    rt = runtime()
+    try:
+        text = path.read_text(encoding="utf-8")
+        return text, rt.parse_header(text)
+    except (UnicodeDecodeError, rt.BundleError) as exc:
+        raise click.ClickException("%s: %s" % (path, exc))
+
+
+@main.command("inspect")
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+def inspect_cmd(bundle: Path, as_json: bool) -> None:
+    """Show a bundle's manifest without extracting anything.
+
+    Example: splice-bundle inspect dist/splice_bootstrap.py --json
+    """
+    _text, meta = _read_bundle(bundle)
+    if as_json:
+        click.echo(json.dumps(meta, indent=1, sort_keys=True))
+        return
+    click.echo("%s  (%s, format %s)" % (meta["name"], meta["builder"], meta["format"]))
+    click.echo("target %s; payload %s %s, sha256 %s" % (meta["target"], _size(meta["size"]), meta["compression"],
+                                                       meta["sha256"]))
+    for w in meta["wheels"]:
+        click.echo("  %s %s  %s  [%s%s]" % (w["name"], w["version"], _size(w["size"]), w["tags"][0],
+                                           " +%d tags" % (len(w["tags"]) - 1) if len(w["tags"]) > 1 else ""))
+    for name in meta["files"]:
+        click.echo("  file %s" % name)
+    click.echo("extensions: %s" % (", ".join(meta["extensions"]) or "none"))
+
+
+def verify_bundle(text: str, meta: Dict, target: Target) -> List[str]:
+    """Every problem found: hash, member safety, manifest agreement, wheel RECORD hashes, target compatibility."""
+    rt = runtime()
+    problems: List[str] = []
+    try:
+        data = rt.decode_payload(text, meta)
+    except rt.BundleError as exc:
+        return [str(exc)]
+    records: Dict[str, Dict[str, str]] = {}
+    contents: Dict[str, Dict[str, bytes]] = {}
+    tar = rt.open_payload(data, meta["compression"])
+    try:
+        for member in tar:
+            rt.check_member(member, "/nonexistent-root")
+            if not member.isfile():
+                continue
+            blob = tar.extractfile(member).read()
+            if member.name == "manifest.json":
+                inner = json.loads(blob)
+                outer = {k: v for k, v in meta.items() if k not in ("sha256", "size", "b64_len")}
+                if inner != outer:
+                    problems.append("header manifest differs from the payload's manifest.json (header edited)")
+                continue
+            parts = member.name.split("/", 2)
+            if parts[0] == "wheels" and len(parts) == 3:
+                contents.setdefault(parts[1], {})[parts[2]] = blob
+                if parts[2].endswith(".dist-info/RECORD"):
+                    rows = [line.split(",") for line in blob.decode("utf-8").splitlines() if line]
+                    records[parts[1]] = {r[0]: r[1] for r in rows if len(r) >= 2 and r[1]}
+    except rt.BundleError as exc:
+        return problems + [str(exc)]
+    finally:
+        tar.close()
+    for w in meta["wheels"]:
+        record, members = records.get(w["file"]), contents.get(w["file"], {})
+        if record is None:
+            problems.append("%s: no RECORD in the payload" % w["file"])
+            continue
+        for name, hashspec in record.items():
+            algo, _, want = hashspec.partition("=")
+            if name not in members:
+                problems.append("%s: %s listed in RECORD but missing" % (w["file"], name))
+                continue
+            got = base64.urlsafe_b64encode(hashlib.new(algo, members[name]).digest()).rstrip(b"=").decode()
+            if got != want:
+                problems.append("%s: %s does not match its RECORD hash" % (w["file"], name))
+        reason = incompatible(w["file"], target)
+        if reason:
+            problems.append(reason)
+    return problems
+
+
+@main.command("verify")
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@target_options
+def verify_cmd(bundle: Path, profile: Optional[str], python_version: Optional[str], platforms: Tuple[str, ...],
+               implementation: Optional[str], abis: Tuple[str, ...]) -> None:
+    """Check integrity (sha256, safe members, wheel RECORD hashes) and compatibility; exit 1 on any problem.
+
+    Example: splice-bundle verify dist/splice_bootstrap.py --target chatgpt
+    """
+    text, meta = _read_bundle(bundle)
+    target = _target(profile, python_version, platforms, implementation, abis)
+    problems = verify_bundle(text, meta, target)
+    if problems:
+        for p in problems:
+            click.echo("FAIL %s" % p, err=True)
+        sys.exit(1)
+    click.echo("ok: %s, %d wheels, sha256 %s…, all runnable on %s" % (bundle.name, len(meta["wheels"]),
+                                                                     meta["sha256"][:12], target.describe()))
+
+
+@main.command("extract")
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+def extract_cmd(bundle: Path, dest: Path) -> None:
+    """Write the bundle's wheels (to DEST/wheels) and plain files (to DEST/files).
+
+    Example: splice-bundle extract dist/splice_bootstrap.py out/ && pip install out/wheels/*.whl
+    """
+    text, meta = _read_bundle(bundle)
+    rt = runtime()
+    try:
+        rt.extract(str(dest), text=text, meta=meta)
+    except rt.BundleError as exc:
+        raise click.ClickException(str(exc))
+    click.echo("extracted %d wheels and %d files into %s" % (len(meta["wheels"]), len(meta["files"]), dest))

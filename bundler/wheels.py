@@ -1,0 +1,115 @@
+"""Getting wheels: build local projects with `build`, fetch the rest with `pip download`, read what they hold."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, List, Optional, Sequence
+
+from packaging.utils import canonicalize_name, parse_wheel_filename
+
+from bundler.targets import Target, wheel_tags
+
+Progress = Callable[[str], None]
+
+
+class BuildError(Exception):
+    """A build step failed; the message is meant for the user as is."""
+
+
+@dataclass(frozen=True)
+class WheelInfo:
+    path: Path
+    name: str
+    version: str
+    tags: List[str]
+    size: int
+    data_dir: str
+    dist_info: str
+    top_level: List[str]
+    members: int
+
+    @classmethod
+    def read(cls, path: Path) -> "WheelInfo":
+        name, version, _build, _tags = parse_wheel_filename(path.name)
+        with zipfile.ZipFile(path) as zf:
+            names = [i.filename for i in zf.infolist() if not i.is_dir()]
+        dist_info = next((n.split("/")[0] for n in names if n.split("/")[0].endswith(".dist-info")), None)
+        if dist_info is None:
+            raise BuildError("%s is not a valid wheel: no .dist-info folder" % path.name)
+        data_dir = dist_info[: -len(".dist-info")] + ".data"
+        tops = set()
+        for n in names:
+            first = n.split("/")[0]
+            if first in (dist_info, data_dir):
+                if first == data_dir and n.split("/")[1:2] in (["purelib"], ["platlib"]) and n.count("/") >= 2:
+                    first = n.split("/")[2]
+                else:
+                    continue
+            tops.add(first.split(".")[0])
+        return cls(path, str(canonicalize_name(name)), str(version), wheel_tags(path.name), path.stat().st_size,
+                   data_dir, dist_info, sorted(tops), len(names))
+
+
+def _run(cmd: Sequence[str], what: str, env: Optional[dict] = None) -> None:
+    proc = subprocess.run(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    if proc.returncode:
+        tail = "\n".join(proc.stdout.strip().splitlines()[-12:])
+        raise BuildError("%s failed (exit %d):\n%s" % (what, proc.returncode, tail))
+
+
+def is_project(path: Path) -> bool:
+    return path.is_dir() and ((path / "pyproject.toml").exists() or (path / "setup.py").exists())
+
+
+def build_project(project: Path, outdir: Path, progress: Progress, source_date_epoch: int) -> Path:
+    """Build a local project into a wheel, from a clean copy so stale build/ folders never leak in."""
+    progress("building wheel of %s" % project)
+    with tempfile.TemporaryDirectory(prefix="splice-build-") as tmp:
+        src = Path(tmp) / "src"
+        shutil.copytree(project, src, ignore=shutil.ignore_patterns(
+            "build", "dist", "*.egg-info", "__pycache__", ".git", ".venv", "*.pyc"))
+        out = Path(tmp) / "out"
+        env = dict(os.environ, SOURCE_DATE_EPOCH=str(source_date_epoch), PYTHONDONTWRITEBYTECODE="1")
+        # No isolation: the bundler depends on setuptools and wheel, so offline builds work.
+        _run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(src)],
+             "building %s" % project.name, env)
+        built = sorted(out.glob("*.whl"))
+        if len(built) != 1:
+            raise BuildError("building %s produced %d wheels, expected 1" % (project, len(built)))
+        outdir.mkdir(parents=True, exist_ok=True)
+        return Path(shutil.copy2(built[0], outdir / built[0].name))
+
+
+def download(requirements: Sequence[str], requirement_files: Sequence[Path], find_links: Sequence[Path],
+             target: Target, dest: Path, progress: Progress) -> List[Path]:
+    """Fetch binary wheels for the requirements (and their dependencies) for the target interpreter."""
+    if not requirements and not requirement_files:
+        return []
+    dest.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--dest", str(dest),
+           "--disable-pip-version-check", "--no-input", "--progress-bar", "off"]
+    for folder in find_links:
+        cmd += ["--find-links", str(folder)]
+    if find_links:
+        cmd.append("--no-index")
+    cmd += target.pip_args()
+    for req_file in requirement_files:
+        cmd += ["-r", str(req_file)]
+    cmd += list(requirements)
+    progress("pip download %s for %s%s" % (" ".join(list(requirements) + ["-r %s" % f for f in requirement_files]),
+                                            target.describe(), " (offline, --find-links)" if find_links else ""))
+    env = dict(os.environ)
+    if find_links:
+        env.pop("PIP_FIND_LINKS", None)
+    _run(cmd, "pip download", env)
+    found = sorted(dest.glob("*.whl"))
+    stray = sorted(p.name for p in dest.iterdir() if p.suffix != ".whl")
+    if stray:
+        raise BuildError("pip download returned non-wheel files: %s" % ", ".join(stray))
+    return found

@@ -1,0 +1,792 @@
+# This file is a splice bundle. Do not print it or edit it: import it, run it, or paste it whole into a cell.
+# `python THIS.py --info` describes it. Its payload (base64 in the comment lines at the end) is checked
+# against the sha256 below before anything touches the disk.
+"""Self-extracting bundle made by splice-bundle (stdlib only, Python 3.8+).
+
+Three ways in:
+  import NAME                                  (this file on sys.path)
+  python NAME.py [--info|--extract-to DIR|--uninstall] [--json]
+  paste the whole text into an IPython cell    (no __file__ needed)
+
+On first use it verifies the payload, extracts it into a cache keyed by the payload hash, installs the wheels
+offline and, inside IPython, loads the extensions and prints a cheat sheet. Later uses find the cache warm.
+
+Environment: SPLICE_CACHE_DIR (cache root), SPLICE_INSTALL_MODE (auto|unpack|pip),
+SPLICE_POLICY (keep|replace: what wins when a bundled distribution is already installed), SPLICE_QUIET=1.
+Runtime API: info(), cleanup(), extract(path), activate().
+"""
+import os
+import sys
+import time
+
+# Only os, sys and time load on the warm path; everything else is imported where the cold path needs it.
+
+BUNDLE = {}  # @@BUNDLE@@ (the bundler writes the manifest here)
+
+PAYLOAD_MARKER = "# ---- splice payload: base64, do not edit below this line ----"
+_STATE_MODULE = "_splice_bundle_state"
+_COMPLETE = ".complete"
+
+
+class BundleError(ImportError):
+    """A bundle that cannot be used; the message is one line that names the problem."""
+
+
+# ---------------------------------------------------------------------------------------------------- reading
+
+
+def read_source(filename, module_globals=None):
+    """Return this bundle's text: from the file when there is one, else from linecache (IPython cells)."""
+    if filename and os.path.isfile(filename):
+        with open(filename, "rb") as f:
+            return f.read().decode("utf-8")
+    import linecache
+
+    lines = linecache.getlines(filename, module_globals) if filename else []
+    if lines:
+        return "".join(lines)
+    raise BundleError(
+        "bundle source not found (%r): import the file, run it, or paste its whole text into an IPython cell"
+        % (filename,)
+    )
+
+
+def parse_header(text):
+    """Find the BUNDLE manifest line without executing anything (used on untrusted files)."""
+    import ast
+
+    for line in text.splitlines():
+        if line.startswith("BUNDLE = "):
+            try:
+                return ast.literal_eval(line[len("BUNDLE = "):].split("  # @@BUNDLE@@")[0])
+            except (ValueError, SyntaxError) as exc:
+                raise BundleError("bundle header is damaged: %s" % exc)
+        if line.startswith(PAYLOAD_MARKER):
+            break
+    raise BundleError("not a splice bundle: no BUNDLE header line")
+
+
+def decode_payload(text, meta):
+    """Base64-decode the payload and check its length and sha256; nothing is written."""
+    import base64
+    import hashlib
+    pos = text.find("\n" + PAYLOAD_MARKER + "\n")
+    if pos < 0:
+        raise BundleError("bundle payload missing: the file is truncated before its payload marker")
+    chunks = []
+    for line in text[pos + len(PAYLOAD_MARKER) + 2:].splitlines():
+        line = line.strip()
+        if line.startswith("#"):
+            chunks.append(line[1:].strip())
+        elif line:
+            raise BundleError("bundle payload damaged: a non-comment line follows the payload marker")
+    b64 = "".join(chunks)
+    if len(b64) != meta["b64_len"]:
+        raise BundleError(
+            "bundle truncated or edited: payload has %d base64 characters, the header says %d"
+            % (len(b64), meta["b64_len"])
+        )
+    try:
+        data = base64.b64decode(b64, validate=True)
+    except ValueError as exc:
+        raise BundleError("bundle payload corrupted: not valid base64 (%s)" % exc)
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != meta["sha256"]:
+        raise BundleError(
+            "bundle payload corrupted: sha256 %s… does not match the header's %s…" % (digest[:12], meta["sha256"][:12])
+        )
+    return data
+
+
+def open_payload(data, compression):
+    """A streaming tar reader over the verified payload."""
+    import io
+    import tarfile
+    if compression == "xz":
+        import lzma
+
+        raw = lzma.LZMAFile(io.BytesIO(data))
+    else:
+        import gzip
+
+        raw = gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb")
+    return tarfile.open(fileobj=raw, mode="r|")
+
+
+def check_member(member, root):
+    """Strict member check: regular files and folders only, relative paths, no '..', no links."""
+    import tarfile
+    name = member.name
+    if not (member.isfile() or member.isdir()):
+        raise BundleError("bundle refused: %r is not a regular file or folder (links are not allowed)" % name)
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or "\\" in name:
+        raise BundleError("bundle refused: %r is an absolute or non-portable path" % name)
+    if ".." in name.split("/"):
+        raise BundleError("bundle refused: %r escapes the extraction folder" % name)
+    data_filter = getattr(tarfile, "data_filter", None)
+    if data_filter is not None:
+        try:
+            data_filter(member, root)
+        except tarfile.FilterError as exc:
+            raise BundleError("bundle refused: %s" % exc)
+
+
+# ---------------------------------------------------------------------------------------------------- tags
+
+
+def _glibc():
+    try:
+        name, ver = os.confstr("CS_GNU_LIBC_VERSION").split()
+        major, minor = ver.split(".")[:2]
+        return (int(major), int(minor)) if name == "glibc" else None
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _platform_ok(plat):
+    import platform
+    import sysconfig
+
+    if plat == "any":
+        return True
+    here = sysconfig.get_platform().replace("-", "_").replace(".", "_")
+    machine = platform.machine().lower()
+    if plat == here:
+        return True
+    if plat.startswith(("manylinux", "musllinux")):
+        arch = plat.split("_", 3)[-1] if plat.startswith(("manylinux_", "musllinux_")) else plat.split("_", 1)[1]
+        if arch not in (machine, {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)):
+            return False
+        legacy = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+        head = plat.split("_", 1)[0]
+        if head in legacy:
+            need = legacy[head]
+        else:
+            parts = plat.split("_")
+            need = (int(parts[1]), int(parts[2]))
+        if plat.startswith("musllinux"):
+            return False if _glibc() else sys.platform.startswith("linux")
+        libc = _glibc()
+        return libc is not None and libc >= need
+    if plat.startswith("macosx") and sys.platform == "darwin":
+        parts = plat.split("_")
+        want = (int(parts[1]), int(parts[2]))
+        have = tuple(int(p) for p in platform.mac_ver()[0].split(".")[:2])
+        return have >= want and (parts[3] in (machine, "universal2", "universal"))
+    return False
+
+
+def _tag_ok(tag):
+    impl = sys.implementation.name
+    short = {"cpython": "cp", "pypy": "pp"}.get(impl, impl)
+    major, minor = sys.version_info[:2]
+    py, abi, plat = tag.split("-")
+    if py.startswith("py"):
+        num = py[2:]
+        py_ok = num == str(major) or (num[:1] == str(major) and num[1:].isdigit() and int(num[1:]) <= minor)
+    elif py.startswith(short) and py[len(short):].isdigit():
+        num = py[len(short):]
+        py_ok = num == "%d%d" % (major, minor) or (
+            abi == "abi3" and num[:1] == str(major) and int(num[1:] or 0) <= minor)
+    else:
+        py_ok = False
+    free_threaded = "t" if getattr(sys, "_is_gil_enabled", lambda: True)() is False else ""
+    abi_ok = abi == "none" or (abi == "abi3" and short == "cp" and not free_threaded) or (
+        abi == "%s%d%d%s" % (short, major, minor, free_threaded))
+    return py_ok and abi_ok and _platform_ok(plat)
+
+
+def wheel_compatible(tags):
+    """Can this interpreter use a wheel with these expanded tags ('py3-none-any', ...)? Stdlib-only check."""
+    return any(_tag_ok(tag) for tag in tags)
+
+
+# ---------------------------------------------------------------------------------------------------- cache
+
+
+def _python_tag():
+    short = {"cpython": "cp", "pypy": "pp"}.get(sys.implementation.name, sys.implementation.name)
+    return "%s%d%d" % (short, sys.version_info[0], sys.version_info[1])
+
+
+def cache_roots():
+    """Candidate cache roots, best first: SPLICE_CACHE_DIR, the user cache, the temp dir (computed lazily)."""
+    env = os.environ.get("SPLICE_CACHE_DIR")
+    if env:
+        yield os.path.abspath(os.path.expanduser(env))
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
+    elif sys.platform == "darwin":
+        base = os.path.expanduser("~/Library/Caches")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    if base and not base.startswith("~"):
+        yield os.path.join(base, "splice")
+    import tempfile
+
+    yield os.path.join(tempfile.gettempdir(), "splice-cache-%s" % getattr(os, "getuid", lambda: "")())
+
+
+def _writable(root):
+    import tempfile
+    try:
+        os.makedirs(root, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=root, prefix=".probe-", delete=True)
+        probe.close()
+        return True
+    except OSError:
+        return False
+
+
+def _key(meta):
+    return "%s-%s-%s" % (meta["name"], meta["sha256"][:16], _python_tag())
+
+
+def _format_record(record):
+    """The completion record: 'key<TAB>value<TAB>value' lines (no json on the warm path)."""
+    return "".join("\t".join([k] + list(v)) + "\n" for k, v in sorted(record.items()))
+
+
+def _read_complete(folder):
+    """The completion record of an extracted folder, or None when it is missing or half-deleted."""
+    try:
+        with open(os.path.join(folder, _COMPLETE), "r", encoding="utf-8") as f:
+            record = {}
+            for line in f.read().splitlines():
+                parts = line.split("\t")
+                record[parts[0]] = parts[1:]
+        if record.get("sha256", [""])[0] not in folder:
+            return None
+        for rel in record["sentinels"]:
+            if not os.path.exists(os.path.join(folder, rel)):
+                return None
+        return record
+    except (OSError, KeyError, IndexError):
+        return None
+
+
+class _Lock(object):
+    """An exclusive lock on a file next to the cache entry (flock / msvcrt); none where neither exists."""
+
+    def __init__(self, path):
+        self.path = path
+        self.fd = None
+
+    def __enter__(self):
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            import fcntl
+
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except ImportError:
+            try:
+                import msvcrt
+
+                while True:
+                    try:
+                        msvcrt.locking(self.fd, msvcrt.LK_LOCK, 1)
+                        break
+                    except OSError:
+                        time.sleep(0.05)
+            except ImportError:
+                pass
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)  # closing releases flock/msvcrt locks
+
+
+def _rmtree(path):
+    import stat
+    import shutil
+
+    def onerror(func, p, exc_info):
+        try:
+            os.chmod(p, stat.S_IWUSR | stat.S_IRUSR | stat.S_IXUSR)
+            func(p)
+        except OSError:
+            pass
+
+    shutil.rmtree(path, onerror=onerror)
+
+
+# ---------------------------------------------------------------------------------------------------- install
+
+
+def _script_text(spec, site):
+    module, _, func = spec.partition(":")
+    func = func.strip()
+    attr = func.split(".")[0]
+    return (
+        "#!%s\n# generated by splice-bundle\nimport sys\nif %r not in sys.path:\n    sys.path.append(%r)\n"
+        "from %s import %s\nif __name__ == '__main__':\n    sys.argv[0] = sys.argv[0].rsplit('/', 1)[-1]\n"
+        "    sys.exit(%s())\n" % (sys.executable, site, site, module.strip(), attr, func)
+    )
+
+
+def _entry_points(path):
+    import configparser
+
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str
+    try:
+        parser.read(path, encoding="utf-8")
+    except (OSError, configparser.Error):
+        return {}
+    return dict(parser.items("console_scripts")) if parser.has_section("console_scripts") else {}
+
+
+def _write(path, data, mode, made):
+    parent = os.path.dirname(path)
+    if parent not in made:
+        os.makedirs(parent, exist_ok=True)
+        made.add(parent)
+    with open(path, "wb") as f:
+        f.write(data)
+    if mode & 0o111:
+        os.chmod(path, 0o755)
+
+
+def unpack(data, meta, dest, wheels_too=False, install=True, all_wheels=False):
+    """Extract the verified payload into dest: site/ (installed wheels), bin/, data/, files/, wheels/.
+
+    Each wheel member goes straight to its installed place (purelib/platlib into site/, .data/scripts into bin/),
+    so the cold start costs one decompression and one write per file. Incompatible wheels are skipped.
+    """
+    import stat
+    import zipfile
+    wheels = {w["file"]: w for w in meta.get("wheels", [])}
+    usable = {name for name, w in wheels.items() if all_wheels or wheel_compatible(w["tags"])}
+    site = os.path.join(dest, "site")
+    made = set()
+    zips = {}
+    tar = open_payload(data, meta.get("compression", "gz"))
+    try:
+        for member in tar:
+            check_member(member, dest)
+            if member.isdir():
+                continue
+            parts = member.name.split("/", 2)
+            blob = tar.extractfile(member).read()
+            if parts[0] == "files":
+                _write(os.path.join(dest, *member.name.split("/")), blob, member.mode, made)
+                continue
+            if parts[0] != "wheels" or len(parts) != 3 or parts[1] not in wheels:
+                if member.name == "manifest.json":
+                    continue
+                raise BundleError("bundle refused: unexpected payload entry %r" % member.name)
+            wheel, inner = wheels[parts[1]], parts[2]
+            if wheels_too:
+                zf = zips.get(parts[1])
+                if zf is None:
+                    os.makedirs(os.path.join(dest, "wheels"), exist_ok=True)
+                    zf = zips[parts[1]] = zipfile.ZipFile(os.path.join(dest, "wheels", parts[1]), "w")
+                info = zipfile.ZipInfo(inner, date_time=time.gmtime(member.mtime)[:6])
+                info.external_attr = (member.mode & 0xFFFF | stat.S_IFREG) << 16
+                zf.writestr(info, blob, compress_type=zipfile.ZIP_STORED)
+            if not install or parts[1] not in usable:
+                continue
+            data_dir = wheel["data_dir"] + "/"
+            if inner.startswith(data_dir):
+                kind, _, rest = inner[len(data_dir):].partition("/")
+                if kind in ("purelib", "platlib"):
+                    target = os.path.join(site, rest)
+                elif kind == "scripts":
+                    if blob.startswith(b"#!python"):
+                        blob = ("#!" + sys.executable).encode() + blob[len(b"#!python"):]
+                    target = os.path.join(dest, "bin", rest)
+                    member.mode |= 0o111
+                else:  # headers, data
+                    target = os.path.join(dest, "data", kind, rest)
+            else:
+                target = os.path.join(site, inner)
+            _write(target, blob, member.mode, made)
+    finally:
+        tar.close()
+        for zf in zips.values():
+            zf.close()
+    if install:
+        for name in sorted(usable):
+            wheel = wheels[name]
+            eps = os.path.join(site, wheel["dist_info"], "entry_points.txt")
+            for script, spec in _entry_points(eps).items():
+                _write(os.path.join(dest, "bin", script), _script_text(spec, site).encode(), 0o755, made)
+    return sorted(usable), sorted(set(wheels) - usable)
+
+
+def extract(path, text=None, meta=None):
+    """Write the bundle's wheels (.whl, rebuilt member for member) and plain files into path."""
+    meta = meta or BUNDLE
+    data = decode_payload(text if text is not None else _own_text(), meta)
+    os.makedirs(path, exist_ok=True)
+    unpack(data, meta, path, wheels_too=True, install=False)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------- activation
+
+
+def _state():
+    mod = sys.modules.get(_STATE_MODULE)
+    if mod is None:
+        import types
+
+        mod = types.ModuleType(_STATE_MODULE)
+        mod.active = {}
+        sys.modules[_STATE_MODULE] = mod
+    return mod.active
+
+
+def _own_text():
+    return read_source(_SOURCE_FILE, globals())
+
+
+def _pth_dir():
+    import site
+    import sysconfig
+
+    for candidate in (sysconfig.get_paths()["purelib"], getattr(site, "ENABLE_USER_SITE", False)
+                      and site.getusersitepackages()):
+        if candidate and _writable(candidate):
+            return candidate
+    return None
+
+
+def _atomic_write(path, text):
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _pth_name(meta):
+    return "splice_bundle_%s.pth" % meta["name"]
+
+
+def _installed_version(name):
+    try:
+        from importlib import metadata
+    except ImportError:  # pragma: no cover - Python < 3.8
+        return None
+    try:
+        return metadata.version(name)
+    except Exception:
+        return None
+
+
+def _pip_install(folder, meta, wheel_files, replace):
+    import subprocess
+
+    env = dict(os.environ, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
+    env.pop("PIP_FIND_LINKS", None)
+    cmd = [sys.executable, "-m", "pip", "install", "--no-index", "--no-deps", "-q"]
+    if replace:
+        cmd.append("--force-reinstall")
+    paths = [os.path.join(folder, "wheels", f) for f in wheel_files]
+    proc = subprocess.run(cmd + paths, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if proc.returncode:
+        tail = proc.stdout.decode("utf-8", "replace").strip().splitlines()[-1:]
+        raise BundleError("pip install of the bundled wheels failed: %s" % (tail[0] if tail else proc.returncode))
+
+
+def _choose_mode(policy):
+    mode = os.environ.get("SPLICE_INSTALL_MODE", "auto").lower()
+    if mode not in ("auto", "unpack", "pip"):
+        raise BundleError("SPLICE_INSTALL_MODE must be auto, unpack or pip, not %r" % mode)
+    if mode == "auto":
+        # Replacing installed distributions needs pip's uninstall; everything else is faster unpacked.
+        mode = "unpack"
+        if policy == "replace":
+            import importlib.util
+
+            if importlib.util.find_spec("pip") is not None and _pth_dir():
+                mode = "pip"
+    return mode
+
+
+def activate(quiet=None):
+    """Verify, extract (once per cache), install and make importable; idempotent within a process."""
+    meta = BUNDLE
+    active = _state()
+    if meta["sha256"] in active:
+        return active[meta["sha256"]]
+    start = time.perf_counter()
+    policy = os.environ.get("SPLICE_POLICY", "keep").lower()
+    if policy not in ("keep", "replace"):
+        raise BundleError("SPLICE_POLICY must be keep or replace, not %r" % policy)
+    mode = _choose_mode(policy)
+    key = _key(meta)
+    folder, record, cold = None, None, False
+    for root in cache_roots():
+        record = _read_complete(os.path.join(root, key))
+        if record is not None:
+            folder = os.path.join(root, key)
+            break
+    if folder is None:
+        data = decode_payload(_own_text(), meta)  # verified before anything touches the disk
+        root = next((r for r in cache_roots() if _writable(r)), None)
+        if root is None:
+            raise BundleError("no writable cache folder: set SPLICE_CACHE_DIR to a writable path")
+        folder, record, cold = _extract_locked(data, meta, root, key)
+    site = os.path.join(folder, "site")
+    notes = []
+    if mode == "pip":
+        want = [w for w in meta["wheels"] if w["file"] in record["usable"]
+                and (_installed_version(w["name"]) != w["version"])]
+        if policy == "keep":
+            kept = [w for w in want if _installed_version(w["name"]) is not None]
+            notes += ["kept preinstalled %s %s (bundle has %s)" % (w["name"], _installed_version(w["name"]),
+                                                                   w["version"]) for w in kept]
+            want = [w for w in want if w not in kept]
+        if want:
+            if not os.path.isdir(os.path.join(folder, "wheels")):
+                extract(folder, meta=meta)
+            _pip_install(folder, meta, [w["file"] for w in want], policy == "replace")
+        import importlib
+
+        importlib.invalidate_caches()
+    else:
+        _activate_site(meta, site, policy, notes, cold)
+    bindir = os.path.join(folder, "bin")
+    if os.path.isdir(bindir) and bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.environ.get("PATH", "") + os.pathsep + bindir
+    files = os.path.join(folder, "files")
+    if os.path.isdir(files):
+        os.environ["SPLICE_BUNDLE_FILES"] = files
+        if files not in sys.path:
+            sys.path.append(files)
+    result = {
+        "name": meta["name"], "sha256": meta["sha256"], "folder": folder, "mode": mode, "policy": policy,
+        "cold": cold, "seconds": round(time.perf_counter() - start, 4), "notes": notes,
+        "usable": record["usable"], "skipped": record["skipped"],
+        "files": files if os.path.isdir(files) else None,
+    }
+    active[meta["sha256"]] = result
+    return result
+
+
+def _extract_locked(data, meta, root, key):
+    import tempfile
+    final = os.path.join(root, key)
+    with _Lock(os.path.join(root, ".%s.lock" % key)):
+        record = _read_complete(final)
+        if record is not None:  # another process finished while we waited
+            return final, record, False
+        if os.path.exists(final):  # half-written or half-deleted: move aside, then redo
+            trash = tempfile.mkdtemp(prefix=".trash-%s-" % key, dir=root)
+            os.rename(final, os.path.join(trash, "old"))
+            _rmtree(trash)
+        tmp = tempfile.mkdtemp(prefix=".%s.tmp-" % key, dir=root)
+        try:
+            usable, skipped = unpack(data, meta, tmp)
+            site = os.path.join(tmp, "site")
+            tops = sorted(os.listdir(site)) if os.path.isdir(site) else []
+            record = {"sha256": [meta["sha256"][:16]], "usable": usable, "skipped": skipped,
+                      "sentinels": ["site/" + t for t in tops] + (["files"] if meta.get("files") else []),
+                      "python": [sys.version.split()[0]]}
+            _atomic_write(os.path.join(tmp, _COMPLETE), _format_record(record))
+            os.rename(tmp, final)
+        except BaseException:
+            _rmtree(tmp)
+            raise
+    return final, record, True
+
+
+def _activate_site(meta, site, policy, notes, cold):
+    import importlib
+
+    replace = policy == "replace"
+    if replace:
+        clash = sorted({top for w in meta["wheels"] for top in w["top_level"] if top in sys.modules})
+        if clash:
+            notes.append("already imported here, bundle versions not used until restart: %s" % ", ".join(clash))
+            replace = False
+    if site in sys.path:
+        sys.path.remove(site)
+    if replace:
+        sys.path.insert(0, site)
+    else:
+        sys.path.append(site)  # preinstalled distributions come first: they win
+    importlib.invalidate_caches()
+    # Subprocesses (!python, !pytest) see the same packages through a .pth file, else PYTHONPATH.
+    line = ("import sys; sys.path.insert(0, %r)\n" % site) if replace else site + "\n"
+    if not _pth_current(meta, line):
+        pth_dir = _pth_dir()
+        if pth_dir:
+            _atomic_write(os.path.join(pth_dir, _pth_name(meta)), line)
+        else:
+            parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+            if site not in parts:
+                parts = [site] + parts if replace else parts + [site]
+                os.environ["PYTHONPATH"] = os.pathsep.join(parts)
+    if cold:  # preinstalled versions only change when someone installs something: report them once
+        for w in meta["wheels"]:
+            have = _installed_version(w["name"])
+            if have is not None and have != w["version"]:
+                notes.append("%s %s %s (bundle has %s)" % ("replaced" if replace else "kept preinstalled",
+                                                           w["name"], have, w["version"]))
+
+
+def _pth_current(meta, line):
+    """True when a .pth file with exactly this line is already in place (the warm path: no probing)."""
+    import site
+    import sysconfig
+
+    for folder in (sysconfig.get_paths()["purelib"], getattr(site, "ENABLE_USER_SITE", False)
+                   and site.getusersitepackages()):
+        try:
+            with open(os.path.join(folder, _pth_name(meta)), "r", encoding="utf-8") as f:
+                if f.read() == line:
+                    return True
+        except (OSError, TypeError):
+            pass
+    return False
+
+
+def info():
+    """What this bundle carries and where it is installed (activates it if needed)."""
+    result = dict(activate(quiet=True))
+    result["wheels"] = [dict(name=w["name"], version=w["version"], file=w["file"], size=w["size"],
+                             usable=w["file"] in result["usable"]) for w in BUNDLE["wheels"]]
+    result["extensions"] = BUNDLE.get("extensions", [])
+    result.pop("usable")
+    return result
+
+
+def cleanup():
+    """Remove this bundle's cache entries and .pth file (the uninstall)."""
+    removed = []
+    pth_dir = _pth_dir()
+    if pth_dir and os.path.exists(os.path.join(pth_dir, _pth_name(BUNDLE))):
+        os.remove(os.path.join(pth_dir, _pth_name(BUNDLE)))
+        removed.append(os.path.join(pth_dir, _pth_name(BUNDLE)))
+    prefix = "%s-%s-" % (BUNDLE["name"], BUNDLE["sha256"][:16])
+    for root in cache_roots():
+        try:
+            names = os.listdir(root)
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(prefix):
+                path = os.path.join(root, name)
+                try:
+                    os.remove(os.path.join(path, _COMPLETE))  # first: a half-deleted entry never looks complete
+                except OSError:
+                    pass
+                _rmtree(path)
+                removed.append(path)
+    site = None
+    for path in list(sys.path):
+        if path.startswith(tuple(os.path.join(r, prefix) for r in cache_roots())):
+            sys.path.remove(path)
+            site = path
+    _state().pop(BUNDLE["sha256"], None)
+    return {"removed": removed, "site_removed_from_path": site}
+
+
+def _status_line(result):
+    wheels = [w for w in BUNDLE["wheels"] if w["file"] in result["usable"]]
+    names = ", ".join("%s %s" % (w["name"], w["version"]) for w in wheels)
+    how = "extracted in %.2f s" % result["seconds"] if result["cold"] else "warm, %.0f ms" % (result["seconds"] * 1e3)
+    line = "%s: ready (%s; %s)" % (BUNDLE["name"], names or "no wheels", how)
+    if result["skipped"]:
+        line += "; skipped incompatible: " + ", ".join(result["skipped"])
+    if result["notes"]:
+        line += "; " + "; ".join(result["notes"])
+    if result["files"]:
+        line += "; files in " + result["files"]
+    return line
+
+
+def _in_ipython():
+    ipy = sys.modules.get("IPython")
+    if ipy is None:
+        return None
+    try:
+        return ipy.get_ipython()
+    except Exception:
+        return None
+
+
+def _load_extensions(shell):
+    out = []
+    for ext in BUNDLE.get("extensions", []):
+        try:
+            shell.extension_manager.load_extension(ext)
+        except Exception as exc:  # one line; the bundle stays usable
+            out.append("could not load extension %s: %s: %s" % (ext, type(exc).__name__, exc))
+    spec = BUNDLE.get("cheatsheet")
+    if spec:
+        module, _, func = spec.partition(":")
+        try:
+            import importlib
+
+            text = getattr(importlib.import_module(module), func)()
+            out.append(text.rstrip("\n"))
+        except Exception as exc:
+            out.append("(no cheat sheet: %s)" % exc)
+    return out
+
+
+def _startup(quiet=None):
+    quiet = os.environ.get("SPLICE_QUIET", "") not in ("", "0") if quiet is None else quiet
+    first = BUNDLE["sha256"] not in _state()
+    result = activate()
+    if not first:
+        return result
+    shell = _in_ipython()
+    if shell is not None:
+        lines = _load_extensions(shell)
+        if not quiet:
+            print(_status_line(result))
+            if lines:
+                print("\n".join(lines))
+    elif not quiet:
+        sys.stderr.write(_status_line(result) + "\n")
+    return result
+
+
+def _main(argv):
+    import json
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=BUNDLE["name"], description="splice bundle %s" % BUNDLE["name"])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--info", action="store_true", help="install if needed and describe the bundle")
+    group.add_argument("--extract-to", metavar="DIR", help="write the wheels and files into DIR")
+    group.add_argument("--uninstall", action="store_true", help="remove the cache entry and .pth file")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    try:
+        if args.info:
+            result = info()
+        elif args.extract_to:
+            result = {"extracted_to": extract(args.extract_to)}
+        elif args.uninstall:
+            result = cleanup()
+        else:
+            result = _startup(quiet=True)
+            if not args.json:
+                print(_status_line(result))
+                return 0
+    except BundleError as exc:
+        sys.stderr.write("%s: %s\n" % (BUNDLE.get("name", "bundle"), exc))
+        return 2
+    if args.json:
+        print(json.dumps(result, indent=1, sort_keys=True))
+    else:
+        for k, v in sorted(result.items()):
+            print("%s: %s" % (k, v))
+    return 0
+
+
+_SOURCE_FILE = sys._getframe(0).f_code.co_filename
+
+if BUNDLE and __name__ == "__main__" and not _in_ipython():
+    sys.exit(_main(sys.argv[1:]))
+elif BUNDLE:
+    try:
+        _startup()
+    except BundleError as _exc:
+        _exc.__traceback__ = None
+        raise BundleError("%s: %s" % (BUNDLE.get("name", "bundle"), _exc)) from None
