@@ -1,0 +1,133 @@
+"""Real parts for tests: fresh venvs, an offline environment, bundle builds, a kernel driven by jupyter_client."""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import socket
+import subprocess
+import sys
+import venv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+REPO = Path(__file__).resolve().parents[1]
+UNSHARE = shutil.which("unshare")
+
+
+def _dead_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def can_unshare_net() -> bool:
+    if not UNSHARE:
+        return False
+    return subprocess.run([UNSHARE, "-n", "true"], capture_output=True).returncode == 0
+
+
+NO_NET = can_unshare_net()
+
+
+def offline_env(cache: Optional[Path] = None, **extra: str) -> Dict[str, str]:
+    """An environment in which any network use fails: no index, proxies at a dead local port."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.upper().startswith(("PIP_", "SPLICE_", "PYTHONPATH", "VIRTUAL_ENV"))}
+    proxy = "http://127.0.0.1:%d" % _dead_port()
+    env.update(PIP_NO_INDEX="1", HTTP_PROXY=proxy, HTTPS_PROXY=proxy, ALL_PROXY=proxy, http_proxy=proxy,
+               https_proxy=proxy, PIP_DISABLE_PIP_VERSION_CHECK="1", PYTHONDONTWRITEBYTECODE="1")
+    if cache is not None:
+        env["SPLICE_CACHE_DIR"] = str(cache)
+    env.update(extra)
+    return env
+
+
+def run_offline(cmd: Sequence[str], env: Dict[str, str], cwd: Optional[Path] = None,
+                timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run with no network at all where the machine allows (a new network namespace), else via dead proxies."""
+    full = ([UNSHARE, "-n"] if NO_NET else []) + [str(c) for c in cmd]
+    return subprocess.run(full, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def make_venv(path: Path, python: str = sys.executable, with_pip: bool = False,
+              system_site: bool = False) -> Path:
+    """A fresh virtual environment; returns its python."""
+    if python == sys.executable:
+        venv.EnvBuilder(with_pip=with_pip, system_site_packages=system_site, symlinks=True).create(path)
+    else:
+        cmd = [python, "-m", "venv", str(path)] + ([] if with_pip else ["--without-pip"])
+        if system_site:
+            cmd.append("--system-site-packages")
+        subprocess.run(cmd, check=True, capture_output=True)
+    return path / "bin" / "python"
+
+
+def splice_bundle(*args: str, env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bundler", *args], cwd=REPO, capture_output=True, text=True,
+                          env=env)
+
+
+def import_snippet(bundle: Path, body: str = "") -> str:
+    return "import sys; sys.path.insert(0, %r)\nimport %s as B\n%s" % (str(bundle.parent), bundle.stem, body)
+
+
+@dataclass
+class CellResult:
+    stdout: str = ""
+    stderr: str = ""
+    error: Optional[Dict] = None
+    outputs: List[Dict] = field(default_factory=list)
+
+    @property
+    def traceback(self) -> str:
+        return "\n".join(self.error["traceback"]) if self.error else ""
+
+
+class Kernel:
+    """A real IPython kernel in a given interpreter, driven the way a model drives one."""
+
+    def __init__(self, python: Path, env: Dict[str, str], workdir: Path):
+        from jupyter_client.kernelspec import KernelSpecManager
+        from jupyter_client.manager import KernelManager
+
+        spec_dir = workdir / "kernels" / "splice-test"
+        spec_dir.mkdir(parents=True, exist_ok=True)
+        (spec_dir / "kernel.json").write_text(json.dumps({
+            "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "splice-test", "language": "python"}))
+        self.km = KernelManager(kernel_name="splice-test",
+                                kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_dir.parent)]))
+        self.km.start_kernel(env=env, cwd=str(workdir))
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
+
+    def execute(self, code: str, timeout: float = 60) -> CellResult:
+        msg_id = self.kc.execute(code)
+        result = CellResult()
+        while True:
+            try:
+                msg = self.kc.get_iopub_msg(timeout=timeout)
+            except queue.Empty:
+                raise TimeoutError("cell did not finish: %r" % code[:80])
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                if content["name"] == "stdout":
+                    result.stdout += content["text"]
+                else:
+                    result.stderr += content["text"]
+            elif kind == "error":
+                result.error = content
+            elif kind in ("execute_result", "display_data"):
+                result.outputs.append(content["data"])
+            elif kind == "status" and content["execution_state"] == "idle":
+                return result
+
+    def close(self) -> None:
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
