@@ -1,4 +1,5 @@
 """The payload: a deterministic tar (manifest, wheel members stored uncompressed, plain files), gz or xz."""
+
 from __future__ import annotations
 
 import gzip
@@ -64,8 +65,9 @@ def file_entries(paths: Sequence[Path]) -> List[Tuple[str, Path]]:
     return entries
 
 
-def write_payload(manifest: Dict, wheels: Sequence[WheelInfo], files: Sequence[Tuple[str, Path]],
-                  compression: str, mtime: int) -> bytes:
+def write_payload(
+    manifest: Dict, wheels: Sequence[WheelInfo], files: Sequence[Tuple[str, Path]], compression: str, mtime: int
+) -> bytes:
     """Same inputs, same bytes: sorted wheels and files, fixed owners and mtimes, gzip header mtime 0."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
@@ -73,8 +75,9 @@ def write_payload(manifest: Dict, wheels: Sequence[WheelInfo], files: Sequence[T
         tar.addfile(_tarinfo("manifest.json", len(blob), 0o644, mtime), io.BytesIO(blob))
         for wheel in sorted(wheels, key=lambda w: w.path.name):
             for name, data, mode in _wheel_members(wheel):
-                tar.addfile(_tarinfo("wheels/%s/%s" % (wheel.path.name, name), len(data), mode, mtime),
-                            io.BytesIO(data))
+                tar.addfile(
+                    _tarinfo("wheels/%s/%s" % (wheel.path.name, name), len(data), mode, mtime), io.BytesIO(data)
+                )
         for name, path in sorted(files):
             data = path.read_bytes()
             mode = 0o755 if path.stat().st_mode & stat.S_IXUSR else 0o644

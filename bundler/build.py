@@ -1,4 +1,5 @@
 """The build pipeline: payload wheel → downloaded wheels → compatibility → payload tar → bundle .py."""
+
 from __future__ import annotations
 
 import os
@@ -63,8 +64,9 @@ def module_name(output: Path) -> str:
     return name
 
 
-def _collect(opts: BuildOptions, work: Path, progress: Callable[[str], None], epoch: int
-             ) -> Tuple[List[WheelInfo], List[Path]]:
+def _collect(
+    opts: BuildOptions, work: Path, progress: Callable[[str], None], epoch: int
+) -> Tuple[List[WheelInfo], List[Path]]:
     wheels: List[Path] = []
     plain: List[Path] = []
     if opts.payload is not None:
@@ -80,8 +82,9 @@ def _collect(opts: BuildOptions, work: Path, progress: Callable[[str], None], ep
             wheels.append(build_project(path, work / "local", progress, epoch))
         else:
             plain.append(path)
-    wheels += download(opts.requirements, opts.requirement_files, opts.find_links, opts.target,
-                       work / "downloaded", progress)
+    wheels += download(
+        opts.requirements, opts.requirement_files, opts.find_links, opts.target, work / "downloaded", progress
+    )
     infos = [WheelInfo.read(p) for p in wheels]
     by_name: Dict[str, WheelInfo] = {}
     for info in infos:
@@ -120,9 +123,20 @@ def build(opts: BuildOptions, progress: Callable[[str], None] = lambda msg: None
             "target": opts.target.describe(),
             "extensions": extensions,
             "cheatsheet": "splice.cheatsheet:text" if "splice" in extensions else None,
-            "wheels": [dict(file=w.path.name, name=w.name, version=w.version, tags=w.tags, size=w.size,
-                            data_dir=w.data_dir, dist_info=w.dist_info, top_level=w.top_level, members=w.members)
-                       for w in wheels],
+            "wheels": [
+                dict(
+                    file=w.path.name,
+                    name=w.name,
+                    version=w.version,
+                    tags=w.tags,
+                    size=w.size,
+                    data_dir=w.data_dir,
+                    dist_info=w.dist_info,
+                    top_level=w.top_level,
+                    members=w.members,
+                )
+                for w in wheels
+            ],
             "files": sorted(n for n, _ in files),
         }
         progress("writing payload (%d wheels, %d files, %s)" % (len(wheels), len(files), opts.compression))
@@ -135,5 +149,4 @@ def build(opts: BuildOptions, progress: Callable[[str], None] = lambda msg: None
         os.replace(tmp_out, opts.output)
         progress("measuring cold start")
         cold = measure_cold(text, meta)
-        return BuildResult(opts.output, wheels, [n for n, _ in files], len(payload), len(text.encode()),
-                           cold, meta)
+        return BuildResult(opts.output, wheels, [n for n, _ in files], len(payload), len(text.encode()), cold, meta)

@@ -1,8 +1,9 @@
 """`splice-bundle`: build, inspect, verify and extract single-file bundles."""
+
 from __future__ import annotations
 
-import hashlib
 import base64
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -27,8 +28,13 @@ def _size(n: float) -> str:
 
 def target_options(func: Callable) -> Callable:
     opts = [
-        click.option("--target", "--profile", "profile", type=click.Choice(sorted(PROFILES)),
-                     help="Named target: " + "; ".join("%s = %s" % (k, v.notes) for k, v in PROFILES.items())),
+        click.option(
+            "--target",
+            "--profile",
+            "profile",
+            type=click.Choice(sorted(PROFILES)),
+            help="Named target: " + "; ".join("%s = %s" % (k, v.notes) for k, v in PROFILES.items()),
+        ),
         click.option("--python-version", help="Target Python, e.g. 3.11 (overrides the profile)."),
         click.option("--platform", "platforms", multiple=True, help="Target platform tag (repeatable)."),
         click.option("--implementation", help="Target implementation: cp, pp, py."),
@@ -39,12 +45,17 @@ def target_options(func: Callable) -> Callable:
     return func
 
 
-def _target(profile: Optional[str], python_version: Optional[str], platforms: Tuple[str, ...],
-            implementation: Optional[str], abis: Tuple[str, ...]) -> Target:
+def _target(
+    profile: Optional[str],
+    python_version: Optional[str],
+    platforms: Tuple[str, ...],
+    implementation: Optional[str],
+    abis: Tuple[str, ...],
+) -> Target:
     try:
         return make_target(profile, python_version, platforms, implementation, abis)
     except ValueError as exc:
-        raise click.UsageError(str(exc))
+        raise click.UsageError(str(exc)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,26 +74,73 @@ def main() -> None:
 
 @main.command("build")
 @click.argument("requirements", nargs=-1)
-@click.option("-r", "--requirement", "requirement_files", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Requirements file for pip download (repeatable).")
-@click.option("--find-links", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Take wheels only from this folder (offline build; repeatable).")
-@click.option("--add", "add", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="A local project (built into a wheel), a .whl, or plain files/folders to ship (repeatable).")
+@click.option(
+    "-r",
+    "--requirement",
+    "requirement_files",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Requirements file for pip download (repeatable).",
+)
+@click.option(
+    "--find-links",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Take wheels only from this folder (offline build; repeatable).",
+)
+@click.option(
+    "--add",
+    "add",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="A local project (built into a wheel), a .whl, or plain files/folders to ship (repeatable).",
+)
 @click.option("--no-payload", is_flag=True, help="Leave the splice library out: a bundle of wheels only.")
-@click.option("--payload-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=DEFAULT_PAYLOAD,
-              show_default=True, help="The splice payload project to build.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_OUTPUT,
-              show_default=True, help="Bundle file; its name is the module name.")
-@click.option("--compression", type=click.Choice(["gz", "xz"]), default="gz", show_default=True,
-              help="gz extracts fastest; xz makes the smallest file.")
-@click.option("--extension", "extensions", multiple=True,
-              help="IPython extension to load at import (default: splice when the payload is included).")
+@click.option(
+    "--payload-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=DEFAULT_PAYLOAD,
+    show_default=True,
+    help="The splice payload project to build.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_OUTPUT,
+    show_default=True,
+    help="Bundle file; its name is the module name.",
+)
+@click.option(
+    "--compression",
+    type=click.Choice(["gz", "xz"]),
+    default="gz",
+    show_default=True,
+    help="gz extracts fastest; xz makes the smallest file.",
+)
+@click.option(
+    "--extension",
+    "extensions",
+    multiple=True,
+    help="IPython extension to load at import (default: splice when the payload is included).",
+)
 @target_options
-def build_cmd(requirements: Tuple[str, ...], requirement_files: Tuple[Path, ...], find_links: Tuple[Path, ...],
-              add: Tuple[Path, ...], no_payload: bool, payload_dir: Path, output: Path, compression: str,
-              extensions: Tuple[str, ...], profile: Optional[str], python_version: Optional[str],
-              platforms: Tuple[str, ...], implementation: Optional[str], abis: Tuple[str, ...]) -> None:
+def build_cmd(
+    requirements: Tuple[str, ...],
+    requirement_files: Tuple[Path, ...],
+    find_links: Tuple[Path, ...],
+    add: Tuple[Path, ...],
+    no_payload: bool,
+    payload_dir: Path,
+    output: Path,
+    compression: str,
+    extensions: Tuple[str, ...],
+    profile: Optional[str],
+    python_version: Optional[str],
+    platforms: Tuple[str, ...],
+    implementation: Optional[str],
+    abis: Tuple[str, ...],
+) -> None:
     """Build a bundle from the splice payload plus REQUIREMENTS (pip requirement specifiers).
 
     \b
@@ -91,13 +149,21 @@ def build_cmd(requirements: Tuple[str, ...], requirement_files: Tuple[Path, ...]
       splice-bundle build --add ./myproject --add notes/ -o dist/tools.py
       splice-bundle build --no-payload numpy --python-version 3.8 --platform manylinux2014_x86_64
     """
-    opts = BuildOptions(requirements, requirement_files, find_links, add, None if no_payload else payload_dir,
-                        output, _target(profile, python_version, platforms, implementation, abis), compression,
-                        extensions)
+    opts = BuildOptions(
+        requirements,
+        requirement_files,
+        find_links,
+        add,
+        None if no_payload else payload_dir,
+        output,
+        _target(profile, python_version, platforms, implementation, abis),
+        compression,
+        extensions,
+    )
     try:
         result = build(opts, progress=lambda msg: click.echo("… " + msg, err=True))
     except BuildError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     lines = ["built %s for %s" % (result.output, opts.target.describe())]
     width = max([len("%s %s" % (w.name, w.version)) for w in result.wheels] + [10])
     for w in result.wheels:
@@ -105,9 +171,16 @@ def build_cmd(requirements: Tuple[str, ...], requirement_files: Tuple[Path, ...]
     for name in result.files:
         lines.append("  file %s" % name)
     wt = result.wheel_total
-    lines.append("wheels %s, payload %s (%s), bundle %s = %.2f× the wheels" % (
-        _size(wt), _size(result.payload_size), compression, _size(result.final_size),
-        result.final_size / wt if wt else 0))
+    lines.append(
+        "wheels %s, payload %s (%s), bundle %s = %.2f× the wheels"
+        % (
+            _size(wt),
+            _size(result.payload_size),
+            compression,
+            _size(result.final_size),
+            result.final_size / wt if wt else 0,
+        )
+    )
     lines.append("cold start ≈ %.2f s here (verify + extract); warm start: milliseconds" % result.cold_estimate)
     click.echo("\n".join(lines))
 
@@ -118,7 +191,7 @@ def _read_bundle(path: Path) -> Tuple[str, Dict]:
         text = path.read_text(encoding="utf-8")
         return text, rt.parse_header(text)
     except (UnicodeDecodeError, rt.BundleError) as exc:
-        raise click.ClickException("%s: %s" % (path, exc))
+        raise click.ClickException("%s: %s" % (path, exc)) from None
 
 
 @main.command("inspect")
@@ -134,11 +207,21 @@ def inspect_cmd(bundle: Path, as_json: bool) -> None:
         click.echo(json.dumps(meta, indent=1, sort_keys=True))
         return
     click.echo("%s  (%s, format %s)" % (meta["name"], meta["builder"], meta["format"]))
-    click.echo("target %s; payload %s %s, sha256 %s" % (meta["target"], _size(meta["size"]), meta["compression"],
-                                                       meta["sha256"]))
+    click.echo(
+        "target %s; payload %s %s, sha256 %s"
+        % (meta["target"], _size(meta["size"]), meta["compression"], meta["sha256"])
+    )
     for w in meta["wheels"]:
-        click.echo("  %s %s  %s  [%s%s]" % (w["name"], w["version"], _size(w["size"]), w["tags"][0],
-                                           " +%d tags" % (len(w["tags"]) - 1) if len(w["tags"]) > 1 else ""))
+        click.echo(
+            "  %s %s  %s  [%s%s]"
+            % (
+                w["name"],
+                w["version"],
+                _size(w["size"]),
+                w["tags"][0],
+                " +%d tags" % (len(w["tags"]) - 1) if len(w["tags"]) > 1 else "",
+            )
+        )
     for name in meta["files"]:
         click.echo("  file %s" % name)
     click.echo("extensions: %s" % (", ".join(meta["extensions"]) or "none"))
@@ -199,8 +282,14 @@ def verify_bundle(text: str, meta: Dict, target: Target) -> List[str]:
 @main.command("verify")
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @target_options
-def verify_cmd(bundle: Path, profile: Optional[str], python_version: Optional[str], platforms: Tuple[str, ...],
-               implementation: Optional[str], abis: Tuple[str, ...]) -> None:
+def verify_cmd(
+    bundle: Path,
+    profile: Optional[str],
+    python_version: Optional[str],
+    platforms: Tuple[str, ...],
+    implementation: Optional[str],
+    abis: Tuple[str, ...],
+) -> None:
     """Check integrity (sha256, safe members, wheel RECORD hashes) and compatibility; exit 1 on any problem.
 
     Example: splice-bundle verify dist/splice_bootstrap.py --target chatgpt
@@ -212,8 +301,10 @@ def verify_cmd(bundle: Path, profile: Optional[str], python_version: Optional[st
         for p in problems:
             click.echo("FAIL %s" % p, err=True)
         sys.exit(1)
-    click.echo("ok: %s, %d wheels, sha256 %s…, all runnable on %s" % (bundle.name, len(meta["wheels"]),
-                                                                     meta["sha256"][:12], target.describe()))
+    click.echo(
+        "ok: %s, %d wheels, sha256 %s…, all runnable on %s"
+        % (bundle.name, len(meta["wheels"]), meta["sha256"][:12], target.describe())
+    )
 
 
 @main.command("extract")
@@ -229,5 +320,5 @@ def extract_cmd(bundle: Path, dest: Path) -> None:
     try:
         rt.extract(str(dest), text=text, meta=meta)
     except rt.BundleError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     click.echo("extracted %d wheels and %d files into %s" % (len(meta["wheels"]), len(meta["files"]), dest))

@@ -1,4 +1,5 @@
 """The bootstrap template: filling it in, and loading it as the one reader of bundles (inspect/verify/extract)."""
+
 from __future__ import annotations
 
 import base64
@@ -18,8 +19,10 @@ _runtime: Optional[ModuleType] = None
 
 def template_text() -> str:
     if not TEMPLATE.exists():
-        raise FileNotFoundError("bootstrap template not found at %s (install splice-bundle from its repository "
-                                "with `pip install -e .`)" % TEMPLATE)
+        raise FileNotFoundError(
+            "bootstrap template not found at %s (install splice-bundle from its repository "
+            "with `pip install -e .`)" % TEMPLATE
+        )
     return TEMPLATE.read_text(encoding="utf-8")
 
 
@@ -50,5 +53,5 @@ def render(meta: Dict, payload: bytes) -> str:
         raise ValueError("template has no manifest placeholder line")
     text = text.replace(HEADER_LINE, "BUNDLE = %r  # @@BUNDLE@@" % (meta,), 1)
     b64 = base64.b64encode(payload).decode("ascii")
-    lines = ["#" + b64[i:i + LINE_CHARS] for i in range(0, len(b64), LINE_CHARS)]
+    lines = ["#" + b64[i : i + LINE_CHARS] for i in range(0, len(b64), LINE_CHARS)]
     return text.rstrip("\n") + "\n\n" + runtime().PAYLOAD_MARKER + "\n" + "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
 """Which interpreter a bundle is built for: profiles, pip download flags and wheel-tag compatibility."""
+
 from __future__ import annotations
 
 import sys
@@ -27,7 +28,10 @@ class Target:
     def describe(self) -> str:
         if self.is_host:
             return "host (%s %d.%d, %s)" % (
-                sys.implementation.name, *sys.version_info[:2], next(iter(ptags.platform_tags())))
+                sys.implementation.name,
+                *sys.version_info[:2],
+                next(iter(ptags.platform_tags())),
+            )
         bits = [self.implementation or "cp", self.python_version or "%d.%d" % sys.version_info[:2]]
         if self.platforms:
             bits.append(",".join(self.platforms[:2]) + ("…" if len(self.platforms) > 2 else ""))
@@ -55,8 +59,7 @@ class Target:
         if impl == "cp":
             found += ptags.cpython_tags(version, abis=list(self.abis) or None, platforms=platforms)
         else:
-            found += ptags.generic_tags("%s%d%d" % (impl, *version), abis=list(self.abis) or None,
-                                        platforms=platforms)
+            found += ptags.generic_tags("%s%d%d" % (impl, *version), abis=list(self.abis) or None, platforms=platforms)
         found += ptags.compatible_tags(version, "%s%d%d" % (impl, *version), platforms=platforms)
         return frozenset(found)
 
@@ -70,15 +73,32 @@ def _manylinux(arch: str, glibc_max: Tuple[int, int]) -> Tuple[str, ...]:
 
 PROFILES: Dict[str, Target] = {
     "host": Target(notes="the interpreter running splice-bundle"),
-    "chatgpt": Target("chatgpt", "3.11", _manylinux("x86_64", (2, 31)), "cp", ("cp311",),
-                      notes="ChatGPT code interpreter: CPython 3.11, manylinux x86_64 (glibc ≤ 2.31 assumed)"),
-    "chatgpt-legacy": Target("chatgpt-legacy", "3.8", _manylinux("x86_64", (2, 31)), "cp", ("cp38",),
-                             notes="older ChatGPT snapshots: CPython 3.8, manylinux x86_64"),
+    "chatgpt": Target(
+        "chatgpt",
+        "3.11",
+        _manylinux("x86_64", (2, 31)),
+        "cp",
+        ("cp311",),
+        notes="ChatGPT code interpreter: CPython 3.11, manylinux x86_64 (glibc ≤ 2.31 assumed)",
+    ),
+    "chatgpt-legacy": Target(
+        "chatgpt-legacy",
+        "3.8",
+        _manylinux("x86_64", (2, 31)),
+        "cp",
+        ("cp38",),
+        notes="older ChatGPT snapshots: CPython 3.8, manylinux x86_64",
+    ),
 }
 
 
-def make_target(profile: Optional[str], python_version: Optional[str], platforms: Tuple[str, ...],
-                implementation: Optional[str], abis: Tuple[str, ...]) -> Target:
+def make_target(
+    profile: Optional[str],
+    python_version: Optional[str],
+    platforms: Tuple[str, ...],
+    implementation: Optional[str],
+    abis: Tuple[str, ...],
+) -> Target:
     """A profile, with any explicit flag overriding the profile's field."""
     if profile and profile not in PROFILES:
         raise ValueError("unknown profile %r; choose from: %s" % (profile, ", ".join(PROFILES)))
@@ -105,4 +125,7 @@ def incompatible(filename: str, target: Target) -> Optional[str]:
     if mine & target.supported():
         return None
     return "%s does not run on %s (wheel tags: %s)" % (
-        filename, target.describe(), ", ".join(sorted(str(t) for t in mine)[:3]))
+        filename,
+        target.describe(),
+        ", ".join(sorted(str(t) for t in mine)[:3]),
+    )

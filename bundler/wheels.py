@@ -1,4 +1,5 @@
 """Getting wheels: build local projects with `build`, fetch the rest with `pip download`, read what they hold."""
+
 from __future__ import annotations
 
 import os
@@ -52,8 +53,17 @@ class WheelInfo:
                 else:
                     continue
             tops.add(first.split(".")[0])
-        return cls(path, str(canonicalize_name(name)), str(version), wheel_tags(path.name), path.stat().st_size,
-                   data_dir, dist_info, sorted(tops), len(names))
+        return cls(
+            path,
+            str(canonicalize_name(name)),
+            str(version),
+            wheel_tags(path.name),
+            path.stat().st_size,
+            data_dir,
+            dist_info,
+            sorted(tops),
+            len(names),
+        )
 
 
 def _run(cmd: Sequence[str], what: str, env: Optional[dict] = None) -> None:
@@ -72,13 +82,19 @@ def build_project(project: Path, outdir: Path, progress: Progress, source_date_e
     progress("building wheel of %s" % project)
     with tempfile.TemporaryDirectory(prefix="splice-build-") as tmp:
         src = Path(tmp) / "src"
-        shutil.copytree(project, src, ignore=shutil.ignore_patterns(
-            "build", "dist", "*.egg-info", "__pycache__", ".git", ".venv", "*.pyc"))
+        shutil.copytree(
+            project,
+            src,
+            ignore=shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__", ".git", ".venv", "*.pyc"),
+        )
         out = Path(tmp) / "out"
         env = dict(os.environ, SOURCE_DATE_EPOCH=str(source_date_epoch), PYTHONDONTWRITEBYTECODE="1")
         # No isolation: the bundler depends on setuptools and wheel, so offline builds work.
-        _run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(src)],
-             "building %s" % project.name, env)
+        _run(
+            [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(src)],
+            "building %s" % project.name,
+            env,
+        )
         built = sorted(out.glob("*.whl"))
         if len(built) != 1:
             raise BuildError("building %s produced %d wheels, expected 1" % (project, len(built)))
@@ -86,14 +102,31 @@ def build_project(project: Path, outdir: Path, progress: Progress, source_date_e
         return Path(shutil.copy2(built[0], outdir / built[0].name))
 
 
-def download(requirements: Sequence[str], requirement_files: Sequence[Path], find_links: Sequence[Path],
-             target: Target, dest: Path, progress: Progress) -> List[Path]:
+def download(
+    requirements: Sequence[str],
+    requirement_files: Sequence[Path],
+    find_links: Sequence[Path],
+    target: Target,
+    dest: Path,
+    progress: Progress,
+) -> List[Path]:
     """Fetch binary wheels for the requirements (and their dependencies) for the target interpreter."""
     if not requirements and not requirement_files:
         return []
     dest.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--dest", str(dest),
-           "--disable-pip-version-check", "--no-input", "--progress-bar", "off"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--only-binary=:all:",
+        "--dest",
+        str(dest),
+        "--disable-pip-version-check",
+        "--no-input",
+        "--progress-bar",
+        "off",
+    ]
     for folder in find_links:
         cmd += ["--find-links", str(folder)]
     if find_links:
@@ -102,8 +135,14 @@ def download(requirements: Sequence[str], requirement_files: Sequence[Path], fin
     for req_file in requirement_files:
         cmd += ["-r", str(req_file)]
     cmd += list(requirements)
-    progress("pip download %s for %s%s" % (" ".join(list(requirements) + ["-r %s" % f for f in requirement_files]),
-                                            target.describe(), " (offline, --find-links)" if find_links else ""))
+    progress(
+        "pip download %s for %s%s"
+        % (
+            " ".join(list(requirements) + ["-r %s" % f for f in requirement_files]),
+            target.describe(),
+            " (offline, --find-links)" if find_links else "",
+        )
+    )
     env = dict(os.environ)
     if find_links:
         env.pop("PIP_FIND_LINKS", None)

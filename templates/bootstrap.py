@@ -15,6 +15,7 @@ Environment: SPLICE_CACHE_DIR (cache root), SPLICE_INSTALL_MODE (auto|unpack|pip
 SPLICE_POLICY (keep|replace: what wins when a bundled distribution is already installed), SPLICE_QUIET=1.
 Runtime API: info(), cleanup(), extract(path), activate().
 """
+
 import os
 import sys
 import time
@@ -58,9 +59,9 @@ def parse_header(text):
     for line in text.splitlines():
         if line.startswith("BUNDLE = "):
             try:
-                return ast.literal_eval(line[len("BUNDLE = "):].split("  # @@BUNDLE@@")[0])
+                return ast.literal_eval(line[len("BUNDLE = ") :].split("  # @@BUNDLE@@")[0])
             except (ValueError, SyntaxError) as exc:
-                raise BundleError("bundle header is damaged: %s" % exc)
+                raise BundleError("bundle header is damaged: %s" % exc) from None
         if line.startswith(PAYLOAD_MARKER):
             break
     raise BundleError("not a splice bundle: no BUNDLE header line")
@@ -70,11 +71,12 @@ def decode_payload(text, meta):
     """Base64-decode the payload and check its length and sha256; nothing is written."""
     import base64
     import hashlib
+
     pos = text.find("\n" + PAYLOAD_MARKER + "\n")
     if pos < 0:
         raise BundleError("bundle payload missing: the file is truncated before its payload marker")
     chunks = []
-    for line in text[pos + len(PAYLOAD_MARKER) + 2:].splitlines():
+    for line in text[pos + len(PAYLOAD_MARKER) + 2 :].splitlines():
         line = line.strip()
         if line.startswith("#"):
             chunks.append(line[1:].strip())
@@ -89,7 +91,7 @@ def decode_payload(text, meta):
     try:
         data = base64.b64decode(b64, validate=True)
     except ValueError as exc:
-        raise BundleError("bundle payload corrupted: not valid base64 (%s)" % exc)
+        raise BundleError("bundle payload corrupted: not valid base64 (%s)" % exc) from None
     digest = hashlib.sha256(data).hexdigest()
     if digest != meta["sha256"]:
         raise BundleError(
@@ -102,20 +104,22 @@ def open_payload(data, compression):
     """A streaming tar reader over the verified payload."""
     import io
     import tarfile
+
     if compression == "xz":
         import lzma
 
-        raw = lzma.LZMAFile(io.BytesIO(data))
+        raw = lzma.LZMAFile(io.BytesIO(data))  # noqa: SIM115 - closed with the tar reader
     else:
         import gzip
 
-        raw = gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb")
+        raw = gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb")  # noqa: SIM115 - closed with the tar reader
     return tarfile.open(fileobj=raw, mode="r|")
 
 
 def check_member(member, root):
     """Strict member check: regular files and folders only, relative paths, no '..', no links."""
     import tarfile
+
     name = member.name
     if not (member.isfile() or member.isdir()):
         raise BundleError("bundle refused: %r is not a regular file or folder (links are not allowed)" % name)
@@ -128,7 +132,7 @@ def check_member(member, root):
         try:
             data_filter(member, root)
         except tarfile.FilterError as exc:
-            raise BundleError("bundle refused: %s" % exc)
+            raise BundleError("bundle refused: %s" % exc) from None
 
 
 # ---------------------------------------------------------------------------------------------------- tags
@@ -184,15 +188,19 @@ def _tag_ok(tag):
     if py.startswith("py"):
         num = py[2:]
         py_ok = num == str(major) or (num[:1] == str(major) and num[1:].isdigit() and int(num[1:]) <= minor)
-    elif py.startswith(short) and py[len(short):].isdigit():
-        num = py[len(short):]
+    elif py.startswith(short) and py[len(short) :].isdigit():
+        num = py[len(short) :]
         py_ok = num == "%d%d" % (major, minor) or (
-            abi == "abi3" and num[:1] == str(major) and int(num[1:] or 0) <= minor)
+            abi == "abi3" and num[:1] == str(major) and int(num[1:] or 0) <= minor
+        )
     else:
         py_ok = False
     free_threaded = "t" if getattr(sys, "_is_gil_enabled", lambda: True)() is False else ""
-    abi_ok = abi == "none" or (abi == "abi3" and short == "cp" and not free_threaded) or (
-        abi == "%s%d%d%s" % (short, major, minor, free_threaded))
+    abi_ok = (
+        abi == "none"
+        or (abi == "abi3" and short == "cp" and not free_threaded)
+        or (abi == "%s%d%d%s" % (short, major, minor, free_threaded))
+    )
     return py_ok and abi_ok and _platform_ok(plat)
 
 
@@ -229,11 +237,11 @@ def cache_roots():
 
 def _writable(root):
     import tempfile
+
     try:
         os.makedirs(root, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=root, prefix=".probe-", delete=True)
-        probe.close()
-        return True
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".probe-"):
+            return True
     except OSError:
         return False
 
@@ -297,8 +305,8 @@ class _Lock(object):
 
 
 def _rmtree(path):
-    import stat
     import shutil
+    import stat
 
     def onerror(func, p, exc_info):
         try:
@@ -355,6 +363,7 @@ def unpack(data, meta, dest, wheels_too=False, install=True, all_wheels=False):
     """
     import stat
     import zipfile
+
     wheels = {w["file"]: w for w in meta.get("wheels", [])}
     usable = {name for name, w in wheels.items() if all_wheels or wheel_compatible(w["tags"])}
     site = os.path.join(dest, "site")
@@ -388,12 +397,12 @@ def unpack(data, meta, dest, wheels_too=False, install=True, all_wheels=False):
                 continue
             data_dir = wheel["data_dir"] + "/"
             if inner.startswith(data_dir):
-                kind, _, rest = inner[len(data_dir):].partition("/")
+                kind, _, rest = inner[len(data_dir) :].partition("/")
                 if kind in ("purelib", "platlib"):
                     target = os.path.join(site, rest)
                 elif kind == "scripts":
                     if blob.startswith(b"#!python"):
-                        blob = ("#!" + sys.executable).encode() + blob[len(b"#!python"):]
+                        blob = ("#!" + sys.executable).encode() + blob[len(b"#!python") :]
                     target = os.path.join(dest, "bin", rest)
                     member.mode |= 0o111
                 else:  # headers, data
@@ -445,8 +454,10 @@ def _pth_dir():
     import site
     import sysconfig
 
-    for candidate in (sysconfig.get_paths()["purelib"], getattr(site, "ENABLE_USER_SITE", False)
-                      and site.getusersitepackages()):
+    for candidate in (
+        sysconfig.get_paths()["purelib"],
+        getattr(site, "ENABLE_USER_SITE", False) and site.getusersitepackages(),
+    ):
         if candidate and _writable(candidate):
             return candidate
     return None
@@ -531,12 +542,17 @@ def activate(quiet=None):
     site = os.path.join(folder, "site")
     notes = []
     if mode == "pip":
-        want = [w for w in meta["wheels"] if w["file"] in record["usable"]
-                and (_installed_version(w["name"]) != w["version"])]
+        want = [
+            w
+            for w in meta["wheels"]
+            if w["file"] in record["usable"] and (_installed_version(w["name"]) != w["version"])
+        ]
         if policy == "keep":
             kept = [w for w in want if _installed_version(w["name"]) is not None]
-            notes += ["kept preinstalled %s %s (bundle has %s)" % (w["name"], _installed_version(w["name"]),
-                                                                   w["version"]) for w in kept]
+            notes += [
+                "kept preinstalled %s %s (bundle has %s)" % (w["name"], _installed_version(w["name"]), w["version"])
+                for w in kept
+            ]
             want = [w for w in want if w not in kept]
         if want:
             if not os.path.isdir(os.path.join(folder, "wheels")):
@@ -556,9 +572,16 @@ def activate(quiet=None):
         if files not in sys.path:
             sys.path.append(files)
     result = {
-        "name": meta["name"], "sha256": meta["sha256"], "folder": folder, "mode": mode, "policy": policy,
-        "cold": cold, "seconds": round(time.perf_counter() - start, 4), "notes": notes,
-        "usable": record["usable"], "skipped": record["skipped"],
+        "name": meta["name"],
+        "sha256": meta["sha256"],
+        "folder": folder,
+        "mode": mode,
+        "policy": policy,
+        "cold": cold,
+        "seconds": round(time.perf_counter() - start, 4),
+        "notes": notes,
+        "usable": record["usable"],
+        "skipped": record["skipped"],
         "files": files if os.path.isdir(files) else None,
     }
     active[meta["sha256"]] = result
@@ -567,6 +590,7 @@ def activate(quiet=None):
 
 def _extract_locked(data, meta, root, key):
     import tempfile
+
     final = os.path.join(root, key)
     with _Lock(os.path.join(root, ".%s.lock" % key)):
         record = _read_complete(final)
@@ -581,9 +605,13 @@ def _extract_locked(data, meta, root, key):
             usable, skipped = unpack(data, meta, tmp)
             site = os.path.join(tmp, "site")
             tops = sorted(os.listdir(site)) if os.path.isdir(site) else []
-            record = {"sha256": [meta["sha256"][:16]], "usable": usable, "skipped": skipped,
-                      "sentinels": ["site/" + t for t in tops] + (["files"] if meta.get("files") else []),
-                      "python": [sys.version.split()[0]]}
+            record = {
+                "sha256": [meta["sha256"][:16]],
+                "usable": usable,
+                "skipped": skipped,
+                "sentinels": ["site/" + t for t in tops] + (["files"] if meta.get("files") else []),
+                "python": [sys.version.split()[0]],
+            }
             _atomic_write(os.path.join(tmp, _COMPLETE), _format_record(record))
             os.rename(tmp, final)
         except BaseException:
@@ -623,8 +651,10 @@ def _activate_site(meta, site, policy, notes, cold):
         for w in meta["wheels"]:
             have = _installed_version(w["name"])
             if have is not None and have != w["version"]:
-                notes.append("%s %s %s (bundle has %s)" % ("replaced" if replace else "kept preinstalled",
-                                                           w["name"], have, w["version"]))
+                notes.append(
+                    "%s %s %s (bundle has %s)"
+                    % ("replaced" if replace else "kept preinstalled", w["name"], have, w["version"])
+                )
 
 
 def _pth_current(meta, line):
@@ -632,8 +662,10 @@ def _pth_current(meta, line):
     import site
     import sysconfig
 
-    for folder in (sysconfig.get_paths()["purelib"], getattr(site, "ENABLE_USER_SITE", False)
-                   and site.getusersitepackages()):
+    for folder in (
+        sysconfig.get_paths()["purelib"],
+        getattr(site, "ENABLE_USER_SITE", False) and site.getusersitepackages(),
+    ):
         try:
             with open(os.path.join(folder, _pth_name(meta)), "r", encoding="utf-8") as f:
                 if f.read() == line:
@@ -646,8 +678,10 @@ def _pth_current(meta, line):
 def info():
     """What this bundle carries and where it is installed (activates it if needed)."""
     result = dict(activate(quiet=True))
-    result["wheels"] = [dict(name=w["name"], version=w["version"], file=w["file"], size=w["size"],
-                             usable=w["file"] in result["usable"]) for w in BUNDLE["wheels"]]
+    result["wheels"] = [
+        dict(name=w["name"], version=w["version"], file=w["file"], size=w["size"], usable=w["file"] in result["usable"])
+        for w in BUNDLE["wheels"]
+    ]
     result["extensions"] = BUNDLE.get("extensions", [])
     result.pop("usable")
     return result
@@ -747,8 +781,8 @@ def _startup(quiet=None):
 
 
 def _main(argv):
-    import json
     import argparse
+    import json
 
     parser = argparse.ArgumentParser(prog=BUNDLE["name"], description="splice bundle %s" % BUNDLE["name"])
     group = parser.add_mutually_exclusive_group()

@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO, splice_bundle
 
 sys.path.insert(0, str(REPO / "payload" / "src"))
@@ -15,16 +14,43 @@ sys.path.insert(0, str(REPO / "payload" / "src"))
 def wheelhouse(tmp_path_factory) -> Path:
     """Real wheels from PyPI: tabulate (pure Python, with a console script), markupsafe (compiled, this machine)."""
     dest = tmp_path_factory.mktemp("wheelhouse")
-    subprocess.run([sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--no-deps", "-q", "-d",
-                    str(dest), "tabulate==0.9.0", "markupsafe==2.1.5"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--only-binary=:all:",
+            "--no-deps",
+            "-q",
+            "-d",
+            str(dest),
+            "tabulate==0.9.0",
+            "markupsafe==2.1.5",
+        ],
+        check=True,
+    )
     return dest
 
 
 @pytest.fixture(scope="session")
 def old_wheelhouse(tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("old-wheelhouse")
-    subprocess.run([sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--no-deps", "-q", "-d",
-                    str(dest), "tabulate==0.8.10"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--only-binary=:all:",
+            "--no-deps",
+            "-q",
+            "-d",
+            str(dest),
+            "tabulate==0.8.10",
+        ],
+        check=True,
+    )
     return dest
 
 

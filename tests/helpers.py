@@ -1,4 +1,5 @@
 """Real parts for tests: fresh venvs, an offline environment, bundle builds, a kernel driven by jupyter_client."""
+
 from __future__ import annotations
 
 import json
@@ -34,26 +35,37 @@ NO_NET = can_unshare_net()
 
 def offline_env(cache: Optional[Path] = None, **extra: str) -> Dict[str, str]:
     """An environment in which any network use fails: no index, proxies at a dead local port."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.upper().startswith(("PIP_", "SPLICE_", "PYTHONPATH", "VIRTUAL_ENV"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.upper().startswith(("PIP_", "SPLICE_", "PYTHONPATH", "VIRTUAL_ENV"))
+    }
     proxy = "http://127.0.0.1:%d" % _dead_port()
-    env.update(PIP_NO_INDEX="1", HTTP_PROXY=proxy, HTTPS_PROXY=proxy, ALL_PROXY=proxy, http_proxy=proxy,
-               https_proxy=proxy, PIP_DISABLE_PIP_VERSION_CHECK="1", PYTHONDONTWRITEBYTECODE="1")
+    env.update(
+        PIP_NO_INDEX="1",
+        HTTP_PROXY=proxy,
+        HTTPS_PROXY=proxy,
+        ALL_PROXY=proxy,
+        http_proxy=proxy,
+        https_proxy=proxy,
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
     if cache is not None:
         env["SPLICE_CACHE_DIR"] = str(cache)
     env.update(extra)
     return env
 
 
-def run_offline(cmd: Sequence[str], env: Dict[str, str], cwd: Optional[Path] = None,
-                timeout: float = 120) -> subprocess.CompletedProcess:
+def run_offline(
+    cmd: Sequence[str], env: Dict[str, str], cwd: Optional[Path] = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """Run with no network at all where the machine allows (a new network namespace), else via dead proxies."""
     full = ([UNSHARE, "-n"] if NO_NET else []) + [str(c) for c in cmd]
     return subprocess.run(full, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
-def make_venv(path: Path, python: str = sys.executable, with_pip: bool = False,
-              system_site: bool = False) -> Path:
+def make_venv(path: Path, python: str = sys.executable, with_pip: bool = False, system_site: bool = False) -> Path:
     """A fresh virtual environment; returns its python."""
     if python == sys.executable:
         venv.EnvBuilder(with_pip=with_pip, system_site_packages=system_site, symlinks=True).create(path)
@@ -66,8 +78,7 @@ def make_venv(path: Path, python: str = sys.executable, with_pip: bool = False,
 
 
 def splice_bundle(*args: str, env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bundler", *args], cwd=REPO, capture_output=True, text=True,
-                          env=env)
+    return subprocess.run([sys.executable, "-m", "bundler", *args], cwd=REPO, capture_output=True, text=True, env=env)
 
 
 def import_snippet(bundle: Path, body: str = "") -> str:
@@ -95,11 +106,18 @@ class Kernel:
 
         spec_dir = workdir / "kernels" / "splice-test"
         spec_dir.mkdir(parents=True, exist_ok=True)
-        (spec_dir / "kernel.json").write_text(json.dumps({
-            "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "splice-test", "language": "python"}))
-        self.km = KernelManager(kernel_name="splice-test",
-                                kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_dir.parent)]))
+        (spec_dir / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": "splice-test",
+                    "language": "python",
+                }
+            )
+        )
+        self.km = KernelManager(
+            kernel_name="splice-test", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec_dir.parent)])
+        )
         self.km.start_kernel(env=env, cwd=str(workdir))
         self.kc = self.km.client()
         self.kc.start_channels()
@@ -112,7 +130,7 @@ class Kernel:
             try:
                 msg = self.kc.get_iopub_msg(timeout=timeout)
             except queue.Empty:
-                raise TimeoutError("cell did not finish: %r" % code[:80])
+                raise TimeoutError("cell did not finish: %r" % code[:80]) from None
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             kind, content = msg["msg_type"], msg["content"]

@@ -1,4 +1,5 @@
 """The generated module at run time: offline install, warm cache, concurrency, corruption, hostile tars, Pythons."""
+
 from __future__ import annotations
 
 import io
@@ -10,7 +11,6 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
 from helpers import NO_NET, import_snippet, make_venv, offline_env, run_offline
 
 PYENV_VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
@@ -31,8 +31,10 @@ def _info(py, bundle, env, body=""):
 
 def test_network_is_really_off_in_these_tests(tmp_path):
     env = offline_env(tmp_path)
-    code = "import urllib.request\ntry:\n urllib.request.urlopen('https://pypi.org/simple/', timeout=5)\n" \
-           " print('REACHED')\nexcept Exception as e:\n print('blocked', type(e).__name__)"
+    code = (
+        "import urllib.request\ntry:\n urllib.request.urlopen('https://pypi.org/simple/', timeout=5)\n"
+        " print('REACHED')\nexcept Exception as e:\n print('blocked', type(e).__name__)"
+    )
     proc = run_offline(["python3", "-c", code], env)
     assert "blocked" in proc.stdout, proc.stdout + proc.stderr
 
@@ -40,13 +42,15 @@ def test_network_is_really_off_in_these_tests(tmp_path):
 def test_import_installs_offline_in_fresh_venv(tmp_path, bundle):
     py = make_venv(tmp_path / "venv")
     env = offline_env(tmp_path / "cache")
-    body = ("import tabulate, markupsafe._speedups, splice, subprocess, sys\n"
-            "from importlib.metadata import version\n"
-            "print('in-process', version('tabulate'), markupsafe._speedups.__file__.endswith('.so'))\n"
-            "r = subprocess.run([sys.executable, '-c', 'import tabulate, markupsafe; print(tabulate.__version__)'],"
-            " capture_output=True, text=True); print('subprocess', r.stdout.strip(), r.stderr[-200:])\n"
-            "r = subprocess.run(['tabulate', '--help'], capture_output=True, text=True)\n"
-            "print('script', r.returncode, 'usage' in r.stdout.lower())\n")
+    body = (
+        "import tabulate, markupsafe._speedups, splice, subprocess, sys\n"
+        "from importlib.metadata import version\n"
+        "print('in-process', version('tabulate'), markupsafe._speedups.__file__.endswith('.so'))\n"
+        "r = subprocess.run([sys.executable, '-c', 'import tabulate, markupsafe; print(tabulate.__version__)'],"
+        " capture_output=True, text=True); print('subprocess', r.stdout.strip(), r.stderr[-200:])\n"
+        "r = subprocess.run(['tabulate', '--help'], capture_output=True, text=True)\n"
+        "print('script', r.returncode, 'usage' in r.stdout.lower())\n"
+    )
     info, proc = _info(py, bundle, env, body)
     assert "in-process 0.9.0 True" in proc.stdout
     assert "subprocess 0.9.0" in proc.stdout
@@ -65,8 +69,10 @@ def test_import_installs_offline_in_fresh_venv(tmp_path, bundle):
 def test_second_activation_in_same_process_is_noop(tmp_path, bundle):
     py = make_venv(tmp_path / "venv")
     env = offline_env(tmp_path / "cache")
-    code = ("import runpy, sys\nfirst = runpy.run_path(%r)\nsecond = runpy.run_path(%r)\n"
-            "print(first['activate']() is second['activate']())" % (str(bundle), str(bundle)))
+    code = (
+        "import runpy, sys\nfirst = runpy.run_path(%r)\nsecond = runpy.run_path(%r)\n"
+        "print(first['activate']() is second['activate']())" % (str(bundle), str(bundle))
+    )
     proc = run_offline([py, "-c", code], env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "True"
@@ -76,8 +82,16 @@ def test_concurrent_imports_all_succeed_and_extract_once(tmp_path, bundle):
     py = make_venv(tmp_path / "venv")
     env = offline_env(tmp_path / "cache")
     code = import_snippet(bundle, "import tabulate, json; print(json.dumps(B.info()['cold']))")
-    procs = [subprocess.Popen(([ "unshare", "-n"] if NO_NET else []) + [str(py), "-c", code], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    procs = [
+        subprocess.Popen(
+            (["unshare", "-n"] if NO_NET else []) + [str(py), "-c", code],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
     results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in procs]
     assert all(rc == 0 for rc, _, _ in results), results
     colds = [json.loads(out.strip()) for _, out, _ in results]
@@ -202,8 +216,9 @@ def test_runtime_api_extract_and_uninstall(tmp_path, bundle):
     assert out.returncode == 0, out.stderr
     assert len(list((tmp_path / "x" / "wheels").glob("*.whl"))) == 3
     assert run_offline([py, str(bundle)], env).returncode == 0
-    site = Path(run_offline([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                            env).stdout.strip())
+    site = Path(
+        run_offline([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], env).stdout.strip()
+    )
     assert (site / "splice_bundle_splice_bootstrap.pth").exists()
     gone = run_offline([py, str(bundle), "--uninstall", "--json"], env)
     assert gone.returncode == 0, gone.stderr
@@ -219,7 +234,8 @@ def test_files_and_local_projects_are_shipped(tmp_path, wheelhouse):
     (project / "src" / "helperpkg").mkdir(parents=True)
     (project / "pyproject.toml").write_text(
         '[build-system]\nrequires=["setuptools>=61"]\nbuild-backend="setuptools.build_meta"\n'
-        '[project]\nname="helperpkg"\nversion="1.2"\n[tool.setuptools.packages.find]\nwhere=["src"]\n')
+        '[project]\nname="helperpkg"\nversion="1.2"\n[tool.setuptools.packages.find]\nwhere=["src"]\n'
+    )
     (project / "src" / "helperpkg" / "__init__.py").write_text("ANSWER = 42\n")
     notes = tmp_path / "notes"
     (notes / "sub").mkdir(parents=True)

@@ -1,4 +1,5 @@
 """The bundler CLI: offline builds, reproducibility, targeting, inspect/verify/extract."""
+
 from __future__ import annotations
 
 import base64
@@ -91,16 +92,18 @@ def test_extract_writes_valid_wheels_and_files(tmp_path, bundle, wheelhouse):
                     got = base64.urlsafe_b64encode(hashlib.new(algo, zf.read(name)).digest()).rstrip(b"=")
                     assert got.decode() == want, name
     # members match the original wheel, in the original order
-    with zipfile.ZipFile(wheelhouse / "tabulate-0.9.0-py3-none-any.whl") as orig, \
-            zipfile.ZipFile(tmp_path / "out" / "wheels" / "tabulate-0.9.0-py3-none-any.whl") as new:
+    with zipfile.ZipFile(wheelhouse / "tabulate-0.9.0-py3-none-any.whl") as orig, zipfile.ZipFile(
+        tmp_path / "out" / "wheels" / "tabulate-0.9.0-py3-none-any.whl"
+    ) as new:
         assert [i.filename for i in orig.infolist() if not i.is_dir()] == new.namelist()
         assert all(orig.read(n) == new.read(n) for n in new.namelist())
 
 
 def test_incompatible_wheel_fails_the_build(tmp_path, wheelhouse):
     whl = next(p for p in wheelhouse.glob("*.whl") if p.name.lower().startswith("markupsafe-"))
-    proc = splice_bundle("build", "--no-payload", "--add", str(whl), "--target", "chatgpt-legacy",
-                         "-o", str(tmp_path / "x.py"))
+    proc = splice_bundle(
+        "build", "--no-payload", "--add", str(whl), "--target", "chatgpt-legacy", "-o", str(tmp_path / "x.py")
+    )
     assert proc.returncode != 0
     assert "does not run on chatgpt-legacy" in proc.stderr
     assert not (tmp_path / "x.py").exists()
@@ -118,8 +121,9 @@ def test_bad_output_name_is_one_clear_line(tmp_path):
 
 def test_xz_is_smaller_than_gz(tmp_path, wheelhouse, bundle):
     out = tmp_path / "splice_xz.py"
-    proc = splice_bundle("build", "tabulate", "markupsafe", "--find-links", str(wheelhouse), "-o", str(out),
-                         "--compression", "xz")
+    proc = splice_bundle(
+        "build", "tabulate", "markupsafe", "--find-links", str(wheelhouse), "-o", str(out), "--compression", "xz"
+    )
     assert proc.returncode == 0, proc.stderr
     assert out.stat().st_size < bundle.stat().st_size
     assert splice_bundle("verify", str(out)).returncode == 0

@@ -1,8 +1,8 @@
 """The bundle inside a real IPython kernel: import, paste into a cell, magics, cheat sheet."""
+
 from __future__ import annotations
 
 import pytest
-
 from helpers import Kernel, make_venv, offline_env
 
 pytest.importorskip("ipykernel")

@@ -1,4 +1,5 @@
 """splice: address a class, function, method or section by name and change just that chunk."""
+
 from __future__ import annotations
 
 from typing import Any

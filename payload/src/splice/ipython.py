@@ -1,4 +1,5 @@
 """IPython extension: loaded by the bundle (or `%load_ext splice`)."""
+
 from __future__ import annotations
 
 import re
