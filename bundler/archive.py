@@ -68,16 +68,16 @@ def file_entries(paths: Sequence[Path]) -> List[Tuple[str, Path]]:
 def write_payload(
     manifest: Dict, wheels: Sequence[WheelInfo], files: Sequence[Tuple[str, Path]], compression: str, mtime: int
 ) -> bytes:
-    """Same inputs, same bytes: sorted wheels and files, fixed owners and mtimes, gzip header mtime 0."""
+    """Same inputs, same bytes: wheels in manifest order (sorted), files sorted, fixed owners and mtimes,
+    gzip header mtime 0."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         blob = json.dumps(manifest, sort_keys=True, indent=1).encode()
         tar.addfile(_tarinfo("manifest.json", len(blob), 0o644, mtime), io.BytesIO(blob))
-        for wheel in sorted(wheels, key=lambda w: w.path.name):
+        # w/<index in manifest["wheels"]>/<member>: short names keep almost every header a plain ustar one
+        for index, wheel in enumerate(wheels):
             for name, data, mode in _wheel_members(wheel):
-                tar.addfile(
-                    _tarinfo("wheels/%s/%s" % (wheel.path.name, name), len(data), mode, mtime), io.BytesIO(data)
-                )
+                tar.addfile(_tarinfo("w/%d/%s" % (index, name), len(data), mode, mtime), io.BytesIO(data))
         for name, path in sorted(files):
             data = path.read_bytes()
             mode = 0o755 if path.stat().st_mode & stat.S_IXUSR else 0o644

@@ -237,29 +237,28 @@ def verify_bundle(text: str, meta: Dict, target: Target) -> List[str]:
         return [str(exc)]
     records: Dict[str, Dict[str, str]] = {}
     contents: Dict[str, Dict[str, bytes]] = {}
-    tar = rt.open_payload(data, meta["compression"])
+    files = [w["file"] for w in meta["wheels"]]
     try:
-        for member in tar:
-            rt.check_member(member, "/nonexistent-root")
+        for member, blob in rt.iter_payload(data, meta["compression"]):
+            rt.check_member(member)
             if not member.isfile():
                 continue
-            blob = tar.extractfile(member).read()
             if member.name == "manifest.json":
                 inner = json.loads(blob)
                 outer = {k: v for k, v in meta.items() if k not in ("sha256", "size", "b64_len")}
                 if inner != outer:
                     problems.append("header manifest differs from the payload's manifest.json (header edited)")
                 continue
-            parts = member.name.split("/", 2)
-            if parts[0] == "wheels" and len(parts) == 3:
-                contents.setdefault(parts[1], {})[parts[2]] = blob
-                if parts[2].endswith(".dist-info/RECORD"):
+            head, _, rest = member.name.partition("/")
+            index, _, inner_name = rest.partition("/")
+            if head == "w" and index.isdigit() and int(index) < len(files):
+                wheel = files[int(index)]
+                contents.setdefault(wheel, {})[inner_name] = blob
+                if inner_name.endswith(".dist-info/RECORD"):
                     rows = [line.split(",") for line in blob.decode("utf-8").splitlines() if line]
-                    records[parts[1]] = {r[0]: r[1] for r in rows if len(r) >= 2 and r[1]}
+                    records[wheel] = {r[0]: r[1] for r in rows if len(r) >= 2 and r[1]}
     except rt.BundleError as exc:
         return problems + [str(exc)]
-    finally:
-        tar.close()
     for w in meta["wheels"]:
         record, members = records.get(w["file"]), contents.get(w["file"], {})
         if record is None:

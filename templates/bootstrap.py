@@ -100,39 +100,115 @@ def decode_payload(text, meta):
     return data
 
 
-def open_payload(data, compression):
-    """A streaming tar reader over the verified payload."""
+class Member(object):
+    """One tar entry as the strict reader sees it."""
+
+    __slots__ = ("name", "mode", "kind", "mtime", "linkname")
+
+    def __init__(self, name, mode, kind, mtime, linkname=""):
+        self.name, self.mode, self.kind, self.mtime, self.linkname = name, mode, kind, mtime, linkname
+
+    def isfile(self):
+        return self.kind == "0"
+
+    def isdir(self):
+        return self.kind == "5"
+
+    def tarinfo(self):
+        import tarfile
+
+        info = tarfile.TarInfo(self.name)
+        info.mode, info.mtime, info.type, info.linkname = self.mode, self.mtime, self.kind.encode(), self.linkname
+        return info
+
+
+def _octal(field):
+    if field[:1] and ord(field[:1]) & 0x80:  # base-256 (GNU) for large numbers
+        return int.from_bytes(field[1:], "big")
+    field = field.split(b"\0", 1)[0].strip()
+    return int(field, 8) if field else 0
+
+
+def iter_payload(data, compression):
+    """Yield (Member, bytes) from the verified payload: a small strict ustar/pax reader.
+
+    tarfile parses every header in Python and, with its data filter, resolves each path through realpath; for
+    thousands of small wheel members that is most of a cold start. This reader knows the subset splice-bundle
+    writes and hands every other entry type to check_member, which refuses it.
+    """
     import io
-    import tarfile
 
     if compression == "xz":
         import lzma
 
-        raw = lzma.LZMAFile(io.BytesIO(data))  # noqa: SIM115 - closed with the tar reader
+        stream = lzma.LZMAFile(io.BytesIO(data))  # noqa: SIM115 - closed below
     else:
         import gzip
 
-        raw = gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb")  # noqa: SIM115 - closed with the tar reader
-    return tarfile.open(fileobj=raw, mode="r|")
+        stream = gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb")  # noqa: SIM115 - closed below
+    pax = {}
+    try:
+        while True:
+            header = stream.read(512)
+            if len(header) < 512 or header == b"\0" * 512:
+                return
+            kind = header[156:157].decode("ascii", "replace") or "0"
+            size = _octal(header[124:136])
+            name = header[0:100].split(b"\0", 1)[0]
+            prefix = header[345:500].split(b"\0", 1)[0] if header[257:262] == b"ustar" else b""
+            if prefix:
+                name = prefix + b"/" + name
+            if "size" in pax:
+                size = int(pax["size"])
+            blob = stream.read(size)
+            if len(blob) < size:
+                raise BundleError("bundle payload damaged: the archive ends inside %r" % name)
+            stream.read(-size % 512)
+            if kind in ("x", "g"):
+                records, pos = {}, 0
+                while pos < len(blob):
+                    length = int(blob[pos : blob.index(b" ", pos)])
+                    key, _, value = blob[blob.index(b" ", pos) + 1 : pos + length - 1].partition(b"=")
+                    records[key.decode("utf-8")] = value.decode("utf-8")
+                    pos += length
+                if kind == "x":
+                    pax = records
+                continue
+            kind = "0" if kind == "\0" else kind
+            member = Member(
+                pax.get("path") or name.decode("utf-8"),
+                _octal(header[100:108]),
+                kind,
+                _octal(header[136:148]),
+                pax.get("linkpath") or header[157:257].split(b"\0", 1)[0].decode(),
+            )
+            pax = {}
+            yield member, blob
+    finally:
+        stream.close()
 
 
-def check_member(member, root):
-    """Strict member check: regular files and folders only, relative paths, no '..', no links."""
-    import tarfile
+def check_member(member, root=None):
+    """Strict member check: regular files and folders only, relative paths, no '..', no links.
 
+    With root (a folder we did not just create), tarfile's data filter also runs where this Python has it.
+    """
     name = member.name
     if not (member.isfile() or member.isdir()):
         raise BundleError("bundle refused: %r is not a regular file or folder (links are not allowed)" % name)
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or "\\" in name:
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or "\\" in name or "\0" in name:
         raise BundleError("bundle refused: %r is an absolute or non-portable path" % name)
     if ".." in name.split("/"):
         raise BundleError("bundle refused: %r escapes the extraction folder" % name)
-    data_filter = getattr(tarfile, "data_filter", None)
-    if data_filter is not None:
-        try:
-            data_filter(member, root)
-        except tarfile.FilterError as exc:
-            raise BundleError("bundle refused: %s" % exc) from None
+    if root is not None:
+        import tarfile
+
+        data_filter = getattr(tarfile, "data_filter", None)
+        if data_filter is not None:
+            try:
+                data_filter(member.tarinfo(), root)
+            except tarfile.FilterError as exc:
+                raise BundleError("bundle refused: %s" % exc) from None
 
 
 # ---------------------------------------------------------------------------------------------------- tags
@@ -345,82 +421,85 @@ def _entry_points(path):
 
 
 def _write(path, data, mode, made):
-    parent = os.path.dirname(path)
+    parent = path.rpartition("/")[0]
     if parent not in made:
         os.makedirs(parent, exist_ok=True)
         made.add(parent)
-    with open(path, "wb") as f:
-        f.write(data)
-    if mode & 0o111:
-        os.chmod(path, 0o755)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o755 if mode & 0o111 else 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
 
 
-def unpack(data, meta, dest, wheels_too=False, install=True, all_wheels=False):
+def unpack(data, meta, dest, wheels_too=False, install=True, all_wheels=False, fresh=True):
     """Extract the verified payload into dest: site/ (installed wheels), bin/, data/, files/, wheels/.
 
     Each wheel member goes straight to its installed place (purelib/platlib into site/, .data/scripts into bin/),
     so the cold start costs one decompression and one write per file. Incompatible wheels are skipped.
+    fresh: dest is a private folder just created, so nothing in it can redirect a write.
     """
     import stat
     import zipfile
 
-    wheels = {w["file"]: w for w in meta.get("wheels", [])}
-    usable = {name for name, w in wheels.items() if all_wheels or wheel_compatible(w["tags"])}
-    site = os.path.join(dest, "site")
+    wheels = meta.get("wheels", [])
+    usable = {w["file"] for w in wheels if all_wheels or wheel_compatible(w["tags"])}
+    dest = dest.replace(os.sep, "/")
+    site = dest + "/site/"
     made = set()
     zips = {}
-    tar = open_payload(data, meta.get("compression", "gz"))
+    data_dirs = [w["data_dir"] + "/" for w in wheels]
     try:
-        for member in tar:
-            check_member(member, dest)
+        for member, blob in iter_payload(data, meta.get("compression", "gz")):
+            check_member(member, None if fresh else dest)
             if member.isdir():
                 continue
-            parts = member.name.split("/", 2)
-            blob = tar.extractfile(member).read()
-            if parts[0] == "files":
-                _write(os.path.join(dest, *member.name.split("/")), blob, member.mode, made)
+            name = member.name
+            head, _, rest = name.partition("/")
+            if head == "files":
+                _write(dest + "/" + name, blob, member.mode, made)
                 continue
-            if parts[0] != "wheels" or len(parts) != 3 or parts[1] not in wheels:
-                if member.name == "manifest.json":
+            index, _, inner = rest.partition("/")
+            if head != "w" or not index.isdigit() or int(index) >= len(wheels) or not inner:
+                if name == "manifest.json":
                     continue
-                raise BundleError("bundle refused: unexpected payload entry %r" % member.name)
-            wheel, inner = wheels[parts[1]], parts[2]
+                raise BundleError("bundle refused: unexpected payload entry %r" % name)
+            wheel = wheels[int(index)]
             if wheels_too:
-                zf = zips.get(parts[1])
+                zf = zips.get(wheel["file"])
                 if zf is None:
                     os.makedirs(os.path.join(dest, "wheels"), exist_ok=True)
-                    zf = zips[parts[1]] = zipfile.ZipFile(os.path.join(dest, "wheels", parts[1]), "w")
+                    zf = zips[wheel["file"]] = zipfile.ZipFile(os.path.join(dest, "wheels", wheel["file"]), "w")
                 info = zipfile.ZipInfo(inner, date_time=time.gmtime(member.mtime)[:6])
                 info.external_attr = (member.mode & 0xFFFF | stat.S_IFREG) << 16
                 zf.writestr(info, blob, compress_type=zipfile.ZIP_STORED)
-            if not install or parts[1] not in usable:
+            if not install or wheel["file"] not in usable:
                 continue
-            data_dir = wheel["data_dir"] + "/"
+            data_dir = data_dirs[int(index)]
             if inner.startswith(data_dir):
                 kind, _, rest = inner[len(data_dir) :].partition("/")
                 if kind in ("purelib", "platlib"):
-                    target = os.path.join(site, rest)
+                    target = site + rest
                 elif kind == "scripts":
                     if blob.startswith(b"#!python"):
                         blob = ("#!" + sys.executable).encode() + blob[len(b"#!python") :]
-                    target = os.path.join(dest, "bin", rest)
+                    target = dest + "/bin/" + rest
                     member.mode |= 0o111
                 else:  # headers, data
-                    target = os.path.join(dest, "data", kind, rest)
+                    target = dest + "/data/" + kind + "/" + rest
             else:
-                target = os.path.join(site, inner)
+                target = site + inner
             _write(target, blob, member.mode, made)
     finally:
-        tar.close()
         for zf in zips.values():
             zf.close()
     if install:
-        for name in sorted(usable):
-            wheel = wheels[name]
-            eps = os.path.join(site, wheel["dist_info"], "entry_points.txt")
-            for script, spec in _entry_points(eps).items():
-                _write(os.path.join(dest, "bin", script), _script_text(spec, site).encode(), 0o755, made)
-    return sorted(usable), sorted(set(wheels) - usable)
+        for wheel in wheels:
+            if wheel["file"] in usable:
+                eps = site + wheel["dist_info"] + "/entry_points.txt"
+                for script, spec in _entry_points(eps).items():
+                    _write(dest + "/bin/" + script, _script_text(spec, site.rstrip("/")).encode(), 0o755, made)
+    return sorted(usable), sorted({w["file"] for w in wheels} - usable)
 
 
 def extract(path, text=None, meta=None):
@@ -428,7 +507,7 @@ def extract(path, text=None, meta=None):
     meta = meta or BUNDLE
     data = decode_payload(text if text is not None else _own_text(), meta)
     os.makedirs(path, exist_ok=True)
-    unpack(data, meta, path, wheels_too=True, install=False)
+    unpack(data, meta, path, wheels_too=True, install=False, fresh=False)
     return path
 
 
@@ -539,6 +618,8 @@ def activate(quiet=None):
         if root is None:
             raise BundleError("no writable cache folder: set SPLICE_CACHE_DIR to a writable path")
         folder, record, cold = _extract_locked(data, meta, root, key)
+        if cold:
+            _compile_later(folder)
     site = os.path.join(folder, "site")
     notes = []
     if mode == "pip":
@@ -620,6 +701,61 @@ def _extract_locked(data, meta, root, key):
     return final, record, True
 
 
+def _compile_later(folder):
+    """Byte-compile the installed packages in a detached, low-priority process, as pip does at install time.
+
+    Without bytecode every later import recompiles the sources; doing it here would double the cold start.
+    SPLICE_NO_COMPILE=1 turns it off; .compiled in the cache entry marks it done.
+    """
+    if os.environ.get("SPLICE_NO_COMPILE", "") not in ("", "0") or not os.path.isdir(os.path.join(folder, "site")):
+        return
+    import subprocess
+
+    code = (
+        "import compileall, os, sys\ntry:\n    os.nice(10)\nexcept Exception:\n    pass\n"
+        "compileall.compile_dir(os.path.join(sys.argv[1], 'site'), quiet=2)\n"
+        "open(os.path.join(sys.argv[1], '.compiled'), 'w').close()\n"
+    )
+    try:
+        subprocess.Popen(
+            [sys.executable, "-c", code, folder],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+            start_new_session=True,
+        )
+    except OSError:
+        pass
+
+
+def _write_own_pyc(cached, text):
+    """Bytecode for this module from its code part only (the payload is comments): warm imports skip the parse."""
+    import importlib.util
+    import marshal
+
+    try:
+        st = os.stat(_SOURCE_FILE)
+        pos = text.find("\n" + PAYLOAD_MARKER + "\n")
+        code = compile(text[: pos + 1], _SOURCE_FILE, "exec", dont_inherit=True)
+        data = b"".join(
+            [
+                importlib.util.MAGIC_NUMBER,
+                b"\0\0\0\0",
+                (int(st.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little"),
+                (st.st_size & 0xFFFFFFFF).to_bytes(4, "little"),
+                marshal.dumps(code),
+            ]
+        )
+        os.makedirs(os.path.dirname(cached), exist_ok=True)
+        tmp = "%s.%d.tmp" % (cached, os.getpid())
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, cached)
+    except (OSError, ValueError, SyntaxError):
+        pass
+
+
 def _activate_site(meta, site, policy, notes, cold):
     import importlib
 
@@ -683,6 +819,7 @@ def info():
         for w in BUNDLE["wheels"]
     ]
     result["extensions"] = BUNDLE.get("extensions", [])
+    result["bytecode"] = "compiled" if os.path.exists(os.path.join(result["folder"], ".compiled")) else "pending"
     result.pop("usable")
     return result
 
@@ -768,6 +905,9 @@ def _startup(quiet=None):
     result = activate()
     if not first:
         return result
+    cached = globals().get("__cached__")
+    if cached and sys.dont_write_bytecode and __name__ != "__main__" and not os.path.exists(cached):
+        _write_own_pyc(cached, _own_text())  # Python would have written it, but was told not to
     shell = _in_ipython()
     if shell is not None:
         lines = _load_extensions(shell)
