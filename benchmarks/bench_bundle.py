@@ -75,8 +75,10 @@ def main() -> None:
     bundles = {}
     for comp in ("gz", "xz"):
         out = WORK / ("bb_%s.py" % comp)
-        sh([sys.executable, "-m", "bundler", "build", *REQS, "--find-links", wheels, "-o", out, "--compression", comp],
-           cwd=REPO)
+        sh(
+            [sys.executable, "-m", "bundler", "build", *REQS, "--find-links", wheels, "-o", out, "--compression", comp],
+            cwd=REPO,
+        )
         bundles[comp] = out
     pex_file, shiv_file = WORK / "set.pex", WORK / "set.pyz"
     names = [p.name.split("-")[0] for p in wheel_files]
@@ -92,8 +94,7 @@ def main() -> None:
     }
 
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_FIND", "SPLICE_", "PEX_", "SHIV_"))}
-    base_env.update(PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1", PYTHONDONTWRITEBYTECODE="1",
-                    SPLICE_QUIET="1")
+    base_env.update(PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1", PYTHONDONTWRITEBYTECODE="1", SPLICE_QUIET="1")
     bvenv = WORK / "venv-bundle"
     if bvenv.exists():
         shutil.rmtree(bvenv)
@@ -106,9 +107,21 @@ def main() -> None:
     npy = nvenv / "bin" / "python"
     pth = Path(sh([bpy, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
 
-    runs = {k: [] for k in ("unzip", "bundle_cold", "bundle_cold_xz", "pip", "shiv_cold", "pex_cold",
-                            "bundle_warm", "venv_warm", "shiv_warm")}
-    unzip_code = ("import zipfile, sys\nfor w in sys.argv[2:]:\n    zipfile.ZipFile(w).extractall(sys.argv[1])")
+    runs = {
+        k: []
+        for k in (
+            "unzip",
+            "bundle_cold",
+            "bundle_cold_xz",
+            "pip",
+            "shiv_cold",
+            "pex_cold",
+            "bundle_warm",
+            "venv_warm",
+            "shiv_warm",
+        )
+    }
+    unzip_code = "import zipfile, sys\nfor w in sys.argv[2:]:\n    zipfile.ZipFile(w).extractall(sys.argv[1])"
     for rnd in range(args.rounds):
         print("round", rnd + 1, file=sys.stderr)
         for comp, key in (("gz", "bundle_cold"), ("xz", "bundle_cold_xz")):
@@ -117,23 +130,47 @@ def main() -> None:
                 p.unlink()
             code = "import sys; sys.path.insert(0, %r); import %s" % (str(WORK), bundles[comp].stem)
             runs[key].append(timed([bpy, "-c", code], env))
+            wait_compiled(WORK / "cache")  # let the background compile finish before anything else is timed
         runs["unzip"].append(timed([sys.executable, "-c", unzip_code, fresh(WORK / "unzip"), *wheel_files]))
-        runs["pip"].append(timed([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps",
-                                  "--no-compile", "--target", fresh(WORK / "pip"), *wheel_files], base_env))
-        runs["shiv_cold"].append(timed([sys.executable, shiv_file], dict(base_env, SHIV_ROOT=str(fresh(WORK / "shiv")))))
+        runs["pip"].append(
+            timed(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--no-index",
+                    "--no-deps",
+                    "--no-compile",
+                    "--target",
+                    fresh(WORK / "pip"),
+                    *wheel_files,
+                ],
+                base_env,
+            )
+        )
+        runs["shiv_cold"].append(
+            timed([sys.executable, shiv_file], dict(base_env, SHIV_ROOT=str(fresh(WORK / "shiv"))))
+        )
         runs["pex_cold"].append(timed([sys.executable, pex_file], dict(base_env, PEX_ROOT=str(fresh(WORK / "pex")))))
-        # warm: the cache from the gz round above is gone (xz ran after); warm it once, then measure
+        # warm: the xz cache from this round is complete and compiled; one untimed run, then measure
         env = dict(base_env, SPLICE_CACHE_DIR=str(WORK / "cache"))
         code = "import sys; sys.path.insert(0, %r); import %s; %s" % (str(WORK), bundles["xz"].stem, IMPORTS)
         sh([bpy, "-c", code], env)
-        wait_compiled(WORK / "cache")
         runs["bundle_warm"].append(timed([bpy, "-c", code], env))
         runs["venv_warm"].append(timed([npy, "-c", IMPORTS], base_env))
         runs["shiv_warm"].append(timed([sys.executable, shiv_file], dict(base_env, SHIV_ROOT=str(WORK / "shiv"))))
 
     med = {k: statistics.median(v) for k, v in runs.items()}
-    result = {"sizes": sizes, "median_seconds": med, "runs": runs, "rounds": args.rounds,
-              "wheels": [p.name for p in wheel_files], "python": sys.version.split()[0]}
+    result = {
+        "sizes": sizes,
+        "median_seconds": med,
+        "runs": runs,
+        "rounds": args.rounds,
+        "wheels": [p.name for p in wheel_files],
+        "python": sys.version.split()[0],
+    }
     DOCS.mkdir(parents=True, exist_ok=True)
     (DOCS / "bundle.json").write_text(json.dumps(result, indent=1))
     mb = lambda n: "%.2f MB" % (n / 1e6)  # noqa: E731
@@ -153,11 +190,22 @@ def main() -> None:
     ]
     for k in ("wheels", "bundle_gz", "bundle_xz", "pex", "shiv"):
         lines.append("| %s | %s | %.2f |" % (k, mb(sizes[k]), sizes[k] / wheel_total))
-    lines += ["", "## Cold start (verify + extract + install)", "", "| what | median | × unzip floor |", "|---|---|---|"]
+    lines += [
+        "",
+        "## Cold start (verify + extract + install)",
+        "",
+        "| what | median | × unzip floor |",
+        "|---|---|---|",
+    ]
     for k in ("unzip", "bundle_cold", "bundle_cold_xz", "shiv_cold", "pex_cold", "pip"):
         lines.append("| %s | %s | %.2f |" % (k, ms(med[k]), med[k] / med["unzip"]))
-    lines += ["", "## Warm start (bundle import + `%s`)" % IMPORTS, "", "| what | median | over normal venv |",
-              "|---|---|---|"]
+    lines += [
+        "",
+        "## Warm start (bundle import + `%s`)" % IMPORTS,
+        "",
+        "| what | median | over normal venv |",
+        "|---|---|---|",
+    ]
     for k in ("venv_warm", "bundle_warm", "shiv_warm"):
         lines.append("| %s | %s | %+.0f ms |" % (k, ms(med[k]), (med[k] - med["venv_warm"]) * 1e3))
     (DOCS / "bundle.md").write_text("\n".join(lines) + "\n")

@@ -6,6 +6,40 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+from splice.api import (  # noqa: E402
+    add_import,
+    append,
+    batch,
+    chunks,
+    create,
+    drop_import,
+    edit,
+    imports,
+    insert,
+    insert_after,
+    insert_before,
+    remove,
+    replace,
+    show,
+    undo,
+)
+from splice.edit import Edit  # noqa: E402
+from splice.errors import (  # noqa: E402
+    Ambiguous,
+    BadTarget,
+    Conflict,
+    ElidedCode,
+    NotFound,
+    SpliceError,
+    WouldBreakSyntax,
+)
+
+__all__ = [
+    "Ambiguous", "BadTarget", "Conflict", "Edit", "ElidedCode", "NotFound", "SpliceError", "WouldBreakSyntax",
+    "add_import", "append", "batch", "chunks", "create", "drop_import", "edit", "imports", "insert",
+    "insert_after", "insert_before", "remove", "replace", "show", "undo",
+]
+
 
 def load_ipython_extension(ip: Any) -> None:
     from splice.ipython import load_ipython_extension as load

@@ -1,0 +1,241 @@
+"""The Python API: name a chunk, change just that chunk. Thin layer over the pure planners in `edit`."""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Union
+
+from splice import files
+from splice.edit import (
+    Doc,
+    Edit,
+    Splice,
+    apply_splices,
+    check_syntax,
+    make_diff,
+    plan_add_import,
+    plan_append,
+    plan_drop_import,
+    plan_edit,
+    plan_insert,
+    plan_remove,
+    plan_replace,
+    ranges,
+)
+from splice.errors import BadTarget, SpliceError
+from splice.reindent import normalize
+from splice.targets import Target, parse_target
+
+Op = Union[Tuple, dict]
+
+
+def _doc(target: Target) -> Tuple[Doc, files.Loaded]:
+    loaded = files.load(target.path)
+    return Doc(loaded.source, target.path), loaded
+
+
+def _commit(op: str, target: Target, doc: Doc, loaded: Optional[files.Loaded], splices: List[Splice], force: bool,
+            dry_run: bool, notes: Optional[List[str]] = None) -> Edit:
+    if not splices:
+        n = len(doc.lines)
+        return Edit(op, str(target), target.path, (1, 0), (1, 0), doc.source.text, doc.source.text, "",
+                    written=False, notes=(notes or []) + ["nothing to change"])
+    new_lines, placed = apply_splices(doc, splices)
+    if not force:
+        check_syntax(doc, new_lines, placed)
+    after = "".join(new_lines)
+    old_range, new_range = ranges(placed)
+    result = Edit(op, str(target), target.path, old_range, new_range, doc.source.text, after,
+                  make_diff(doc, new_lines, placed), written=False, notes=list(notes or []))
+    if dry_run or not result.changed:
+        if not result.changed:
+            result.notes.append("no change")
+        return result
+    data = doc.source.encode(after)
+    real = loaded.path if loaded else target.path
+    files.write_atomic(real, data, loaded.digest if loaded else None)
+    files.record(real, loaded.raw if loaded else None, data, op, str(target))
+    result.written = True
+    return result
+
+
+def _target(target: str, path: Optional[str]) -> Target:
+    return parse_target(target, path)
+
+
+def show(target: str, *, path: Optional[str] = None, context: int = 0, numbered: bool = False) -> str:
+    """The source of one chunk exactly as in the file (with `context` lines around it, optionally numbered)."""
+    t = _target(target, path)
+    doc, _ = _doc(t)
+    chunk = doc.chunk(t.qualname)
+    spans = chunk.spans
+    pieces = []
+    for start, end in spans:
+        lo, hi = max(start - context, 0), min(end + context, len(doc.lines))
+        lines = doc.lines[lo:hi]
+        if numbered:
+            width = len(str(hi))
+            lines = ["%*d  %s" % (width, lo + i + 1, line) for i, line in enumerate(lines)]
+        pieces.append("".join(lines))
+    return "…\n".join(pieces)
+
+
+def replace(target: str, code: str, *, path: Optional[str] = None, force: bool = False, keep_elided: bool = False,
+            dry_run: bool = False) -> Edit:
+    """Replace a chunk. Code with its def/class line replaces the whole definition; without it, the body.
+
+    `force` writes even if the result does not parse and skips the elision guard; `keep_elided` fills members a
+    class replacement elided (`# ... (same as above)`) from the old class.
+    """
+    t = _target(target, path)
+    doc, loaded = _doc(t)
+    notes: List[str] = []
+    if not t.qualname:
+        splices = [Splice(0, len(doc.lines), normalize(code, doc.newline), standalone=False)]
+    else:
+        splices = plan_replace(doc, doc.chunk(t.qualname), code, keep_elided=keep_elided, force=force, notes=notes)
+    return _commit("replace", t, doc, loaded, splices, force, dry_run, notes)
+
+
+def remove(target: str, *, path: Optional[str] = None, force: bool = False, dry_run: bool = False) -> Edit:
+    """Remove a chunk and the blank lines that separated it; an emptied block gets `pass`."""
+    t = _target(target, path)
+    doc, loaded = _doc(t)
+    return _commit("remove", t, doc, loaded, plan_remove(doc, doc.chunk(t.qualname)), force, dry_run)
+
+
+def append(target: str, code: str, *, path: Optional[str] = None, force: bool = False, dry_run: bool = False) -> Edit:
+    """Append code at the end of a class, function or `__main__` body, a section, the module, or the imports."""
+    t = _target(target, path)
+    doc, loaded = _doc(t)
+    return _commit("append", t, doc, loaded, plan_append(doc, doc.chunk(t.qualname), code), force, dry_run)
+
+
+def insert(target: str, code: str, *, where: str = "after", path: Optional[str] = None, force: bool = False,
+           dry_run: bool = False) -> Edit:
+    """Insert code before or after a chunk, at its indentation, with the file's blank-line convention."""
+    t = _target(target, path)
+    doc, loaded = _doc(t)
+    return _commit("insert_" + where, t, doc, loaded, plan_insert(doc, doc.chunk(t.qualname), code, where), force,
+                   dry_run)
+
+
+def insert_before(target: str, code: str, **kw) -> Edit:
+    return insert(target, code, where="before", **kw)
+
+
+def insert_after(target: str, code: str, **kw) -> Edit:
+    return insert(target, code, where="after", **kw)
+
+
+def edit(target: str, old: str, new: str, *, path: Optional[str] = None, force: bool = False,
+         dry_run: bool = False) -> Edit:
+    """Scoped search/replace: `old` must occur exactly once inside the target chunk (the module for a file)."""
+    t = _target(target, path)
+    doc, loaded = _doc(t)
+    if not t.qualname:
+        from splice.locate import Chunk
+
+        chunk = Chunk("<module>", "module", "<module>", 0, len(doc.lines), "")
+    else:
+        chunk = doc.chunk(t.qualname)
+    return _commit("edit", t, doc, loaded, plan_edit(doc, chunk, old, new), force, dry_run)
+
+
+def create(path: str, code: str, *, force: bool = False, dry_run: bool = False) -> Edit:
+    """Write a new file (refused if it exists, unless force)."""
+    if os.path.exists(path) and not force:
+        raise SpliceError("%s exists; edit it by name, or create(..., force=True) to overwrite" % path)
+    doc = Doc.from_text("", path)
+    lines = normalize(code, "\n")
+    t = Target(path, "")
+    splices = [Splice(0, 0, lines, standalone=False)]
+    loaded = files.load(path) if os.path.exists(path) else None
+    if loaded is not None:
+        doc = Doc(loaded.source, path)
+        splices = [Splice(0, len(doc.lines), lines, standalone=False)]
+    if path and os.path.dirname(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    return _commit("create", t, doc, loaded, splices, force, dry_run)
+
+
+def imports(path: str) -> str:
+    """The module's import block."""
+    return show("imports", path=path)
+
+
+def add_import(path: str, statement: str, *, dry_run: bool = False) -> Edit:
+    """Add `import x` / `from x import y` lines to the import block, skipping ones already there."""
+    t = Target(path, "imports")
+    doc, loaded = _doc(t)
+    return _commit("add_import", t, doc, loaded, plan_add_import(doc, statement), False, dry_run)
+
+
+def drop_import(path: str, name: str, *, dry_run: bool = False) -> Edit:
+    """Drop one imported name from the import block."""
+    t = Target(path, "imports")
+    doc, loaded = _doc(t)
+    return _commit("drop_import", t, doc, loaded, plan_drop_import(doc, name), False, dry_run)
+
+
+_PLANNERS: dict = {
+    "replace": lambda doc, c, a, kw: plan_replace(doc, c, a[0], keep_elided=kw.get("keep_elided", False)),
+    "remove": lambda doc, c, a, kw: plan_remove(doc, c),
+    "append": lambda doc, c, a, kw: plan_append(doc, c, a[0]),
+    "insert_before": lambda doc, c, a, kw: plan_insert(doc, c, a[0], "before"),
+    "insert_after": lambda doc, c, a, kw: plan_insert(doc, c, a[0], "after"),
+    "edit": lambda doc, c, a, kw: plan_edit(doc, c, a[0], a[1]),
+}
+
+
+def batch(path: str, ops: Iterable[Op], *, force: bool = False, dry_run: bool = False) -> Edit:
+    """Several edits to one file, located in the original and written at once (all or nothing).
+
+    ops: tuples like ("replace", "Foo.bar", code), ("edit", "Foo.baz", old, new), ("remove", "OLD"),
+    ("append", "Foo", code), ("insert_after", "helper", code), or dicts {"op": ..., "target": ..., ...}.
+    """
+    t = Target(path, "")
+    doc, loaded = _doc(t)
+    splices: List[Splice] = []
+    names = []
+    for op in ops:
+        if isinstance(op, dict):
+            kind, qual = op["op"], op["target"]
+            args = [op[k] for k in ("code", "old", "new") if k in op]
+            kw = op
+        else:
+            kind, qual, args, kw = op[0], op[1], list(op[2:]), {}
+        if kind not in _PLANNERS:
+            raise BadTarget("unknown batch op %r; use one of %s" % (kind, ", ".join(_PLANNERS)))
+        chunk = doc.chunk(qual)
+        splices += _PLANNERS[kind](doc, chunk, args, kw)
+        names.append("%s %s" % (kind, qual))
+    edit_ = _commit("batch", t, doc, loaded, splices, force, dry_run)
+    edit_.notes.insert(0, "; ".join(names))
+    return edit_
+
+
+def undo(path: Optional[str] = None, *, steps: int = 1, force: bool = False) -> List[str]:
+    """Undo the newest edits (of `path`, when given) from the project's journal; returns what was undone."""
+    base = path or os.path.join(os.getcwd(), "x.py")
+    folder = files.journal_dir(base)
+    done = []
+    for _ in range(steps):
+        entry = files.undo_one(folder, path, force=force)
+        done.append("undid %s of %s" % (entry["op"], entry["target"]))
+    return done
+
+
+def chunks(path: str) -> List[str]:
+    """Every addressable qualified name in a file, in order (the targets `show`/`replace` accept)."""
+    doc, _ = _doc(Target(path, ""))
+    return [q for q in doc.index.chunks if q != "<module>"]
+
+
+def text_op(text: str, fn: Callable[[Doc], Sequence[Splice]], force: bool = False) -> str:
+    """Run a planner on text (no file): the pure core, for tests and notebooks."""
+    doc = Doc.from_text(text)
+    new_lines, placed = apply_splices(doc, list(fn(doc)))
+    if not force and placed:
+        check_syntax(doc, new_lines, placed)
+    return "".join(new_lines)

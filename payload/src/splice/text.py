@@ -1,0 +1,85 @@
+"""Source text that round-trips byte for byte: encoding, BOM, newline style, missing final newline."""
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import tokenize
+from dataclasses import dataclass
+from typing import List
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(text: str) -> List[str]:
+    """Lines with their endings, split only where Python's tokenizer breaks lines (not at \\f or \\u2028)."""
+    return _LINE.findall(text)
+
+
+@dataclass
+class Source:
+    """Decoded text plus what it takes to write the same bytes back."""
+
+    text: str
+    encoding: str = "utf-8"
+    bom: bool = False
+
+    @classmethod
+    def decode(cls, raw: bytes) -> "Source":
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        bom = raw.startswith(codecs.BOM_UTF8)
+        if bom:
+            raw = raw[len(codecs.BOM_UTF8):]
+            encoding = "utf-8"
+        elif encoding == "utf-8-sig":
+            encoding = "utf-8"
+        return cls(raw.decode(encoding), encoding, bom)
+
+    def encode(self, text: str) -> bytes:
+        data = text.encode(self.encoding)
+        return codecs.BOM_UTF8 + data if self.bom else data
+
+    @property
+    def newline(self) -> str:
+        """The file's dominant line ending, used for every line splice writes."""
+        crlf = self.text.count("\r\n")
+        lf = self.text.count("\n") - crlf
+        cr = self.text.count("\r") - crlf
+        if crlf > lf and crlf >= cr:
+            return "\r\n"
+        if cr > lf:
+            return "\r"
+        return "\n"
+
+
+def indent_of(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def is_blank(line: str) -> bool:
+    return not line.strip()
+
+
+def is_comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def indent_unit(lines: List[str]) -> str:
+    """The file's indentation step: a tab if indented lines start with tabs, else the smallest space step."""
+    tabs = spaces = 0
+    steps = {}
+    for line in lines:
+        ind = indent_of(line)
+        if not ind or is_blank(line):
+            continue
+        if ind.startswith("\t"):
+            tabs += 1
+        else:
+            spaces += 1
+            steps[len(ind)] = steps.get(len(ind), 0) + 1
+    if tabs > spaces:
+        return "\t"
+    if not steps:
+        return "    "
+    smallest = min(steps)
+    return " " * (smallest if smallest in (2, 3, 4, 8) else 4)

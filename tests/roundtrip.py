@@ -1,0 +1,99 @@
+"""The stdlib round-trip property, shared by the test suite and benchmarks/stdlib_roundtrip.py.
+
+For every addressable symbol of a module: replacing it with its own `show` leaves the text byte-identical;
+removing it leaves text that parses and in which every unrelated symbol's `show` is unchanged.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import sysconfig
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+from splice.edit import Doc, apply_splices, check_syntax, plan_remove, plan_replace
+from splice.errors import SpliceError
+from splice.locate import plain
+from splice.text import Source
+
+
+def stdlib_files() -> List[Path]:
+    lib = Path(sysconfig.get_paths()["stdlib"])
+    skip = ("site-packages", "test", "tests", "idle_test", "lib2to3/tests")
+    return sorted(p for p in lib.rglob("*.py") if not any(part in skip for part in p.relative_to(lib).parts))
+
+
+def _shows(doc: Doc) -> Dict[str, str]:
+    return {q: "\n".join("".join(doc.lines[s:e]) for s, e in c.spans) for q, c in doc.index.chunks.items()}
+
+
+def _related(doc: Doc, a: str, b: str) -> bool:
+    """Chunks whose text may rightly change when `a` is removed: ancestors, descendants, same-named, overlapping."""
+    pa, pb = plain(a), plain(b)
+    if pa == pb or pa.startswith(pb + ".") or pb.startswith(pa + ".") or b in ("<module>", "imports", "__main__"):
+        return True
+    ca, cb = doc.index.chunks[a], doc.index.chunks[b]
+    return any(s1 < e2 and s2 < e1 for s1, e1 in ca.spans for s2, e2 in cb.spans)
+
+
+def check_file(path: Path, removals: bool = True) -> Tuple[int, List[str], bool]:
+    """(symbols tried, failures, skipped-because-unparseable)."""
+    raw = path.read_bytes()
+    try:
+        source = Source.decode(raw)
+        ast.parse(source.text)
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return 0, [], True
+    doc = Doc(source, str(path))
+    failures: List[str] = []
+    tried = 0
+    before = _shows(doc)
+    for q, chunk in list(doc.index.chunks.items()):
+        if q == "<module>" or (chunk.kind == "imports" and chunk.start == chunk.end):
+            continue
+        tried += 1
+        shown = before[q]
+        try:
+            if chunk.parts:
+                new_lines, placed = apply_splices(doc, plan_replace(doc, chunk, "".join(
+                    "".join(doc.lines[s:e]) for s, e in chunk.spans)))
+                ok = True  # groups: the whole group replaced by its parts joined; parse check below
+            else:
+                new_lines, placed = apply_splices(doc, plan_replace(doc, chunk, shown))
+                ok = "".join(new_lines) == source.text
+            if not ok:
+                failures.append("%s::%s replace-with-show changed the file" % (path, q))
+            check_syntax(doc, new_lines, placed)
+        except SpliceError as exc:
+            failures.append("%s::%s replace: %s" % (path, q, str(exc).splitlines()[0]))
+        if not removals:
+            continue
+        try:
+            new_lines, placed = apply_splices(doc, plan_remove(doc, chunk))
+            text = "".join(new_lines)
+            ast.parse(text)
+            after = _shows(Doc(Source(text), str(path)))
+            for other, old_show in before.items():
+                if _related(doc, q, other) or other not in after:
+                    continue
+                if after[other] != old_show:
+                    failures.append("%s::%s remove changed %s" % (path, q, other))
+                    break
+        except SyntaxError as exc:
+            failures.append("%s::%s remove does not parse: line %s %s" % (path, q, exc.lineno, exc.msg))
+        except SpliceError as exc:
+            failures.append("%s::%s remove: %s" % (path, q, str(exc).splitlines()[0]))
+    return tried, failures, False
+
+
+def run(files: List[Path], workers: int = 2) -> Tuple[int, List[str], int]:
+    """Check many files in parallel: (symbols tried, failures, files skipped)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    total, fails, skipped = 0, [], 0
+    with ProcessPoolExecutor(workers) as pool:
+        for n, fl, sk in pool.map(check_file, files, chunksize=4):
+            total, skipped = total + n, skipped + sk
+            fails += fl
+    return total, fails, skipped
