@@ -7,7 +7,6 @@ removing it leaves text that parses and in which every unrelated symbol's `show`
 from __future__ import annotations
 
 import ast
-import sys
 import sysconfig
 from pathlib import Path
 from typing import Dict, List, Tuple

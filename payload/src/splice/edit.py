@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from splice.elision import marker_lines
-from splice.errors import Ambiguous, BadTarget, Conflict, ElidedCode, NotFound, SpliceError, WouldBreakSyntax
+from splice.errors import Ambiguous, BadTarget, Conflict, ElidedCode, NotFound, WouldBreakSyntax
 from splice.locate import Chunk, Index, parse_index
 from splice.reindent import dedented_text, normalize, reindent
 from splice.sections import START
@@ -33,6 +33,7 @@ class Splice:
     end: int
     lines: List[str]
     standalone: bool = True  # the new lines form a statement list that can be parsed on its own
+    context: Optional[Tuple[int, int]] = None  # the original chunk around [start, end): parsed as a whole
 
 
 @dataclass
@@ -170,11 +171,27 @@ def plan_replace(doc: Doc, chunk: Chunk, code: str, keep_elided: bool = False, f
     new = _keep_final_newline(doc, end, new)
     standalone = chunk.kind not in ("section",)
     splices = [Splice(start, end, new, standalone)]
-    if whole and chunk.parts:  # a property or overload group: the new code stands for all of it
+    if whole and chunk.parts and not _contiguous(doc, chunk.parts):
+        # a property or overload group with other members between its parts: the first part's place takes the
+        # new code, the other parts go
         splices = [Splice(start, chunk.parts[0].end, new, standalone)]
-        for part in chunk.parts[1:]:
-            splices.append(_removal(doc, part.start, part.end, part.indent))  # never empties: parts[0] stays
+        splices += _clipped([_removal(doc, p.start, p.end, p.indent) for p in chunk.parts[1:]], chunk.parts[0].end)
     return splices
+
+
+def _contiguous(doc: Doc, parts: List[Chunk]) -> bool:
+    """Only blank lines and comments between the parts of a group."""
+    return all(is_blank(line) or is_comment(line) for a, b in zip(parts, parts[1:])
+               for line in doc.lines[a.end:b.start])
+
+
+def _clipped(splices: List[Splice], floor: int) -> List[Splice]:
+    """Removals of separate parts must not overlap each other (or what lies before `floor`)."""
+    out: List[Splice] = []
+    for sp in sorted(splices, key=lambda s: s.start):
+        lo = max(sp.start, out[-1].end if out else floor)
+        out.append(Splice(lo, max(lo, sp.end), sp.lines, sp.standalone))
+    return out
 
 
 def _is_whole(chunk: Chunk, raw: List[str]) -> bool:
@@ -297,13 +314,16 @@ def plan_remove(doc: Doc, chunk: Chunk) -> List[Splice]:
     if chunk.kind == "imports" and chunk.start == chunk.end:
         raise NotFound("%s has no import block to remove" % (doc.path or "the module"))
     parts = chunk.parts or [chunk]
+    if len(parts) == 1 or _contiguous(doc, parts):
+        first = parts[0]
+        sp = _removal(doc, first.start, parts[-1].end, first.indent, first.block)
+        return [Splice(sp.start, sp.end, sp.lines, standalone=False)]
     block = parts[0].block
-    if block is not None and len(parts) > 1 and parts[0].start <= block[0] and parts[-1].end >= block[1]:
-        # the group fills its block: the last part becomes `pass`, the others go
-        spl = [_removal(doc, p.start, p.end, p.indent) for p in parts[:-1]]
-        return spl + [Splice(parts[-1].start, parts[-1].end, [parts[-1].indent + "pass" + doc.newline])]
-    return [Splice(s.start, s.end, s.lines, standalone=False)
-            for s in (_removal(doc, p.start, p.end, p.indent, p.block) for p in parts)]
+    removals = _clipped([_removal(doc, p.start, p.end, p.indent) for p in parts], 0)
+    if block is not None and parts[0].start <= block[0] and parts[-1].end >= block[1]:
+        last = parts[-1]  # the group filled its block: keep it parseable
+        removals[-1] = Splice(removals[-1].start, last.end, [last.indent + "pass" + doc.newline])
+    return [Splice(s.start, s.end, s.lines, standalone=False) for s in removals]
 
 
 def _insertion(doc: Doc, at: int, indent: str, code: str, scope: str, before: bool,
@@ -400,9 +420,8 @@ def plan_edit(doc: Doc, chunk: Chunk, old: str, new: str) -> List[Splice]:
     while (b < len(region) - a and b < len(new_region) - a and region[-1 - b] == new_region[-1 - b]):
         b += 1
     standalone = chunk.kind not in ("module", "section")
-    if chunk.kind not in ("module", "section"):  # parse the whole chunk on its own, not a fragment of it
-        return [Splice(lo, lo + len(region), new_region, standalone)]
-    return [Splice(lo + a, lo + len(region) - b, new_region[a:len(new_region) - b], standalone)]
+    return [Splice(lo + a, lo + len(region) - b, new_region[a:len(new_region) - b], standalone,
+                   context=(lo, lo + len(region)))]  # parse the whole chunk on its own, not a fragment of it
 
 
 def _edit_by_lines(region: List[str], old: str, new: str, nl: str, chunk: Chunk, lo: int) -> str:
@@ -517,9 +536,11 @@ def apply_splices(doc: Doc, splices: Sequence[Splice]) -> Tuple[List[str], List[
 
 def check_syntax(doc: Doc, new_lines: List[str], placed: List[Tuple[int, int, Splice]]) -> None:
     """Refuse a result that does not parse, pointing at the offending line of the NEW code."""
-    if placed and all(sp.standalone and sp.lines for _, _, sp in placed):
+    if placed and all(sp.standalone and (sp.lines or sp.context) for _, _, sp in placed):
         try:
-            for a, b, _ in placed:
+            for a, b, sp in placed:
+                if sp.context:
+                    a, b = a - (sp.start - sp.context[0]), b + (sp.context[1] - sp.end)
                 ast.parse(dedented_text(new_lines[a:b]))
             return
         except SyntaxError:

@@ -1,0 +1,159 @@
+"""`splice` on the command line, for agents that only have a shell. Stdlib argparse; same targets as the API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import List, Optional
+
+from splice import api
+from splice.edit import Edit
+from splice.errors import SpliceError
+
+EPILOG = """\
+targets:  path/to/mod.py::Class.method   pkg.mod:func   path.py (the module)   path.py::section:NAME
+          path.py::imports   path.py::__main__   duplicates: name[0] name[1]   property parts: Cls.x.setter
+new code: --code 'TEXT', --code-file FILE, or standard input.
+
+examples:
+  splice show app.py::Cart.total -n
+  splice replace app.py::Cart.total <<'EOF'
+  def total(self):
+      return sum(i.price for i in self.items)
+  EOF
+  splice edit app.py::Cart.total --old 'i.price' --new 'i.price * i.qty'
+  splice append app.py::Cart --code-file new_method.py
+  splice insert app.py::helper --after --code 'def helper2():\\n    pass'
+  splice imports app.py --add 'from decimal import Decimal'
+  splice undo app.py
+
+exit codes: 0 done, 1 other error, 2 bad target or usage, 3 not found, 4 ambiguous, 5 would break syntax,
+            6 conflict (file changed on disk, overlapping edits), 7 elided code refused.
+"""
+
+
+def _code(args: argparse.Namespace) -> str:
+    if getattr(args, "code", None) is not None:
+        return args.code.replace("\\n", "\n") if "\n" not in args.code else args.code
+    if getattr(args, "code_file", None):
+        with open(args.code_file, encoding="utf-8") as f:
+            return f.read()
+    if sys.stdin is None or sys.stdin.isatty():
+        raise SpliceError("no new code: pass --code, --code-file, or pipe it on standard input")
+    return sys.stdin.read()
+
+
+def _emit(result: object, as_json: bool) -> None:
+    if isinstance(result, Edit):
+        if as_json:
+            data = {k: getattr(result, k) for k in ("op", "target", "path", "old_range", "new_range", "diff",
+                                                      "written", "notes")}
+            print(json.dumps(data, indent=1))
+        else:
+            print(result)
+    elif isinstance(result, list):
+        print(json.dumps(result) if as_json else "\n".join(result))
+    else:
+        text = str(result)
+        print(json.dumps({"text": text}) if as_json else text, end="" if text.endswith("\n") else "\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="splice", description="Edit code by name: one class, function, method or "
+                                "section at a time.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
+
+    def add(name: str, help_: str, code: bool = False, write: bool = True) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_, description=help_, epilog=EPILOG, parents=[common],
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        sp.add_argument("target", help="what to act on (see targets below)")
+        if code:
+            sp.add_argument("--code", help="the new code (\\n for newlines)")
+            sp.add_argument("--code-file", help="read the new code from this file")
+        if write:
+            sp.add_argument("--force", action="store_true", help="write even if the result does not parse")
+            sp.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+        return sp
+
+    s = add("show", "print one chunk's source", write=False)
+    s.add_argument("-n", "--numbered", action="store_true", help="with line numbers")
+    s.add_argument("-C", "--context", type=int, default=0, help="lines of context around it")
+    r = add("replace", "replace a chunk (with its def/class line: all of it; without: its body)", code=True)
+    r.add_argument("--keep-elided", action="store_true", help="keep class members the new code elides")
+    add("remove", "remove a chunk")
+    add("append", "append to the end of a class, function, section, module or the imports", code=True)
+    i = add("insert", "insert beside a chunk", code=True)
+    side = i.add_mutually_exclusive_group(required=True)
+    side.add_argument("--before", action="store_true")
+    side.add_argument("--after", action="store_true")
+    add("create", "create a new file (target: its path)", code=True)
+    e = add("edit", "replace text that occurs exactly once inside the target chunk")
+    e.add_argument("--old", required=True, help="text to find (once, inside the target)")
+    e.add_argument("--new", required=True, help="replacement text")
+    u = sub.add_parser("undo", help="undo the newest edits of a file (or of the project)", parents=[common])
+    u.add_argument("target", nargs="?", help="the file (default: any file of the current project)")
+    u.add_argument("--steps", type=int, default=1)
+    u.add_argument("--force", action="store_true", help="undo even if the file changed since")
+    c = sub.add_parser("chunks", help="list every target in a file", parents=[common])
+    c.add_argument("target")
+    im = sub.add_parser("imports", help="show the import block, or add/drop imports", parents=[common])
+    im.add_argument("target")
+    im.add_argument("--add", action="append", default=[], help="an import statement to add (repeatable)")
+    im.add_argument("--drop", action="append", default=[], help="an imported name to drop (repeatable)")
+    return p
+
+
+def run(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.cmd:
+        parser.print_help()
+        return 2
+    try:
+        result: object
+        if args.cmd == "show":
+            result = api.show(args.target, context=args.context, numbered=args.numbered)
+        elif args.cmd == "replace":
+            result = api.replace(args.target, _code(args), force=args.force, keep_elided=args.keep_elided,
+                                 dry_run=args.dry_run)
+        elif args.cmd == "remove":
+            result = api.remove(args.target, force=args.force, dry_run=args.dry_run)
+        elif args.cmd == "append":
+            result = api.append(args.target, _code(args), force=args.force, dry_run=args.dry_run)
+        elif args.cmd == "insert":
+            result = api.insert(args.target, _code(args), where="before" if args.before else "after",
+                                force=args.force, dry_run=args.dry_run)
+        elif args.cmd == "create":
+            result = api.create(args.target, _code(args), force=args.force, dry_run=args.dry_run)
+        elif args.cmd == "edit":
+            result = api.edit(args.target, args.old, args.new, force=args.force, dry_run=args.dry_run)
+        elif args.cmd == "undo":
+            result = api.undo(args.target, steps=args.steps, force=args.force)
+        elif args.cmd == "chunks":
+            result = api.chunks(args.target)
+        else:  # imports
+            result = api.imports(args.target)
+            for stmt in args.add:
+                result = api.add_import(args.target, stmt)
+            for name in args.drop:
+                result = api.drop_import(args.target, name)
+    except SpliceError as exc:
+        print("splice: %s: %s" % (type(exc).__name__, exc), file=sys.stderr)
+        return exc.exit_code
+    except (OSError, UnicodeDecodeError) as exc:
+        print("splice: %s" % exc, file=sys.stderr)
+        return 1
+    _emit(result, args.json)
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()
