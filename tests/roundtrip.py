@@ -55,8 +55,9 @@ def check_file(path: Path, removals: bool = True) -> Tuple[int, List[str], bool]
         shown = before[q]
         try:
             if chunk.parts:
-                new_lines, placed = apply_splices(doc, plan_replace(doc, chunk, "".join(
-                    "".join(doc.lines[s:e]) for s, e in chunk.spans)))
+                new_lines, placed = apply_splices(
+                    doc, plan_replace(doc, chunk, "".join("".join(doc.lines[s:e]) for s, e in chunk.spans))
+                )
                 ok = True  # groups: the whole group replaced by its parts joined; parse check below
             else:
                 new_lines, placed = apply_splices(doc, plan_replace(doc, chunk, shown))

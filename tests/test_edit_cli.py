@@ -13,8 +13,9 @@ from helpers import REPO
 
 def run(*args: str, stdin: str = "", cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(REPO / "payload" / "src"), SPLICE_JOURNAL_DIR=str(cwd / ".j"))
-    return subprocess.run([sys.executable, "-m", "splice", *args], input=stdin, capture_output=True, text=True,
-                          cwd=cwd, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "splice", *args], input=stdin, capture_output=True, text=True, cwd=cwd, env=env
+    )
 
 
 def test_cli_round_trip(tmp_path):
@@ -23,7 +24,9 @@ def test_cli_round_trip(tmp_path):
     r = run("show", "app.py::Cart.total", "-n", cwd=tmp_path)
     assert r.returncode == 0 and r.stdout.startswith("2      def total(self):")
     r = run("replace", "app.py::Cart.total", stdin="def total(self):\n    return 1\n", cwd=tmp_path)
-    assert r.returncode == 0 and r.stdout.startswith("ok replace app.py::Cart.total") and "+        return 1" in r.stdout
+    assert (
+        r.returncode == 0 and r.stdout.startswith("ok replace app.py::Cart.total") and "+        return 1" in r.stdout
+    )
     r = run("edit", "app.py::Cart.total", "--old", "return 1", "--new", "return 2", "--json", cwd=tmp_path)
     data = json.loads(r.stdout)
     assert data["written"] and data["old_range"] == [3, 3]

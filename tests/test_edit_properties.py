@@ -58,7 +58,7 @@ def test_generated_modules_round_trip(text):
     for q, chunk in doc.index.chunks.items():
         if q == "<module>" or (chunk.kind == "imports" and chunk.start == chunk.end):
             continue
-        shown = "".join(doc.lines[chunk.start:chunk.end])
+        shown = "".join(doc.lines[chunk.start : chunk.end])
         if not chunk.parts:
             new, placed = apply_splices(doc, plan_replace(doc, chunk, shown))
             assert "".join(new) == text, q
@@ -86,8 +86,10 @@ def test_stdlib_round_trip_sample():
     """A spread sample of the stdlib here (SPLICE_STDLIB_EVERY=1 for all; benchmarks/stdlib_roundtrip.py)."""
     files = _sample()
     tried, failures, skipped = roundtrip.run(files)
-    print("stdlib sample: %d files, %d symbols tried, %d failures, %d skipped" % (len(files), tried, len(failures),
-                                                                                  skipped))
+    print(
+        "stdlib sample: %d files, %d symbols tried, %d failures, %d skipped"
+        % (len(files), tried, len(failures), skipped)
+    )
     assert tried > 1000
     assert failures == [], "\n".join(failures[:20])
 

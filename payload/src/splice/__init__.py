@@ -35,9 +35,29 @@ from splice.errors import (  # noqa: E402
 )
 
 __all__ = [
-    "Ambiguous", "BadTarget", "Conflict", "Edit", "ElidedCode", "NotFound", "SpliceError", "WouldBreakSyntax",
-    "add_import", "append", "batch", "chunks", "create", "drop_import", "edit", "imports", "insert",
-    "insert_after", "insert_before", "remove", "replace", "show", "undo",
+    "Ambiguous",
+    "BadTarget",
+    "Conflict",
+    "Edit",
+    "ElidedCode",
+    "NotFound",
+    "SpliceError",
+    "WouldBreakSyntax",
+    "add_import",
+    "append",
+    "batch",
+    "chunks",
+    "create",
+    "drop_import",
+    "edit",
+    "imports",
+    "insert",
+    "insert_after",
+    "insert_before",
+    "remove",
+    "replace",
+    "show",
+    "undo",
 ]
 
 

@@ -34,19 +34,46 @@ def _doc(target: Target) -> Tuple[Doc, files.Loaded]:
     return Doc(loaded.source, target.path), loaded
 
 
-def _commit(op: str, target: Target, doc: Doc, loaded: Optional[files.Loaded], splices: List[Splice], force: bool,
-            dry_run: bool, notes: Optional[List[str]] = None) -> Edit:
+def _commit(
+    op: str,
+    target: Target,
+    doc: Doc,
+    loaded: Optional[files.Loaded],
+    splices: List[Splice],
+    force: bool,
+    dry_run: bool,
+    notes: Optional[List[str]] = None,
+) -> Edit:
     if not splices:
-        n = len(doc.lines)
-        return Edit(op, str(target), target.path, (1, 0), (1, 0), doc.source.text, doc.source.text, "",
-                    written=False, notes=(notes or []) + ["nothing to change"])
+        return Edit(
+            op,
+            str(target),
+            target.path,
+            (1, 0),
+            (1, 0),
+            doc.source.text,
+            doc.source.text,
+            "",
+            written=False,
+            notes=(notes or []) + ["nothing to change"],
+        )
     new_lines, placed = apply_splices(doc, splices)
     if not force:
         check_syntax(doc, new_lines, placed)
     after = "".join(new_lines)
     old_range, new_range = ranges(placed)
-    result = Edit(op, str(target), target.path, old_range, new_range, doc.source.text, after,
-                  make_diff(doc, new_lines, placed), written=False, notes=list(notes or []))
+    result = Edit(
+        op,
+        str(target),
+        target.path,
+        old_range,
+        new_range,
+        doc.source.text,
+        after,
+        make_diff(doc, new_lines, placed),
+        written=False,
+        notes=list(notes or []),
+    )
     if dry_run or not result.changed:
         if not result.changed:
             result.notes.append("no change")
@@ -80,8 +107,15 @@ def show(target: str, *, path: Optional[str] = None, context: int = 0, numbered:
     return "…\n".join(pieces)
 
 
-def replace(target: str, code: str, *, path: Optional[str] = None, force: bool = False, keep_elided: bool = False,
-            dry_run: bool = False) -> Edit:
+def replace(
+    target: str,
+    code: str,
+    *,
+    path: Optional[str] = None,
+    force: bool = False,
+    keep_elided: bool = False,
+    dry_run: bool = False,
+) -> Edit:
     """Replace a chunk. Code with its def/class line replaces the whole definition; without it, the body.
 
     `force` writes even if the result does not parse and skips the elision guard; `keep_elided` fills members a
@@ -111,13 +145,21 @@ def append(target: str, code: str, *, path: Optional[str] = None, force: bool = 
     return _commit("append", t, doc, loaded, plan_append(doc, doc.chunk(t.qualname), code), force, dry_run)
 
 
-def insert(target: str, code: str, *, where: str = "after", path: Optional[str] = None, force: bool = False,
-           dry_run: bool = False) -> Edit:
+def insert(
+    target: str,
+    code: str,
+    *,
+    where: str = "after",
+    path: Optional[str] = None,
+    force: bool = False,
+    dry_run: bool = False,
+) -> Edit:
     """Insert code before or after a chunk, at its indentation, with the file's blank-line convention."""
     t = _target(target, path)
     doc, loaded = _doc(t)
-    return _commit("insert_" + where, t, doc, loaded, plan_insert(doc, doc.chunk(t.qualname), code, where), force,
-                   dry_run)
+    return _commit(
+        "insert_" + where, t, doc, loaded, plan_insert(doc, doc.chunk(t.qualname), code, where), force, dry_run
+    )
 
 
 def insert_before(target: str, code: str, **kw) -> Edit:
@@ -128,8 +170,9 @@ def insert_after(target: str, code: str, **kw) -> Edit:
     return insert(target, code, where="after", **kw)
 
 
-def edit(target: str, old: str, new: str, *, path: Optional[str] = None, force: bool = False,
-         dry_run: bool = False) -> Edit:
+def edit(
+    target: str, old: str, new: str, *, path: Optional[str] = None, force: bool = False, dry_run: bool = False
+) -> Edit:
     """Scoped search/replace: `old` must occur exactly once inside the target chunk (the module for a file)."""
     t = _target(target, path)
     doc, loaded = _doc(t)

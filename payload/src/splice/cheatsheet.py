@@ -1,8 +1,22 @@
-"""The cheat sheet printed when the bundle loads and by %splice_help: at most 20 lines."""
+"""The cheat sheet printed when the bundle loads and by %splice_help: at most 20 lines, every line an example."""
 
 CHEATSHEET = """\
-splice — edit code by name instead of rewriting files. Targets: path.py::Cls.meth | pkg.mod:func | path.py::section:NAME
-  %splice_help                         this sheet
+splice — edit code by name instead of rewriting files.  import splice  (shell: python -m splice --help)
+targets: "pkg/mod.py::Cls.meth"  "pkg.mod:func"  "mod.py::section:NAME"  "mod.py::imports"  "mod.py" (module)
+  duplicates "f[0]" "f[1]";  property parts "Cls.x.setter";  overloads "f.overload[0]" "f.implementation"
+splice.show("m.py::Cls.meth")                      source of one chunk (numbered=True, context=3)
+splice.chunks("m.py")                              every target in a file
+splice.replace("m.py::Cls.meth", code)             code with def line: whole method; without: just the body
+splice.edit("m.py::Cls.meth", "x + 1", "x + 2")    old text must occur once INSIDE the target: cheapest fix
+splice.append("m.py::Cls", "def new(self): ...")   end of a class/function/section/module
+splice.insert_after("m.py::helper", code)          also insert_before; indentation and blank lines handled
+splice.remove("m.py::OLD_CONSTANT")                removes it and its blank lines
+splice.add_import("m.py", "from x import y")       also drop_import("m.py", "y"), imports("m.py")
+splice.batch("m.py", [("edit", "f", old, new), ("remove", "g")])    several edits, all or nothing
+splice.create("new.py", code)   splice.undo("m.py", steps=1)   every edit returns an Edit with a diff
+rules: write only the chunk you change; never '# ... same as above' (refused: it would delete code);
+  a result that would not parse is refused with the line and caret (force=True overrides).
+%splice_help                                       this sheet
 """
 
 

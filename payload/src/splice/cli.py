@@ -47,8 +47,10 @@ def _code(args: argparse.Namespace) -> str:
 def _emit(result: object, as_json: bool) -> None:
     if isinstance(result, Edit):
         if as_json:
-            data = {k: getattr(result, k) for k in ("op", "target", "path", "old_range", "new_range", "diff",
-                                                      "written", "notes")}
+            data = {
+                k: getattr(result, k)
+                for k in ("op", "target", "path", "old_range", "new_range", "diff", "written", "notes")
+            }
             print(json.dumps(data, indent=1))
         else:
             print(result)
@@ -60,16 +62,26 @@ def _emit(result: object, as_json: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="splice", description="Edit code by name: one class, function, method or "
-                                "section at a time.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="splice",
+        description="Edit code by name: one class, function, method or section at a time.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
 
     def add(name: str, help_: str, code: bool = False, write: bool = True) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help_, description=help_, epilog=EPILOG, parents=[common],
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        sp = sub.add_parser(
+            name,
+            help=help_,
+            description=help_,
+            epilog=EPILOG,
+            parents=[common],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sp.add_argument("target", help="what to act on (see targets below)")
         if code:
             sp.add_argument("--code", help="the new code (\\n for newlines)")
@@ -118,15 +130,21 @@ def run(argv: Optional[List[str]] = None) -> int:
         if args.cmd == "show":
             result = api.show(args.target, context=args.context, numbered=args.numbered)
         elif args.cmd == "replace":
-            result = api.replace(args.target, _code(args), force=args.force, keep_elided=args.keep_elided,
-                                 dry_run=args.dry_run)
+            result = api.replace(
+                args.target, _code(args), force=args.force, keep_elided=args.keep_elided, dry_run=args.dry_run
+            )
         elif args.cmd == "remove":
             result = api.remove(args.target, force=args.force, dry_run=args.dry_run)
         elif args.cmd == "append":
             result = api.append(args.target, _code(args), force=args.force, dry_run=args.dry_run)
         elif args.cmd == "insert":
-            result = api.insert(args.target, _code(args), where="before" if args.before else "after",
-                                force=args.force, dry_run=args.dry_run)
+            result = api.insert(
+                args.target,
+                _code(args),
+                where="before" if args.before else "after",
+                force=args.force,
+                dry_run=args.dry_run,
+            )
         elif args.cmd == "create":
             result = api.create(args.target, _code(args), force=args.force, dry_run=args.dry_run)
         elif args.cmd == "edit":

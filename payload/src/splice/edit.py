@@ -142,8 +142,9 @@ def _blank(doc: Doc) -> str:
 # ---------------------------------------------------------------------------------------------------- planners
 
 
-def plan_replace(doc: Doc, chunk: Chunk, code: str, keep_elided: bool = False, force: bool = False,
-                 notes: Optional[List[str]] = None) -> List[Splice]:
+def plan_replace(
+    doc: Doc, chunk: Chunk, code: str, keep_elided: bool = False, force: bool = False, notes: Optional[List[str]] = None
+) -> List[Splice]:
     notes = notes if notes is not None else []
     if chunk.kind == "module":
         lines = normalize(code, doc.newline)
@@ -181,8 +182,9 @@ def plan_replace(doc: Doc, chunk: Chunk, code: str, keep_elided: bool = False, f
 
 def _contiguous(doc: Doc, parts: List[Chunk]) -> bool:
     """Only blank lines and comments between the parts of a group."""
-    return all(is_blank(line) or is_comment(line) for a, b in zip(parts, parts[1:])
-               for line in doc.lines[a.end:b.start])
+    return all(
+        is_blank(line) or is_comment(line) for a, b in zip(parts, parts[1:]) for line in doc.lines[a.end : b.start]
+    )
 
 
 def _clipped(splices: List[Splice], floor: int) -> List[Splice]:
@@ -232,16 +234,23 @@ def _replace_inline_body(doc: Doc, chunk: Chunk, raw: List[str]) -> List[Splice]
     return [Splice(start, chunk.end, _keep_final_newline(doc, chunk.end, new))]
 
 
-def _guard_elision(doc: Doc, chunk: Chunk, old: List[str], new: List[str], whole: bool, keep: bool,
-                   notes: List[str]) -> List[str]:
+def _guard_elision(
+    doc: Doc, chunk: Chunk, old: List[str], new: List[str], whole: bool, keep: bool, notes: List[str]
+) -> List[str]:
     markers = [(i, t) for i, t in marker_lines(new) if t not in {line.strip() for line in old}]
     if not markers:
         return new
     if chunk.kind == "class" and whole:
         members = [doc.index.chunks[c] for c in chunk.children]
         new_text = _text_lines(new)
-        lost = [m for m in members if not re.search(r"(?m)^\s*(?:async\s+def|def|class)\s+%s\b|^\s*%s\s*[:=]"
-                                                    % (re.escape(m.name), re.escape(m.name)), new_text)]
+        lost = [
+            m
+            for m in members
+            if not re.search(
+                r"(?m)^\s*(?:async\s+def|def|class)\s+%s\b|^\s*%s\s*[:=]" % (re.escape(m.name), re.escape(m.name)),
+                new_text,
+            )
+        ]
         if not lost:
             return new
         if keep:
@@ -250,7 +259,8 @@ def _guard_elision(doc: Doc, chunk: Chunk, old: List[str], new: List[str], whole
         raise ElidedCode(
             "new code for %s elides code with %r (new line %d): it would lose %s.\n"
             "Replace only what changed (e.g. %s), or pass keep_elided=True to keep the missing members."
-            % (chunk.qualname, markers[0][1], markers[0][0] + 1, names, lost[0].qualname))
+            % (chunk.qualname, markers[0][1], markers[0][0] + 1, names, lost[0].qualname)
+        )
     kept = {line.strip() for line in new}
     lost_lines = [line.strip() for line in old if line.strip() and line.strip() not in kept and not is_comment(line)]
     if not lost_lines:
@@ -258,21 +268,32 @@ def _guard_elision(doc: Doc, chunk: Chunk, old: List[str], new: List[str], whole
     raise ElidedCode(
         "new code for %s elides code with %r (new line %d): %d old line(s) have no counterpart, first: %r.\n"
         "Send the full code, or use edit(target, old, new) to change a few lines in place%s."
-        % (chunk.qualname, markers[0][1], markers[0][0] + 1, len(lost_lines), lost_lines[0],
-           "" if chunk.kind != "class" else ", or replace a single method"))
+        % (
+            chunk.qualname,
+            markers[0][1],
+            markers[0][0] + 1,
+            len(lost_lines),
+            lost_lines[0],
+            "" if chunk.kind != "class" else ", or replace a single method",
+        )
+    )
 
 
-def _restore_members(doc: Doc, new: List[str], markers: List[Tuple[int, str]], lost: List[Chunk],
-                     notes: List[str]) -> List[str]:
+def _restore_members(
+    doc: Doc, new: List[str], markers: List[Tuple[int, str]], lost: List[Chunk], notes: List[str]
+) -> List[str]:
     at = markers[0][0]
     indent = indent_of(new[at])
     blocks: List[str] = []
     for m in lost:
-        text = doc.lines[m.start:m.end]
+        text = doc.lines[m.start : m.end]
         blocks += reindent(_text_lines(text), indent, doc.unit, doc.newline) + [doc.newline]
     drop = {i for i, _ in markers}
-    out = [line for i, line in enumerate(new[:at]) if i not in drop] + blocks[:-1] + [
-        line for i, line in enumerate(new[at:], at) if i not in drop]
+    out = (
+        [line for i, line in enumerate(new[:at]) if i not in drop]
+        + blocks[:-1]
+        + [line for i, line in enumerate(new[at:], at) if i not in drop]
+    )
     notes.append("kept from the old code: " + ", ".join(m.name for m in lost))
     return out
 
@@ -326,8 +347,7 @@ def plan_remove(doc: Doc, chunk: Chunk) -> List[Splice]:
     return [Splice(s.start, s.end, s.lines, standalone=False) for s in removals]
 
 
-def _insertion(doc: Doc, at: int, indent: str, code: str, scope: str, before: bool,
-               neighbour_is_def: bool) -> Splice:
+def _insertion(doc: Doc, at: int, indent: str, code: str, scope: str, before: bool, neighbour_is_def: bool) -> Splice:
     new = reindent(code, indent, doc.unit, doc.newline)
     if not new:
         raise BadTarget("no code given")
@@ -355,9 +375,10 @@ def plan_append(doc: Doc, chunk: Chunk, code: str) -> List[Splice]:
         return [_insertion(doc, len(doc.lines), "", code, "module", False, last_def)]
     if chunk.kind == "section":
         at = chunk.end - 1
-        prev_def = _is_def_code(doc.lines[chunk.body_start or at: at][-1:]) or any(
+        prev_def = _is_def_code(doc.lines[chunk.body_start or at : at][-1:]) or any(
             doc.index.chunks[q].kind in ("class", "def") and chunk.start < doc.index.chunks[q].start < at
-            for q in doc.index.top)
+            for q in doc.index.top
+        )
         new = reindent(code, chunk.indent, doc.unit, doc.newline)
         gap = doc.gap("module" if not chunk.indent else "class") if (_is_def_code(new) or prev_def) else 0
         blank_before = 0
@@ -370,8 +391,9 @@ def plan_append(doc: Doc, chunk: Chunk, code: str) -> List[Splice]:
     if chunk.body_indent is None or chunk.body_start is None:
         raise BadTarget("%s has a one-line body; replace it instead of appending" % chunk.qualname)
     last_child = doc.index.chunks[chunk.children[-1]] if chunk.children else None
-    neighbour_def = bool(last_child and last_child.kind in ("class", "def", "async def")
-                         and last_child.end == chunk.end)
+    neighbour_def = bool(
+        last_child and last_child.kind in ("class", "def", "async def") and last_child.end == chunk.end
+    )
     scope = "class" if chunk.kind == "class" else "function"
     return [_insertion(doc, chunk.end, chunk.body_indent, code, scope, False, neighbour_def)]
 
@@ -400,15 +422,18 @@ def plan_edit(doc: Doc, chunk: Chunk, old: str, new: str) -> List[Splice]:
     count = text.count(old_n)
     if count == 1:
         pos = text.index(old_n)
-        replaced = text[:pos] + new_n + text[pos + len(old_n):]
+        replaced = text[:pos] + new_n + text[pos + len(old_n) :]
     elif count > 1:
         at = []
         pos = text.find(old_n)
         while pos >= 0:
             at.append(lo + text.count(nl, 0, pos) + 1)
             pos = text.find(old_n, pos + 1)
-        raise Ambiguous("old text occurs %d times in %s (lines %s): include more of the surrounding code"
-                        % (count, chunk.qualname, ", ".join(map(str, at))), [])
+        raise Ambiguous(
+            "old text occurs %d times in %s (lines %s): include more of the surrounding code"
+            % (count, chunk.qualname, ", ".join(map(str, at))),
+            [],
+        )
     else:
         replaced = _edit_by_lines(region, old_n, new_n, nl, chunk, lo)
     new_region = split_lines(replaced)
@@ -417,11 +442,18 @@ def plan_edit(doc: Doc, chunk: Chunk, old: str, new: str) -> List[Splice]:
     while a < len(region) and a < len(new_region) and region[a] == new_region[a]:
         a += 1
     b = 0
-    while (b < len(region) - a and b < len(new_region) - a and region[-1 - b] == new_region[-1 - b]):
+    while b < len(region) - a and b < len(new_region) - a and region[-1 - b] == new_region[-1 - b]:
         b += 1
     standalone = chunk.kind not in ("module", "section")
-    return [Splice(lo + a, lo + len(region) - b, new_region[a:len(new_region) - b], standalone,
-                   context=(lo, lo + len(region)))]  # parse the whole chunk on its own, not a fragment of it
+    return [
+        Splice(
+            lo + a,
+            lo + len(region) - b,
+            new_region[a : len(new_region) - b],
+            standalone,
+            context=(lo, lo + len(region)),
+        )
+    ]  # parse the whole chunk on its own, not a fragment of it
 
 
 def _edit_by_lines(region: List[str], old: str, new: str, nl: str, chunk: Chunk, lo: int) -> str:
@@ -442,8 +474,11 @@ def _edit_by_lines(region: List[str], old: str, new: str, nl: str, chunk: Chunk,
             if k == len(want) and have[i]:
                 hits.append((i, j))
     if len(hits) > 1:
-        raise Ambiguous("old text occurs %d times in %s (lines %s, ignoring indentation): include more context"
-                        % (len(hits), chunk.qualname, ", ".join(str(lo + i + 1) for i, _ in hits)), [])
+        raise Ambiguous(
+            "old text occurs %d times in %s (lines %s, ignoring indentation): include more context"
+            % (len(hits), chunk.qualname, ", ".join(str(lo + i + 1) for i, _ in hits)),
+            [],
+        )
     if not hits:
         close = difflib.get_close_matches(want[0] if want else old.strip(), have, n=3, cutoff=0.6)
         hint = ("; closest lines: " + " | ".join(repr(c) for c in close)) if close else ""
@@ -462,7 +497,7 @@ def _edit_by_lines(region: List[str], old: str, new: str, nl: str, chunk: Chunk,
 def plan_add_import(doc: Doc, statement: str) -> List[Splice]:
     """Add import lines to the import block (after `__future__` imports; skipped when already present)."""
     imports = doc.index.chunks["imports"]
-    existing = {line.strip() for line in doc.lines[imports.start:imports.end]}
+    existing = {line.strip() for line in doc.lines[imports.start : imports.end]}
     wanted = [line for line in normalize(statement, doc.newline) if line.strip() and line.strip() not in existing]
     for line in wanted:
         try:
@@ -477,8 +512,11 @@ def plan_add_import(doc: Doc, statement: str) -> List[Splice]:
     if imports.start == imports.end:  # no import block yet
         at = imports.start
         before = [doc.newline] if at > 0 and not is_blank(doc.lines[at - 1]) else []
-        after = [doc.newline] * (2 if at < len(doc.lines) and _is_def_code(doc.lines[at:at + 1]) else 1) \
-            if at < len(doc.lines) and not is_blank(doc.lines[at]) else []
+        after = (
+            [doc.newline] * (2 if at < len(doc.lines) and _is_def_code(doc.lines[at : at + 1]) else 1)
+            if at < len(doc.lines) and not is_blank(doc.lines[at])
+            else []
+        )
         return [Splice(at, at, before + new + after)]
     at = imports.end
     while at > imports.start and (is_blank(doc.lines[at - 1]) or is_comment(doc.lines[at - 1])):
@@ -504,8 +542,11 @@ def plan_drop_import(doc: Doc, name: str) -> List[Splice]:
             return [Splice(first, last, [])]
         indent = indent_of(doc.lines[first])
         parts = ", ".join(a.name + (" as " + a.asname if a.asname else "") for a in rest)
-        head = ("from %s%s import " % ("." * node.level, node.module or "")) if isinstance(node, ast.ImportFrom) \
+        head = (
+            ("from %s%s import " % ("." * node.level, node.module or ""))
+            if isinstance(node, ast.ImportFrom)
             else "import "
+        )
         comment = doc.lines[last - 1].rstrip("\r\n")
         tail = ("  #" + comment.split("#", 1)[1]) if "#" in comment and "'" not in comment else ""
         return [Splice(first, last, [indent + head + parts + tail + doc.newline])]
@@ -520,13 +561,14 @@ def apply_splices(doc: Doc, splices: Sequence[Splice]) -> Tuple[List[str], List[
     ordered = sorted(enumerate(splices), key=lambda p: (p[1].start, p[1].end, p[0]))
     for (_, a), (_, b) in zip(ordered, ordered[1:]):
         if b.start < a.end:
-            raise Conflict("edits overlap: lines %d-%d and %d-%d of the original" % (a.start + 1, a.end, b.start + 1,
-                                                                                    b.end))
+            raise Conflict(
+                "edits overlap: lines %d-%d and %d-%d of the original" % (a.start + 1, a.end, b.start + 1, b.end)
+            )
     out: List[str] = []
     placed: List[Tuple[int, int, Splice]] = []
     pos = 0
     for _, sp in ordered:
-        out.extend(doc.lines[pos:sp.start])
+        out.extend(doc.lines[pos : sp.start])
         placed.append((len(out), len(out) + len(sp.lines), sp))
         out.extend(sp.lines)
         pos = sp.end
@@ -566,26 +608,34 @@ def _syntax_message(doc: Doc, new_lines: List[str], placed: List[Tuple[int, int,
         ast.parse(doc.source.text)
     except SyntaxError as old:
         already = " (the file did not parse before either: line %s)" % old.lineno
-    return "edit refused, the result would not parse: %s at %s%s\n    %s\n    %s\nnothing was written; " \
-           "fix the code or pass force=True" % (exc.msg, where, already, text, caret)
+    return (
+        "edit refused, the result would not parse: %s at %s%s\n    %s\n    %s\nnothing was written; "
+        "fix the code or pass force=True" % (exc.msg, where, already, text, caret)
+    )
 
 
-def make_diff(doc: Doc, new_lines: List[str], placed: List[Tuple[int, int, Splice]], budget: int = DIFF_BUDGET
-              ) -> str:
+def make_diff(doc: Doc, new_lines: List[str], placed: List[Tuple[int, int, Splice]], budget: int = DIFF_BUDGET) -> str:
     """A compact unified diff of just the spliced regions, capped at `budget` lines with a visible marker."""
     out: List[str] = []
     for a, b, sp in placed:
-        old = doc.lines[sp.start:sp.end]
+        old = doc.lines[sp.start : sp.end]
         new = new_lines[a:b]
         offset_old, offset_new = sp.start, a
-        hunk = list(difflib.unified_diff([line.rstrip("\r\n") for line in old],
-                                         [line.rstrip("\r\n") for line in new], lineterm="", n=2))[2:]
+        hunk = list(
+            difflib.unified_diff(
+                [line.rstrip("\r\n") for line in old], [line.rstrip("\r\n") for line in new], lineterm="", n=2
+            )
+        )[2:]
         for h in hunk:
             if h.startswith("@@"):
                 m = re.match(r"@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@", h)
                 if m:
-                    h = "@@ -%d%s +%d%s @@" % (int(m.group(1)) + offset_old, m.group(2) or "",
-                                              int(m.group(3)) + offset_new, m.group(4) or "")
+                    h = "@@ -%d%s +%d%s @@" % (
+                        int(m.group(1)) + offset_old,
+                        m.group(2) or "",
+                        int(m.group(3)) + offset_new,
+                        m.group(4) or "",
+                    )
             out.append(h)
     if len(out) > budget:
         more = len(out) - budget

@@ -1,4 +1,5 @@
 """Errors that teach: every message says what was wrong and what to do next, in a few lines."""
+
 from __future__ import annotations
 
 

@@ -102,8 +102,14 @@ def record(path: str, before: Optional[bytes], after: bytes, op: str, target: st
     if os.path.basename(os.path.dirname(folder)) == ".splice" and not os.path.exists(ignore):
         with open(ignore, "w") as f:
             f.write("*\n")
-    entry = {"time": time.time(), "op": op, "target": target, "path": os.path.abspath(path),
-             "before": None if before is None else base64.b64encode(before).decode("ascii"), "after": sha(after)}
+    entry = {
+        "time": time.time(),
+        "op": op,
+        "target": target,
+        "path": os.path.abspath(path),
+        "before": None if before is None else base64.b64encode(before).decode("ascii"),
+        "after": sha(after),
+    }
     names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
     number = int(names[-1].split(".")[0]) + 1 if names else 1
     tmp = os.path.join(folder, ".%06d.tmp" % number)
@@ -131,10 +137,15 @@ def undo_one(folder: str, path: Optional[str] = None, force: bool = False) -> Di
         if want and os.path.realpath(entry["path"]) != want:
             continue
         target = entry["path"]
-        current = open(target, "rb").read() if os.path.exists(target) else None
+        current = None
+        if os.path.exists(target):
+            with open(target, "rb") as f:
+                current = f.read()
         if current is not None and sha(current) != entry["after"] and not force:
-            raise Conflict("%s changed after the %s of %s; undo would lose that change (force=True to undo anyway)"
-                           % (target, entry["op"], entry["target"]))
+            raise Conflict(
+                "%s changed after the %s of %s; undo would lose that change (force=True to undo anyway)"
+                % (target, entry["op"], entry["target"])
+            )
         if entry["before"] is None:
             if current is not None:
                 os.remove(target)

@@ -20,7 +20,8 @@ from splice.text import indent_of, is_blank, is_comment
 
 DEF_KINDS = {ast.FunctionDef: "def", ast.AsyncFunctionDef: "async def", ast.ClassDef: "class"}
 _COMPOUND = tuple(
-    getattr(ast, n) for n in ("If", "For", "AsyncFor", "While", "With", "AsyncWith", "Try", "TryStar", "Match")
+    getattr(ast, n)
+    for n in ("If", "For", "AsyncFor", "While", "With", "AsyncWith", "Try", "TryStar", "Match")
     if hasattr(ast, n)
 )
 _INDEX = re.compile(r"\[(\d+)\]")
@@ -73,8 +74,9 @@ class Index:
         self.top: List[str] = []
         self.section_problems: List[str] = []
         n = len(lines)
-        self.chunks["<module>"] = Chunk("<module>", "module", "<module>", 0, n, "", body_start=0, body_end=n,
-                                        body_indent="", scope="module")
+        self.chunks["<module>"] = Chunk(
+            "<module>", "module", "<module>", 0, n, "", body_start=0, body_end=n, body_indent="", scope="module"
+        )
         self._imports(tree)
         self._block(tree.body, None, "module", 0)
         self._main(tree)
@@ -153,9 +155,19 @@ class Index:
                 continue
             kind, roles = group
             first = entries[0][0]
-            whole = Chunk(prefix + name, kind, name, first.start, entries[-1][0].end, first.indent,
-                          header=first.header, line=first.line, scope=scope, signature=first.signature,
-                          doc=first.doc)
+            whole = Chunk(
+                prefix + name,
+                kind,
+                name,
+                first.start,
+                entries[-1][0].end,
+                first.indent,
+                header=first.header,
+                line=first.line,
+                scope=scope,
+                signature=first.signature,
+                doc=first.doc,
+            )
             self._add(whole, parent)
             for (chunk, node), role in zip(entries, roles):
                 self._finish(chunk, node, "%s.%s" % (whole.qualname, role), whole.qualname, scope)
@@ -168,19 +180,34 @@ class Index:
             inner = "class" if isinstance(node, ast.ClassDef) else "function"
             self._block(node.body, qualname, inner, (chunk.body_start or chunk.header + 1))
 
-    def _collect(self, stmts: Sequence[ast.stmt], parent: Optional[str], scope: str, floor: int,
-                 ceiling: Optional[int], found: List[Tuple[str, Chunk, ast.AST]], nested: bool = False) -> None:
+    def _collect(
+        self,
+        stmts: Sequence[ast.stmt],
+        parent: Optional[str],
+        scope: str,
+        floor: int,
+        ceiling: Optional[int],
+        found: List[Tuple[str, Chunk, ast.AST]],
+        nested: bool = False,
+    ) -> None:
         n = len(self.lines)
-        block_span = ((stmts[0].lineno - 1, stmts[-1].end_lineno)  # type: ignore[attr-defined]
-                      if stmts and (nested or scope != "module") else None)
+        block_span = (
+            (stmts[0].lineno - 1, stmts[-1].end_lineno)  # type: ignore[attr-defined]
+            if stmts and (nested or scope != "module")
+            else None
+        )
         for i, node in enumerate(stmts):
             prev_end = stmts[i - 1].end_lineno if i else floor  # type: ignore[attr-defined]
             nxt = stmts[i + 1].lineno - 1 if i + 1 < len(stmts) else (ceiling if ceiling is not None else n)
-            first = (node.decorator_list[0].lineno - 1 if getattr(node, "decorator_list", None)
-                     else node.lineno - 1)
+            first = node.decorator_list[0].lineno - 1 if getattr(node, "decorator_list", None) else node.lineno - 1
             last = node.end_lineno - 1  # type: ignore[attr-defined]
-            inline = bool(i and stmts[i - 1].end_lineno - 1 == first) or (  # type: ignore[attr-defined]
-                i + 1 < len(stmts) and stmts[i + 1].lineno - 1 == last) or self._shares_line(node.lineno - 1, node)
+            inline = (
+                bool(i and stmts[i - 1].end_lineno - 1 == first)
+                or (  # type: ignore[attr-defined]
+                    i + 1 < len(stmts) and stmts[i + 1].lineno - 1 == last
+                )
+                or self._shares_line(node.lineno - 1, node)
+            )
             if isinstance(node, _COMPOUND):
                 block_floor = node.lineno  # 0-based: the line after the compound statement's header
                 for block in _blocks(node):
@@ -239,8 +266,20 @@ class Index:
                 while start < len(self.lines) and is_comment(self.lines[start]):
                     start += 1
             end = start
-        chunk = Chunk("imports", "imports", "imports", start, end, "", header=start, line=start + 1,
-                      body_start=start, body_end=end, body_indent="", signature="imports")
+        chunk = Chunk(
+            "imports",
+            "imports",
+            "imports",
+            start,
+            end,
+            "",
+            header=start,
+            line=start + 1,
+            body_start=start,
+            body_end=end,
+            body_indent="",
+            signature="imports",
+        )
         self._add(chunk, None)
 
     def _main(self, tree: ast.Module) -> None:
@@ -248,8 +287,17 @@ class Index:
             if isinstance(node, ast.If) and _is_main_test(node.test):
                 first, last = node.lineno - 1, node.end_lineno  # type: ignore[attr-defined]
                 last = self._trailing_end(last, len(self.lines), "")
-                chunk = Chunk("__main__", "main", "__main__", self._attached_start(first, 0, ""), last, "",
-                              header=first, line=node.lineno, signature="if __name__ == '__main__'")
+                chunk = Chunk(
+                    "__main__",
+                    "main",
+                    "__main__",
+                    self._attached_start(first, 0, ""),
+                    last,
+                    "",
+                    header=first,
+                    line=node.lineno,
+                    signature="if __name__ == '__main__'",
+                )
                 chunk.body_start, chunk.body_indent = self._body(node, first)
                 chunk.body_end = last
                 self._add(chunk, None)
@@ -266,9 +314,20 @@ class Index:
             if seen[name] > 1:
                 name = "%s[%d]" % (name, counts.get(s.name, 0))
                 counts[s.name] = counts.get(s.name, 0) + 1
-            chunk = Chunk("section:" + name, "section", s.name, s.start, s.end + 1, s.indent, header=s.start,
-                          line=s.start + 1, body_start=s.start + 1, body_end=s.end, body_indent=s.indent,
-                          signature="# section: " + s.name)
+            chunk = Chunk(
+                "section:" + name,
+                "section",
+                s.name,
+                s.start,
+                s.end + 1,
+                s.indent,
+                header=s.start,
+                line=s.start + 1,
+                body_start=s.start + 1,
+                body_end=s.end,
+                body_indent=s.indent,
+                signature="# section: " + s.name,
+            )
             self.chunks[chunk.qualname] = chunk
             self.top.append(chunk.qualname)
 
@@ -287,8 +346,7 @@ class Index:
         if q in self.chunks:
             return self.chunks[q]
         want = plain(q)
-        matches = [c for c in self.chunks.values() if plain(c.qualname) == want
-                   and _indices_agree(q, c.qualname)]
+        matches = [c for c in self.chunks.values() if plain(c.qualname) == want and _indices_agree(q, c.qualname)]
         if len(matches) == 1:
             return matches[0]
         if matches:
@@ -325,8 +383,9 @@ class Index:
 
 
 def _brief(index: Index, names: List[str], budget: int = 12) -> str:
-    items = ["%s %s" % (index.chunks[n].kind, n.rsplit(".", 1)[-1] if not n.startswith("section:") else n)
-             for n in names]
+    items = [
+        "%s %s" % (index.chunks[n].kind, n.rsplit(".", 1)[-1] if not n.startswith("section:") else n) for n in names
+    ]
     if not items:
         return "(nothing addressable)"
     more = len(items) - budget
@@ -425,8 +484,7 @@ def _group_roles(name: str, nodes: List[ast.AST]) -> Optional[Tuple[str, List[st
 
 
 def _is_docstring(node: ast.AST) -> bool:
-    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str))
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
 def _is_import_stmt(node: ast.AST) -> bool:
@@ -435,16 +493,22 @@ def _is_import_stmt(node: ast.AST) -> bool:
     if isinstance(node, (ast.Try, ast.If)) and not (isinstance(node, ast.If) and _is_main_test(node.test)):
         inner = [s for block in _blocks(node) for s in block]
         has_import = any(isinstance(s, (ast.Import, ast.ImportFrom)) for s in inner)
-        simple = all(isinstance(s, (ast.Import, ast.ImportFrom, ast.Pass, ast.Assign)) or _is_import_stmt(s)
-                     for s in inner)
+        simple = all(
+            isinstance(s, (ast.Import, ast.ImportFrom, ast.Pass, ast.Assign)) or _is_import_stmt(s) for s in inner
+        )
         return has_import and simple
     return False
 
 
 def _is_main_test(test: ast.AST) -> bool:
-    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
-            and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
-            and test.comparators[0].value == "__main__")
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
 
 
 def parse_index(lines: List[str], text: str, path: str = "") -> Index:
@@ -453,12 +517,14 @@ def parse_index(lines: List[str], text: str, path: str = "") -> Index:
     except SyntaxError as exc:
         raise SpliceError(
             "%s does not parse (line %s: %s): only whole-module edits work on it, e.g. edit(%r, old, new)"
-            % (path or "the code", exc.lineno, exc.msg, path or "file.py")) from None
+            % (path or "the code", exc.lineno, exc.msg, path or "file.py")
+        ) from None
     return Index(lines, tree)
 
 
 def check_target(qualname: str) -> str:
     if not re.match(r"^(section:.+|[A-Za-z_<][\w<>]*(\[\d+\])?(\.[A-Za-z_]\w*(\[\d+\])?)*)$", qualname.strip()):
-        raise BadTarget("not a qualified name: %r (write Class.method, func, CONSTANT, section:NAME, imports)"
-                        % qualname)
+        raise BadTarget(
+            "not a qualified name: %r (write Class.method, func, CONSTANT, section:NAME, imports)" % qualname
+        )
     return qualname.strip()

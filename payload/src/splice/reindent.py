@@ -44,8 +44,11 @@ def string_lines(lines: List[str]) -> Set[int]:
 def dedent(lines: List[str]) -> Tuple[List[str], Set[int], str]:
     """Remove the common indentation of code lines; returns the lines, the untouched string lines, the prefix."""
     strings = string_lines(lines)
-    code = [indent_of(line) for i, line in enumerate(lines)
-            if i not in strings and not is_blank(line) and not line.lstrip().startswith("#")]
+    code = [
+        indent_of(line)
+        for i, line in enumerate(lines)
+        if i not in strings and not is_blank(line) and not line.lstrip().startswith("#")
+    ]
     if not code:
         code = [indent_of(line) for i, line in enumerate(lines) if i not in strings and not is_blank(line)]
     prefix = code[0] if code else ""
@@ -58,7 +61,7 @@ def dedent(lines: List[str]) -> Tuple[List[str], Set[int], str]:
         if is_blank(line):
             out.append(line.lstrip(" \t"))
         elif line.startswith(prefix):
-            out.append(line[len(prefix):])
+            out.append(line[len(prefix) :])
         else:
             kept.add(i)  # a string or comment line left of the code: leave it exactly as it was
             out.append(line)
@@ -66,8 +69,13 @@ def dedent(lines: List[str]) -> Tuple[List[str], Set[int], str]:
 
 
 def _unit(lines: List[str], skip: Set[int]) -> str:
-    widths = sorted({len(indent_of(line)) for i, line in enumerate(lines)
-                     if i not in skip and not is_blank(line) and indent_of(line)})
+    widths = sorted(
+        {
+            len(indent_of(line))
+            for i, line in enumerate(lines)
+            if i not in skip and not is_blank(line) and indent_of(line)
+        }
+    )
     if any(indent_of(line).startswith("\t") for line in lines):
         return "\t"
     return " " * (widths[0] if widths else 4)
@@ -87,10 +95,10 @@ def convert(lines: List[str], skip: Set[int], to_unit: str) -> List[str]:
         width = len(ind.expandtabs(len(to_unit) if from_unit == "\t" else 8)) if from_unit == "\t" else len(ind)
         if from_unit == "\t":
             levels, rest = ind.count("\t"), ind.replace("\t", "")
-            out.append(to_unit * levels + rest + line[len(ind):])
+            out.append(to_unit * levels + rest + line[len(ind) :])
         else:
             levels, rest = divmod(width, len(from_unit))
-            out.append("\t" * levels + " " * rest + line[len(ind):])
+            out.append("\t" * levels + " " * rest + line[len(ind) :])
     return out
 
 

@@ -1,4 +1,5 @@
 """`# section: NAME` … `# endsection` regions: lenient in what they accept, precise about what is wrong."""
+
 from __future__ import annotations
 
 import io
@@ -64,8 +65,9 @@ def find_sections(lines: List[str]) -> Tuple[List[Section], List[str]]:
             continue
         open_name, start, indent = stack[-1]
         if name and name.lower() != open_name.lower():
-            problems.append("line %d: '# endsection: %s' closes section %r opened at line %d"
-                            % (i + 1, name, open_name, start + 1))
+            problems.append(
+                "line %d: '# endsection: %s' closes section %r opened at line %d" % (i + 1, name, open_name, start + 1)
+            )
             continue
         stack.pop()
         sections.append(Section(open_name, start, i, indent, stack[-1][0] if stack else None))

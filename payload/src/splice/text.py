@@ -1,4 +1,5 @@
 """Source text that round-trips byte for byte: encoding, BOM, newline style, missing final newline."""
+
 from __future__ import annotations
 
 import codecs
@@ -29,7 +30,7 @@ class Source:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
         bom = raw.startswith(codecs.BOM_UTF8)
         if bom:
-            raw = raw[len(codecs.BOM_UTF8):]
+            raw = raw[len(codecs.BOM_UTF8) :]
             encoding = "utf-8"
         elif encoding == "utf-8-sig":
             encoding = "utf-8"
