@@ -24,6 +24,7 @@ _COMPOUND = tuple(
     for n in ("If", "For", "AsyncFor", "While", "With", "AsyncWith", "Try", "TryStar", "Match")
     if hasattr(ast, n)
 )
+_DEFS_AND_BLOCKS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef) + _COMPOUND
 _INDEX = re.compile(r"\[(\d+)\]")
 _PROPERTY_ROLES = ("getter", "setter", "deleter")
 
@@ -44,8 +45,7 @@ class Chunk:
     body_end: Optional[int] = None
     body_indent: Optional[str] = None
     scope: str = "module"  # module | class | function: the kind of block the chunk sits in
-    signature: str = ""
-    doc: str = ""
+    node: Optional[ast.AST] = field(default=None, repr=False, compare=False)
     block: Optional[Tuple[int, int]] = None  # [first, end) lines of the enclosing block's statements (not module)
     parts: List["Chunk"] = field(default_factory=list)  # property / overload groups
     children: List[str] = field(default_factory=list)
@@ -130,11 +130,23 @@ class Index:
     def _shares_line(self, index: int, node: ast.AST) -> bool:
         return indent_of(self.lines[index]) != self.lines[index][: node.col_offset]  # type: ignore[attr-defined]
 
-    def _signature(self, header: int, body_start: Optional[int], node: ast.AST) -> str:
-        """`def name(args) -> ret` / `class Name(bases)` as written, on one line."""
-        stop = body_start if body_start is not None else node.lineno  # type: ignore[attr-defined]
+    def signature(self, chunk: Chunk) -> str:
+        """`def name(args) -> ret`, `class Name(bases)`, `NAME = value…` as written, on one line (computed on demand:
+        editing never needs it)."""
+        node = chunk.node
+        if chunk.kind in ("imports", "main", "section", "module") or node is None:
+            return self.lines[chunk.header].strip() if chunk.kind != "module" else ""
+        if chunk.kind == "assign":
+            return self.lines[node.lineno - 1].strip()[:80]  # type: ignore[attr-defined]
+        stop = chunk.body_start if chunk.body_start is not None else node.lineno  # type: ignore[attr-defined]
         text = " ".join(self.lines[i].strip() for i in range(node.lineno - 1, max(stop, node.lineno)))  # type: ignore
         return _cut_header(text)
+
+    def doc(self, chunk: Chunk) -> str:
+        """First line of the docstring, if any."""
+        if chunk.kind in ("class", "def", "async def", "property", "overloaded") and chunk.node is not None:
+            return _first_line(ast.get_docstring(chunk.node, clean=False))  # type: ignore[arg-type]
+        return ""
 
     def _block(self, stmts: Sequence[ast.stmt], parent: Optional[str], scope: str, floor: int) -> None:
         """Index a statement list; compound statements (if/try/with/for/while/match) are looked through."""
@@ -165,8 +177,7 @@ class Index:
                 header=first.header,
                 line=first.line,
                 scope=scope,
-                signature=first.signature,
-                doc=first.doc,
+                node=first.node,
             )
             self._add(whole, parent)
             for (chunk, node), role in zip(entries, roles):
@@ -197,6 +208,8 @@ class Index:
             else None
         )
         for i, node in enumerate(stmts):
+            if scope == "function" and not isinstance(node, _DEFS_AND_BLOCKS):
+                continue  # inside functions only nested definitions are addressable
             prev_end = stmts[i - 1].end_lineno if i else floor  # type: ignore[attr-defined]
             nxt = stmts[i + 1].lineno - 1 if i + 1 < len(stmts) else (ceiling if ceiling is not None else n)
             first = node.decorator_list[0].lineno - 1 if getattr(node, "decorator_list", None) else node.lineno - 1
@@ -232,13 +245,10 @@ class Index:
             chunk = Chunk("", kind, names[0], start, end, indent, header=first, line=node.lineno, scope=scope)
             if block_span is not None:
                 chunk.block = block_span
+            chunk.node = node
             if kind != "assign":
                 chunk.body_start, chunk.body_indent = self._body(node, node.lineno - 1)
                 chunk.body_end = end
-                chunk.signature = self._signature(first, chunk.body_start, node)
-                chunk.doc = _first_line(ast.get_docstring(node, clean=False))  # type: ignore[arg-type]
-            else:
-                chunk.signature = self.lines[node.lineno - 1].strip()[:80]
             for name in names:
                 found.append((name, chunk if name == names[0] else _copy(chunk, name), node))
 
@@ -278,7 +288,6 @@ class Index:
             body_start=start,
             body_end=end,
             body_indent="",
-            signature="imports",
         )
         self._add(chunk, None)
 
@@ -296,7 +305,6 @@ class Index:
                     "",
                     header=first,
                     line=node.lineno,
-                    signature="if __name__ == '__main__'",
                 )
                 chunk.body_start, chunk.body_indent = self._body(node, first)
                 chunk.body_end = last
@@ -326,7 +334,6 @@ class Index:
                 body_start=s.start + 1,
                 body_end=s.end,
                 body_indent=s.indent,
-                signature="# section: " + s.name,
             )
             self.chunks[chunk.qualname] = chunk
             self.top.append(chunk.qualname)

@@ -69,10 +69,14 @@ def indent_unit(lines: List[str]) -> str:
     """The file's indentation step: a tab if indented lines start with tabs, else the smallest space step."""
     tabs = spaces = 0
     steps = {}
+    seen = 0
     for line in lines:
-        ind = indent_of(line)
-        if not ind or is_blank(line):
+        if line[:1] not in (" ", "\t") or is_blank(line):
             continue
+        seen += 1
+        if seen > 400:  # a sample decides: files do not change style halfway
+            break
+        ind = indent_of(line)
         if ind.startswith("\t"):
             tabs += 1
         else:
