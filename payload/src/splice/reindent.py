@@ -58,8 +58,9 @@ def dedent(lines: List[str]) -> Tuple[List[str], Set[int], str]:
     kept: Set[int] = set()
     out = []
     for i, line in enumerate(lines):
-        if is_blank(line):
-            out.append(line.lstrip(" \t"))
+        if is_blank(line) and not line.startswith(prefix):
+            kept.add(i)  # a blank line with less whitespace than the code: as it was
+            out.append(line)
         elif line.startswith(prefix):
             out.append(line[len(prefix) :])
         else:
@@ -107,7 +108,8 @@ def reindent(code: str, indent: str, unit: str, newline: str) -> List[str]:
     lines = normalize(code, newline)
     lines, kept, _ = dedent(lines)
     lines = convert(lines, kept | string_lines(lines), unit)
-    return [line if (i in kept or is_blank(line)) else indent + line for i, line in enumerate(lines)]
+    # blank lines stay empty unless they carried whitespace beyond the code's indentation (kept as it was)
+    return [line if (i in kept or not line.strip("\r\n")) else indent + line for i, line in enumerate(lines)]
 
 
 def dedented_text(lines: List[str]) -> str:
