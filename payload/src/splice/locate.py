@@ -119,7 +119,8 @@ class Index:
 
     def _body(self, node: ast.AST, header_line: int) -> Tuple[Optional[int], str]:
         body = node.body  # type: ignore[attr-defined]
-        first = body[0].lineno - 1
+        decorators = getattr(body[0], "decorator_list", None)
+        first = (decorators[0].lineno if decorators else body[0].lineno) - 1  # a decorated first statement
         if first == header_line or self._shares_line(first, body[0]):
             return None, ""
         i = first

@@ -1,0 +1,292 @@
+"""Search grouped by file and enclosing symbol: grep's hits, plus where each one lives.
+
+Matching runs on bytes (a file without the needle costs one `in`), lines are counted as grep counts them (on \\n).
+Only files with hits are scanned for their definitions, by a line scanner that tracks indentation, brackets and
+triple-quoted strings instead of parsing: the enclosing name of a hit is its innermost class or function under the
+chunk rule (decorators and directly attached comments belong to the definition below them).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from dataclasses import dataclass
+from typing import Dict, Iterator, List, Optional, Pattern, Tuple
+
+from splice.budget import DEFAULT_LINES, clip, cut
+
+SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox",
+             "node_modules", ".venv", "venv", ".eggs", ".splice", ".ipynb_checkpoints"}
+_HEADER = re.compile(r"[ \t]*(?:async[ \t]+def|def|class)[ \t]+([A-Za-z_]\w*)")
+_STRINGS = re.compile(r"""[rbuRBUfF]{0,2}(?:'[^'\\\n]*(?:\\.[^'\\\n]*)*'|"[^"\\\n]*(?:\\.[^"\\\n]*)*")""")
+
+
+@dataclass(frozen=True)
+class Hit:
+    path: str
+    line: int  # 1-based
+    text: str
+    symbol: str  # innermost class/function qualified name, "" at module level
+
+
+# ---------------------------------------------------------------------------------------------------- walking
+
+
+class _GitIgnore:
+    """The subset of .gitignore that matters for finding code: globs, **, anchored paths, dir-only, negation."""
+
+    def __init__(self, base: str, lines: List[str]) -> None:
+        self.base = base
+        self.rules: List[Tuple[Pattern[str], bool, bool]] = []
+        for raw in lines:
+            line = raw.rstrip("\n").rstrip()
+            if not line or line.startswith("#"):
+                continue
+            negate = line.startswith("!")
+            line = line[1:] if negate else line
+            dir_only = line.endswith("/")
+            line = line.strip("/") if dir_only else line
+            anchored = "/" in line.lstrip("/") or line.startswith("/")
+            line = line.lstrip("/")
+            rx = ""
+            i = 0
+            while i < len(line):
+                if line.startswith("**/", i):
+                    rx, i = rx + "(?:.*/)?", i + 3
+                elif line.startswith("**", i):
+                    rx, i = rx + ".*", i + 2
+                elif line[i] == "*":
+                    rx, i = rx + "[^/]*", i + 1
+                elif line[i] == "?":
+                    rx, i = rx + "[^/]", i + 1
+                else:
+                    rx, i = rx + re.escape(line[i]), i + 1
+            full = ("^" if anchored else "^(?:.*/)?") + rx + "$"
+            self.rules.append((re.compile(full), negate, dir_only))
+
+    def ignored(self, path: str, is_dir: bool) -> Optional[bool]:
+        rel = os.path.relpath(path, self.base).replace(os.sep, "/")
+        verdict = None
+        for rx, negate, dir_only in self.rules:
+            if dir_only and not is_dir:
+                continue
+            if rx.match(rel):
+                verdict = not negate
+        return verdict
+
+
+def _read_gitignore(folder: str) -> Optional[_GitIgnore]:
+    try:
+        with open(os.path.join(folder, ".gitignore"), encoding="utf-8", errors="replace") as f:
+            return _GitIgnore(folder, f.readlines())
+    except OSError:
+        return None
+
+
+def iter_files(root: str, glob: str = "*.py") -> Iterator[str]:
+    """Files under root matching glob, skipping VCS folders, caches, virtualenvs and what .gitignore ignores."""
+    if os.path.isfile(root):
+        yield root
+        return
+    stack: List[Tuple[str, List[_GitIgnore]]] = [(root, [])]
+    while stack:
+        folder, ignores = stack.pop()
+        own = _read_gitignore(folder)
+        rules = ignores + [own] if own else ignores
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirs = []
+        for entry in entries:
+            is_dir = entry.is_dir(follow_symlinks=False)
+            if is_dir and (entry.name in SKIP_DIRS or os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))):
+                continue
+            if rules:
+                verdict = None
+                for rule in rules:
+                    v = rule.ignored(entry.path, is_dir)
+                    verdict = v if v is not None else verdict
+                if verdict:
+                    continue
+            if is_dir:
+                subdirs.append(entry.path)
+            elif entry.is_file(follow_symlinks=False) and fnmatch.fnmatch(entry.name, glob):
+                yield entry.path
+        stack.extend((d, rules) for d in reversed(subdirs))
+
+
+# ---------------------------------------------------------------------------------------------------- symbols
+
+
+def _first_triple(code: str) -> int:
+    """Index of the first triple quote that is not inside a one-line string, or -1."""
+    for m in re.finditer(r"'''|\"\"\"|(?P<s>%s)" % _STRINGS.pattern, code):
+        if m.group("s") is None:
+            return m.start()
+        body = m.group("s").lstrip("rbuRBUfF")  # r"" followed by " is the start of r"""
+        if body in ('""', "''") and code[m.end() : m.end() + 1] == body[0]:
+            return m.end() - 2
+    return -1
+
+
+def _brackets(code: str, depth: int) -> Tuple[int, Optional[str]]:
+    """Bracket depth after a piece of code, and the triple quote it leaves open (if any)."""
+    pos = _first_triple(code) if ('"""' in code or "'''" in code) else -1
+    if pos >= 0:
+        quote = code[pos:pos + 3]
+        depth = _brackets(code[:pos], depth)[0]
+        rest = code[pos + 3:]
+        end = rest.find(quote)
+        if end >= 0:  # opened and closed on this line: go on after it
+            return _brackets(rest[end + 3:], depth)
+        return depth, quote
+    code = _STRINGS.sub("", code)
+    if "#" in code:
+        code = code.split("#", 1)[0]
+    return max(depth + code.count("(") + code.count("[") + code.count("{") - code.count(")") - code.count("]")
+               - code.count("}"), 0), None
+
+
+def enclosing_names(lines: List[str], upto: int) -> List[str]:
+    """The innermost class/function qualified name of each line (0-based) up to `upto`, by scanning lines.
+
+    Comment lines are settled by the next code line, as the chunk rule says: directly above a definition at their
+    indentation they belong to it; deeper than a definition that just ended they are its trailing comments;
+    otherwise they belong to the scope that goes on.
+    """
+    names: List[str] = []
+    stack: List[Tuple[int, str]] = []
+    comments: List[Tuple[int, int, bool]] = []  # unsettled comment lines: (index, indent, touches next line)
+    decorators: List[int] = []
+    before_decorators: List[Tuple[int, str]] = []
+    quote: Optional[str] = None
+    depth = 0
+
+    def settle(before: List[Tuple[int, str]], after: List[Tuple[int, str]], header: Optional[Tuple[int, str]]) -> None:
+        popped = before[len(after):]
+        for idx, ind, attached in comments:
+            name = after[-1][1] if after else ""
+            if header is not None and attached and ind == header[0]:
+                name = header[1]
+            else:
+                for hind, hname in reversed(popped):
+                    if hind < ind:
+                        name = hname
+                        break
+            names[idx] = name
+        comments.clear()
+
+    i = 0
+    while i < len(lines) and (i <= upto or comments or decorators):
+        line = lines[i]
+        current = stack[-1][1] if stack else ""
+        if quote is not None:
+            names.append(current)
+            if quote in line:  # the string closes here: count what follows it
+                depth, quote = _brackets(line.split(quote, 1)[1], depth)
+            i += 1
+            continue
+        stripped = line.lstrip(" \t\f")
+        indent = len(line) - len(stripped)
+        if depth > 0 and decorators:  # a decorator spanning lines: all of it goes with its definition
+            decorators.append(i)
+        if depth == 0 and not stripped.strip():
+            names.append(current)
+            comments[:] = [(c, ind, False) for c, ind, _ in comments]  # a blank line detaches them
+            decorators = []
+            i += 1
+            continue
+        if depth == 0 and stripped.startswith("#"):
+            names.append(current)
+            comments[:] = [(c, ind, att) for c, ind, att in comments]
+            comments.append((i, indent, True))
+            i += 1
+            continue
+        if depth == 0:
+            before = list(stack) if not decorators else before_decorators
+            if stripped.startswith("@") and not decorators:
+                before_decorators = list(stack)
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            m = _HEADER.match(line)
+            header = None
+            if m:
+                header = (indent, (stack[-1][1] + "." if stack else "") + m.group(1))
+            elif stripped.startswith("@"):
+                decorators.append(i)
+            if not (stripped.startswith("@") and not m):  # decorators wait for the definition they decorate
+                settle(before, list(stack), header)
+                if header:
+                    if decorators and len(lines[decorators[0]]) - len(lines[decorators[0]].lstrip(" \t")) == indent:
+                        for d in decorators:
+                            names[d] = header[1]
+                    stack.append(header)
+                decorators = []
+        names.append(stack[-1][1] if stack else "")
+        depth, quote = _brackets(stripped, depth)
+        i += 1
+    if comments:
+        settle(list(stack), [], None)
+    return names[: upto + 1] if len(names) > upto else names
+
+
+# ---------------------------------------------------------------------------------------------------- searching
+
+
+def _matcher(pattern: str, regex: bool, word: bool, ignore_case: bool):
+    if not regex and not word and not ignore_case:
+        needle = pattern.encode("utf-8")
+        return lambda data: needle in data, lambda line: needle in line
+    rx = pattern if regex else re.escape(pattern)
+    if word:
+        rx = r"(?<![\w])(?:%s)(?![\w])" % rx
+    compiled = re.compile(rx.encode("utf-8"), re.IGNORECASE if ignore_case else 0)
+    return (lambda data: compiled.search(data) is not None), (lambda line: compiled.search(line) is not None)
+
+
+def find_hits(pattern: str, path: str = ".", regex: bool = False, word: bool = False, glob: str = "*.py",
+              ignore_case: bool = False) -> List[Hit]:
+    """Every matching line under path (files in walk order, lines in file order)."""
+    in_file, in_line = _matcher(pattern, regex, word, ignore_case)
+    hits: List[Hit] = []
+    for file in iter_files(path, glob):
+        try:
+            with open(file, "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        if b"\0" in data[:8192] or not in_file(data):
+            continue
+        raw_lines = data.split(b"\n")
+        found = [i for i, raw in enumerate(raw_lines) if in_line(raw)]
+        if not found:
+            continue
+        lines = [raw.decode("utf-8", "replace") for raw in raw_lines]
+        names = enclosing_names(lines, found[-1]) if file.endswith((".py", ".pyi", ".pyw")) else []
+        for i in found:
+            hits.append(Hit(file, i + 1, lines[i].rstrip("\r"), names[i] if names else ""))
+    return hits
+
+
+def find(pattern: str, path: str = ".", regex: bool = False, word: bool = False, glob: str = "*.py",
+         ignore_case: bool = False, max_lines: int = DEFAULT_LINES) -> str:
+    """Hits grouped by file and enclosing symbol, within a budget: `file` then `  Sym  L12: text`."""
+    hits = find_hits(pattern, path, regex, word, glob, ignore_case)
+    if not hits:
+        return "no hits for %r under %s (%s)" % (pattern, path, glob)
+    files: Dict[str, List[Hit]] = {}
+    for h in hits:
+        files.setdefault(h.path, []).append(h)
+    out = ["%d hit%s in %d file%s for %r" % (len(hits), "" if len(hits) == 1 else "s", len(files),
+                                             "" if len(files) == 1 else "s", pattern)]
+    for file, file_hits in files.items():
+        out.append(os.path.relpath(file) if not os.path.isabs(path) else file)
+        last = None
+        for h in file_hits:
+            label = h.symbol or "<module>"
+            prefix = "  %s  " % label if label != last else "  %s  " % (" " * len(label))
+            last = label
+            out.append("%sL%d: %s" % (prefix, h.line, clip(h.text.strip(), 100)))
+    return cut(out, max_lines, max_chars=max_lines * 160, hint="a narrower path=, glob=, word=True or regex")
