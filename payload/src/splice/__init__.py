@@ -23,6 +23,7 @@ from splice.api import (  # noqa: E402
     show,
     undo,
 )
+from splice.docs import doc  # noqa: E402
 from splice.edit import Edit  # noqa: E402
 from splice.errors import (  # noqa: E402
     Ambiguous,
@@ -33,6 +34,9 @@ from splice.errors import (  # noqa: E402
     SpliceError,
     WouldBreakSyntax,
 )
+from splice.outline import outline  # noqa: E402
+from splice.references import refs  # noqa: E402
+from splice.search import find  # noqa: E402
 
 __all__ = [
     "Ambiguous",
@@ -43,6 +47,10 @@ __all__ = [
     "NotFound",
     "SpliceError",
     "WouldBreakSyntax",
+    "doc",
+    "find",
+    "outline",
+    "refs",
     "add_import",
     "append",
     "batch",

@@ -15,7 +15,8 @@ def cut(lines: List[str], max_lines: int = DEFAULT_LINES, max_chars: int = DEFAU
     for i, line in enumerate(lines):
         if len(out) >= max_lines or used + len(line) + 1 > max_chars:
             more = len(lines) - i
-            out.append("… %d more line%s%s" % (more, "" if more == 1 else "s", " (narrow with %s)" % hint if hint else ""))
+            tail = " (narrow with %s)" % hint if hint else ""
+            out.append("… %d more line%s%s" % (more, "" if more == 1 else "s", tail))
             break
         out.append(line)
         used += len(line) + 1

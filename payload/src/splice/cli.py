@@ -17,7 +17,8 @@ targets:  path/to/mod.py::Class.method   pkg.mod:func   path.py (the module)   p
 new code: --code 'TEXT', --code-file FILE, or standard input.
 
 examples:
-  splice show app.py::Cart.total -n
+  splice outline app.py                 splice find 'total(' src/ -w
+  splice show app.py::Cart.total        splice refs app.py::Cart.total      splice doc json.dumps
   splice replace app.py::Cart.total <<'EOF'
   def total(self):
       return sum(i.price for i in self.items)
@@ -91,9 +92,31 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
         return sp
 
-    s = add("show", "print one chunk's source", write=False)
-    s.add_argument("-n", "--numbered", action="store_true", help="with line numbers")
+    s = add("show", "print one chunk's source, numbered (--raw: exactly as in the file)", write=False)
+    s.add_argument("-n", "--numbered", action="store_true", help="with line numbers (the default)")
+    s.add_argument("--raw", action="store_true", help="the exact text, no numbers, no budget")
     s.add_argument("-C", "--context", type=int, default=0, help="lines of context around it")
+    s.add_argument("--max-lines", type=int, default=200, help="budget for the numbered view")
+    o = sub.add_parser("outline", help="classes, functions, methods, sections with lines and signatures",
+                       parents=[common])
+    o.add_argument("target", help="a file, a module name or a package folder")
+    o.add_argument("-d", "--depth", type=int, default=2)
+    o.add_argument("--no-docs", action="store_true", help="leave out docstring first lines")
+    o.add_argument("--max-lines", type=int, default=60)
+    f = sub.add_parser("find", help="search, grouped by file and enclosing symbol", parents=[common])
+    f.add_argument("pattern")
+    f.add_argument("path", nargs="?", default=".")
+    f.add_argument("-r", "--regex", action="store_true")
+    f.add_argument("-w", "--word", action="store_true")
+    f.add_argument("-i", "--ignore-case", action="store_true")
+    f.add_argument("-g", "--glob", default="*.py")
+    f.add_argument("--max-lines", type=int, default=60)
+    rf = sub.add_parser("refs", help="where a symbol is used across its project", parents=[common])
+    rf.add_argument("target")
+    rf.add_argument("--root", help="project folder (default: the nearest with .git/pyproject.toml)")
+    rf.add_argument("--max-lines", type=int, default=60)
+    dc = sub.add_parser("doc", help="signature and docstring of a name or path.py::Name", parents=[common])
+    dc.add_argument("target")
     r = add("replace", "replace a chunk (with its def/class line: all of it; without: its body)", code=True)
     r.add_argument("--keep-elided", action="store_true", help="keep class members the new code elides")
     add("remove", "remove a chunk")
@@ -128,7 +151,27 @@ def run(argv: Optional[List[str]] = None) -> int:
     try:
         result: object
         if args.cmd == "show":
-            result = api.show(args.target, context=args.context, numbered=args.numbered)
+            if args.raw:
+                result = api.show(args.target, context=args.context)
+            else:
+                result = api.show_numbered(args.target, context=args.context, max_lines=args.max_lines)
+        elif args.cmd == "outline":
+            from splice.outline import outline
+
+            result = outline(args.target, depth=args.depth, docs=not args.no_docs, max_lines=args.max_lines)
+        elif args.cmd == "find":
+            from splice.search import find
+
+            result = find(args.pattern, args.path, regex=args.regex, word=args.word, glob=args.glob,
+                          ignore_case=args.ignore_case, max_lines=args.max_lines)
+        elif args.cmd == "refs":
+            from splice.references import refs
+
+            result = refs(args.target, root=args.root, max_lines=args.max_lines)
+        elif args.cmd == "doc":
+            from splice.docs import doc
+
+            result = doc(args.target)
         elif args.cmd == "replace":
             result = api.replace(
                 args.target, _code(args), force=args.force, keep_elided=args.keep_elided, dry_run=args.dry_run

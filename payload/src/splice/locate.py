@@ -138,7 +138,8 @@ class Index:
         if chunk.kind in ("imports", "main", "section", "module") or node is None:
             return self.lines[chunk.header].strip() if chunk.kind != "module" else ""
         if chunk.kind == "assign":
-            return self.lines[node.lineno - 1].strip()[:80]  # type: ignore[attr-defined]
+            text = self.lines[node.lineno - 1].strip()  # type: ignore[attr-defined]
+            return (text.split("  #", 1)[0] if "'" not in text and '"' not in text else text)[:80]
         stop = chunk.body_start if chunk.body_start is not None else node.lineno  # type: ignore[attr-defined]
         text = " ".join(self.lines[i].strip() for i in range(node.lineno - 1, max(stop, node.lineno)))  # type: ignore
         return _cut_header(text)

@@ -10,8 +10,8 @@ from splice.budget import DEFAULT_LINES, clip, cut
 from splice.edit import Doc
 from splice.errors import SpliceError
 from splice.files import load
-from splice.find import iter_files
 from splice.locate import Chunk, Index
+from splice.search import iter_files
 
 DOC_WIDTH = 60
 
@@ -38,7 +38,7 @@ def _entry(index: Index, chunk: Chunk, depth: int, docs: bool) -> str:
     return text.rstrip() + ("  — " + clip(doc, DOC_WIDTH) if doc else "")
 
 
-def module_lines(doc: Doc, depth: int = 2, docs: bool = True) -> List[str]:
+def module_lines(doc: Doc, depth: int = 2, docs: bool = True, counts: bool = False) -> List[str]:
     index = doc.index
     out: List[str] = []
 
@@ -47,8 +47,11 @@ def module_lines(doc: Doc, depth: int = 2, docs: bool = True) -> List[str]:
             chunk = index.chunks[q]
             if chunk.kind == "imports" and chunk.start == chunk.end:
                 continue
-            out.append(_entry(index, chunk, level, docs))
             kids = [c for p in chunk.parts for c in p.children] if chunk.parts else chunk.children
+            entry = _entry(index, chunk, level, docs)
+            if counts and kids and level + 1 >= depth:
+                entry += "  [%d members]" % len(kids)
+            out.append(entry)
             if level + 1 < depth and kids:
                 walk(kids, level + 1)
 
@@ -56,6 +59,17 @@ def module_lines(doc: Doc, depth: int = 2, docs: bool = True) -> List[str]:
     if index.section_problems:
         out.append("! sections: " + "; ".join(index.section_problems))
     return out
+
+
+def _count(index: Index, names: List[str], depth: int) -> int:
+    total = 0
+    for q in names:
+        chunk = index.chunks[q]
+        total += 1
+        if depth > 1:
+            kids = [c for p in chunk.parts for c in p.children] if chunk.parts else chunk.children
+            total += _count(index, kids, depth - 1)
+    return total
 
 
 def outline(path: str, depth: int = 2, docs: bool = True, max_lines: int = DEFAULT_LINES) -> str:
@@ -71,7 +85,12 @@ def outline(path: str, depth: int = 2, docs: bool = True, max_lines: int = DEFAU
     loaded = load(path)
     doc = Doc(loaded.source, path)
     head = "%s  (%d lines)  targets: %s::NAME" % (path, len(doc.lines), path)
-    return cut([head] + module_lines(doc, depth, docs), max_lines, hint="depth=1, or outline a class: show(...)")
+    if depth > 1 and _count(doc.index, doc.index.top, depth) + 1 > max_lines:
+        lines = module_lines(doc, 1, docs, counts=True)  # too big for the budget: top level with member counts
+        head += "  (depth 1 to fit; outline(%r, depth=2, max_lines=N) for members)" % path
+    else:
+        lines = module_lines(doc, depth, docs)
+    return cut([head] + lines, max_lines, hint="a smaller depth, docs=False, or find()")
 
 
 def package_outline(folder: str, depth: int = 1, max_lines: int = DEFAULT_LINES) -> str:

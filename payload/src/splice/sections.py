@@ -41,7 +41,8 @@ def _string_lines(text: str) -> Set[int]:
 
 def find_sections(lines: List[str]) -> Tuple[List[Section], List[str]]:
     """All sections, outermost first by position, and the problems found (unterminated, mismatched)."""
-    candidates = [i for i, line in enumerate(lines) if "ection" in line and line.lstrip().startswith("#")]
+    candidates = [i for i, line in enumerate(lines) if "ection" in line and line.lstrip().startswith("#")
+                  and (START.match(line.rstrip("\r\n")) or END.match(line.rstrip("\r\n")))]
     if not candidates:
         return [], []
     strings = _string_lines("".join(lines))

@@ -18,7 +18,7 @@ from splice.budget import DEFAULT_LINES, clip, cut
 
 SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox",
              "node_modules", ".venv", "venv", ".eggs", ".splice", ".ipynb_checkpoints"}
-_HEADER = re.compile(r"[ \t]*(?:async[ \t]+def|def|class)[ \t]+([A-Za-z_]\w*)")
+_HEADER = re.compile(r"(?:async[ \t]+def|def|class)[ \t]+([A-Za-z_]\w*)")
 _STRINGS = re.compile(r"""[rbuRBUfF]{0,2}(?:'[^'\\\n]*(?:\\.[^'\\\n]*)*'|"[^"\\\n]*(?:\\.[^"\\\n]*)*")""")
 
 
@@ -179,53 +179,62 @@ def enclosing_names(lines: List[str], upto: int) -> List[str]:
         comments.clear()
 
     i = 0
-    while i < len(lines) and (i <= upto or comments or decorators):
+    n = len(lines)
+    while i < n and (i <= upto or comments or decorators):
         line = lines[i]
-        current = stack[-1][1] if stack else ""
         if quote is not None:
-            names.append(current)
+            names.append(stack[-1][1] if stack else "")
             if quote in line:  # the string closes here: count what follows it
                 depth, quote = _brackets(line.split(quote, 1)[1], depth)
             i += 1
             continue
         stripped = line.lstrip(" \t\f")
-        indent = len(line) - len(stripped)
-        if depth > 0 and decorators:  # a decorator spanning lines: all of it goes with its definition
-            decorators.append(i)
-        if depth == 0 and not stripped.strip():
-            names.append(current)
-            comments[:] = [(c, ind, False) for c, ind, _ in comments]  # a blank line detaches them
+        if depth > 0:
+            if decorators:  # a decorator spanning lines: all of it goes with its definition
+                decorators.append(i)
+            names.append(stack[-1][1] if stack else "")
+        elif not stripped or stripped.isspace():
+            names.append(stack[-1][1] if stack else "")
+            if comments:
+                comments[:] = [(c, ind, False) for c, ind, _ in comments]  # a blank line detaches them
             decorators = []
             i += 1
             continue
-        if depth == 0 and stripped.startswith("#"):
-            names.append(current)
-            comments[:] = [(c, ind, att) for c, ind, att in comments]
-            comments.append((i, indent, True))
+        elif stripped[0] == "#":
+            names.append(stack[-1][1] if stack else "")
+            comments.append((i, len(line) - len(stripped), True))
             i += 1
             continue
-        if depth == 0:
+        else:
+            indent = len(line) - len(stripped)
+            first = stripped[0]
+            is_decorator = first == "@"
             before = list(stack) if not decorators else before_decorators
-            if stripped.startswith("@") and not decorators:
+            if is_decorator and not decorators:
                 before_decorators = list(stack)
             while stack and stack[-1][0] >= indent:
                 stack.pop()
-            m = _HEADER.match(line)
+            m = _HEADER.match(stripped) if first in "dca" else None
             header = None
             if m:
                 header = (indent, (stack[-1][1] + "." if stack else "") + m.group(1))
-            elif stripped.startswith("@"):
+            elif is_decorator:
                 decorators.append(i)
-            if not (stripped.startswith("@") and not m):  # decorators wait for the definition they decorate
-                settle(before, list(stack), header)
+            if not is_decorator or m:  # decorators wait for the definition they decorate
+                if comments:
+                    settle(before, list(stack), header)
                 if header:
                     if decorators and len(lines[decorators[0]]) - len(lines[decorators[0]].lstrip(" \t")) == indent:
                         for d in decorators:
                             names[d] = header[1]
                     stack.append(header)
                 decorators = []
-        names.append(stack[-1][1] if stack else "")
-        depth, quote = _brackets(stripped, depth)
+            names.append(stack[-1][1] if stack else "")
+        if "'" in stripped or '"' in stripped or "#" in stripped:
+            depth, quote = _brackets(stripped, depth)
+        elif depth or "(" in stripped or "[" in stripped or "{" in stripped:
+            depth = max(depth + stripped.count("(") + stripped.count("[") + stripped.count("{") - stripped.count(")")
+                        - stripped.count("]") - stripped.count("}"), 0)
         i += 1
     if comments:
         settle(list(stack), [], None)
@@ -236,20 +245,51 @@ def enclosing_names(lines: List[str], upto: int) -> List[str]:
 
 
 def _matcher(pattern: str, regex: bool, word: bool, ignore_case: bool):
+    """(does the file match, iterator over match start offsets)."""
     if not regex and not word and not ignore_case:
         needle = pattern.encode("utf-8")
-        return lambda data: needle in data, lambda line: needle in line
+
+        def starts(data: bytes) -> Iterator[int]:
+            pos = data.find(needle)
+            while pos >= 0:
+                yield pos
+                pos = data.find(needle, pos + 1)
+
+        return (lambda data: needle in data), starts
     rx = pattern if regex else re.escape(pattern)
     if word:
         rx = r"(?<![\w])(?:%s)(?![\w])" % rx
-    compiled = re.compile(rx.encode("utf-8"), re.IGNORECASE if ignore_case else 0)
-    return (lambda data: compiled.search(data) is not None), (lambda line: compiled.search(line) is not None)
+    compiled = re.compile(rx.encode("utf-8"), (re.IGNORECASE if ignore_case else 0) | re.MULTILINE)
+    return (lambda data: compiled.search(data) is not None), (lambda data: (m.start() for m in compiled.finditer(data)))
+
+
+_SYMBOLS: "Dict[str, Tuple[int, int, List[str]]]" = {}  # path -> (mtime_ns, size, enclosing name per line)
+_SYMBOLS_MAX = 4000
+
+
+def _symbols_for(path: str, data: bytes) -> List[str]:
+    """Enclosing names for every line of a file, cached by mtime and size: repeated searches skip the scan."""
+    try:
+        st = os.stat(path)
+        key: Optional[Tuple[int, int]] = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        key = None
+    cached = _SYMBOLS.get(path)
+    if key is not None and cached is not None and cached[:2] == key:
+        return cached[2]
+    lines = data.decode("utf-8", "replace").split("\n")
+    names = enclosing_names(lines, len(lines) - 1)
+    if key is not None:
+        if len(_SYMBOLS) >= _SYMBOLS_MAX:
+            _SYMBOLS.pop(next(iter(_SYMBOLS)))
+        _SYMBOLS[path] = (key[0], key[1], names)
+    return names
 
 
 def find_hits(pattern: str, path: str = ".", regex: bool = False, word: bool = False, glob: str = "*.py",
               ignore_case: bool = False) -> List[Hit]:
-    """Every matching line under path (files in walk order, lines in file order)."""
-    in_file, in_line = _matcher(pattern, regex, word, ignore_case)
+    """Every matching line under path (files in walk order, lines in file order), as grep -rn counts lines."""
+    in_file, starts = _matcher(pattern, regex, word, ignore_case)
     hits: List[Hit] = []
     for file in iter_files(path, glob):
         try:
@@ -259,14 +299,23 @@ def find_hits(pattern: str, path: str = ".", regex: bool = False, word: bool = F
             continue
         if b"\0" in data[:8192] or not in_file(data):
             continue
-        raw_lines = data.split(b"\n")
-        found = [i for i, raw in enumerate(raw_lines) if in_line(raw)]
+        found: List[Tuple[int, int, int]] = []  # (line index, line start, line end)
+        line_no, counted_to, last_line = 0, 0, -1
+        for pos in starts(data):
+            line_no += data.count(b"\n", counted_to, pos)
+            counted_to = pos
+            if line_no == last_line:
+                continue
+            begin = data.rfind(b"\n", 0, pos) + 1
+            end = data.find(b"\n", pos)
+            found.append((line_no, begin, end if end >= 0 else len(data)))
+            last_line = line_no
         if not found:
             continue
-        lines = [raw.decode("utf-8", "replace") for raw in raw_lines]
-        names = enclosing_names(lines, found[-1]) if file.endswith((".py", ".pyi", ".pyw")) else []
-        for i in found:
-            hits.append(Hit(file, i + 1, lines[i].rstrip("\r"), names[i] if names else ""))
+        names = _symbols_for(file, data) if file.endswith((".py", ".pyi", ".pyw")) else []
+        for i, begin, end in found:
+            text = data[begin:end].decode("utf-8", "replace").rstrip("\r")
+            hits.append(Hit(file, i + 1, text, names[i] if i < len(names) else ""))
     return hits
 
 
