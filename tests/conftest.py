@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from helpers import REPO, splice_bundle
 
 sys.path.insert(0, str(REPO / "payload" / "src"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from helpers import Kernel, make_venv, offline_env
 
 pytest.importorskip("ipykernel")

@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 import splice
 from splice import files
 from splice.errors import Ambiguous, BadTarget, Conflict, ElidedCode, NotFound, SpliceError, WouldBreakSyntax

@@ -7,9 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
-import roundtrip
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+import roundtrip
 from splice.edit import Doc, apply_splices, check_syntax, plan_append, plan_remove, plan_replace
 from splice.errors import SpliceError
 

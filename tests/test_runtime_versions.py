@@ -6,6 +6,7 @@ import os
 import subprocess
 
 import pytest
+
 from helpers import REPO
 from test_bootstrap import PYENV_VERSIONS, _pyenv_python
 

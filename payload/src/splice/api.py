@@ -107,6 +107,15 @@ def show(target: str, *, path: Optional[str] = None, context: int = 0, numbered:
     return "…\n".join(pieces)
 
 
+def show_numbered(target: str, *, path: Optional[str] = None, context: int = 0, max_lines: int = 200) -> str:
+    """The chunk with line numbers, within a budget (what the CLI and `%show` print)."""
+    from splice.outline import show_numbered as numbered
+
+    t = _target(target, path)
+    doc, _ = _doc(t)
+    return numbered(doc, doc.chunk(t.qualname), context, max_lines)
+
+
 def replace(
     target: str,
     code: str,

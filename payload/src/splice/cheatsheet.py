@@ -1,10 +1,12 @@
 """The cheat sheet printed when the bundle loads and by %splice_help: at most 20 lines, every line an example."""
 
 CHEATSHEET = """\
-splice — edit code by name instead of rewriting files.  import splice  (shell: python -m splice --help)
+splice — edit code by name instead of rewriting files.  import splice
 targets: "pkg/mod.py::Cls.meth"  "pkg.mod:func"  "mod.py::section:NAME"  "mod.py::imports"  "mod.py" (module)
   duplicates "f[0]" "f[1]";  property parts "Cls.x.setter";  overloads "f.overload[0]" "f.implementation"
-splice.show("m.py::Cls.meth")                      source of one chunk (numbered=True, context=3)
+explore: %outline m.py   %show m.py::Cls.meth   %find 'text' [dir] -w   %refs m.py::f   %doc json.dumps
+  same in Python: splice.outline(p) .find(pat, dir) .refs(t) .doc(x); never print whole files
+splice.show("m.py::Cls.meth")                      exact source of one chunk (also numbered=True, context=3)
 splice.chunks("m.py")                              every target in a file
 splice.replace("m.py::Cls.meth", code)             code with def line: whole method; without: just the body
 splice.edit("m.py::Cls.meth", "x + 1", "x + 2")    old text must occur once INSIDE the target: cheapest fix
@@ -16,7 +18,7 @@ splice.batch("m.py", [("edit", "f", old, new), ("remove", "g")])    several edit
 splice.create("new.py", code)   splice.undo("m.py", steps=1)   every edit returns an Edit with a diff
 rules: write only the chunk you change; never '# ... same as above' (refused: it would delete code);
   a result that would not parse is refused with the line and caret (force=True overrides).
-%splice_help                                       this sheet
+%splice_help                                       this sheet   (shell: python -m splice outline|show|find …)
 """
 
 

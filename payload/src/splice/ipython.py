@@ -31,6 +31,9 @@ def load_ipython_extension(ip: Any) -> None:
         print(text())
 
     ip.register_magic_function(splice_help, "line", "splice_help")
+    from splice.magics import register
+
+    register(ip)
 
 
 def unload_ipython_extension(ip: Any) -> None:

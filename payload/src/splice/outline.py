@@ -90,7 +90,7 @@ def outline(path: str, depth: int = 2, docs: bool = True, max_lines: int = DEFAU
         head += "  (depth 1 to fit; outline(%r, depth=2, max_lines=N) for members)" % path
     else:
         lines = module_lines(doc, depth, docs)
-    return cut([head] + lines, max_lines, hint="a smaller depth, docs=False, or find()")
+    return cut([head] + lines, max_lines, max_chars=max_lines * 160, hint="a smaller depth, docs=False, or find()")
 
 
 def package_outline(folder: str, depth: int = 1, max_lines: int = DEFAULT_LINES) -> str:
@@ -114,7 +114,8 @@ def package_outline(folder: str, depth: int = 1, max_lines: int = DEFAULT_LINES)
             detail.append(rel)
             detail += ["  " + line for line in module_lines(doc, depth - 1, docs=False)]
     head = "%s/  (%d modules, %d lines)" % (folder.rstrip("/"), len(files), total_lines)
-    return cut([head] + rows + detail, max_lines, hint="outline one module: outline('pkg/mod.py')")
+    return cut([head] + rows + detail, max_lines, max_chars=max_lines * 160,
+               hint="outline one module: outline('pkg/mod.py')")
 
 
 def show_numbered(doc: Doc, chunk: Chunk, context: int = 0, max_lines: Optional[int] = None) -> str:

@@ -1,0 +1,54 @@
+"""%outline %show %find %refs %doc in a real kernel, executed the way a model executes cells."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import REPO, Kernel
+
+pytest.importorskip("ipykernel")
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    work = tmp_path_factory.mktemp("kernel")
+    env = dict(os.environ, PYTHONPATH=str(REPO / "payload" / "src"), SPLICE_JOURNAL_DIR=str(work / "journal"))
+    k = Kernel(Path(sys.executable), env, work)
+    assert k.execute("%load_ext splice").error is None
+    (work / "shop.py").write_text('class Cart:\n    """A cart."""\n\n    def total(self):\n        return 0\n')
+    yield k, work
+    k.close()
+
+
+def test_outline_show_find_magics(kernel):
+    k, work = kernel
+    r = k.execute("%outline shop.py")
+    assert "Cart.total  L4-5  (self)" in r.stdout
+    r = k.execute("%show shop.py::Cart.total")
+    assert r.stdout.splitlines()[0] == "4      def total(self):"
+    r = k.execute("%find 'return 0' .")
+    assert "Cart.total  L5: return 0" in r.stdout
+    r = k.execute("%show shop.py::Cart.nope")
+    assert r.error is None and r.stdout.startswith("splice: NotFound: no 'Cart.nope'") and "Cart.total" in r.stdout
+
+
+def test_show_and_doc_of_notebook_code(kernel):
+    k, _ = kernel
+    k.execute("class Basket:\n    def count(self):\n        '''How many.'''\n        return 1\n")
+    r = k.execute("%show Basket.count")
+    assert "def count(self):" in r.stdout and "return 1" in r.stdout
+    r = k.execute("%doc Basket.count")
+    assert "Basket.count(self)" in r.stdout and "How many." in r.stdout
+    r = k.execute("%doc json.dumps")
+    assert r.stdout.startswith("function dumps(")
+
+
+def test_refs_magic(kernel):
+    k, work = kernel
+    (work / "use.py").write_text("from shop import Cart\n\nCart().total()\n")
+    r = k.execute("%refs shop.py::Cart.total")
+    assert "use.py" in r.stdout and "L3" in r.stdout
