@@ -54,7 +54,9 @@ def main() -> None:
              "`grep -rn -F --include=*.py` against `find_hits` (same hits, plus the enclosing symbol of each). Cold: "
              "first search (symbol cache empty); warm: the same search again (a session's usual case: files unchanged "
              "since the last search reuse their symbol map).", "",
-             "| pattern | hits | grep | find cold | ratio | find warm | ratio |", "|---|---|---|---|---|---|---|"]
+             "`find` (the command: its output is budgeted, so it names the symbols of the hits it shows) is timed cold.",
+             "", "| pattern | hits | grep | find_hits cold | ratio | find_hits warm | ratio | find cold | ratio |",
+             "|---|---|---|---|---|---|---|---|---|"]
     ratios = []
     stdlib_copy()
     for pat in PATTERNS:
@@ -67,10 +69,15 @@ def main() -> None:
         c = statistics.median(colds)
         hits = find_hits(pat, LIB)
         f = timed(lambda pat=pat: find_hits(pat, LIB), rounds)
-        ratios.append(c / g)
-        lines.append("| `%s` | %d | %.0f ms | %.0f ms | %.1f | %.0f ms | %.1f |" % (
-            pat, len(hits), g * 1e3, c * 1e3, c / g, f * 1e3, f / g))
-    lines += ["", "Median cold ratio: %.2f." % statistics.median(ratios), ""]
+        commands = []
+        for _ in range(rounds):
+            find_module._SYMBOLS.clear()
+            commands.append(timed(lambda pat=pat: find_module.find(pat, LIB), 1))
+        cmd = statistics.median(commands)
+        ratios.append(cmd / g)
+        lines.append("| `%s` | %d | %.0f ms | %.0f ms | %.1f | %.0f ms | %.1f | %.0f ms | %.1f |" % (
+            pat, len(hits), g * 1e3, c * 1e3, c / g, f * 1e3, f / g, cmd * 1e3, cmd / g))
+    lines += ["", "Median ratio of the `find` command (cold) to grep: %.2f." % statistics.median(ratios), ""]
     big = "\n".join(Path(LIB, n).read_text(encoding="utf-8") for n in ("_pydecimal.py", "turtle.py"))
     path = REPO / "benchmarks" / ".work" / "big_module.py"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -60,6 +60,18 @@ def test_find_skips_ignored_venvs_binaries_and_budgets(tmp_path):
     assert len(out.splitlines()) == 11 and out.splitlines()[-1].startswith("… ") and "narrow with" in out
 
 
+def test_find_counts_every_hit_but_names_only_what_it_shows(tmp_path):
+    for i in range(30):
+        (tmp_path / ("m%02d.py" % i)).write_text("class K:\n    def f(self):\n        return 'NEEDLE' + 'NEEDLE'\n")
+    out = find("NEEDLE", str(tmp_path), max_lines=6)
+    lines = out.splitlines()
+    assert lines[0] == "30 hits in 30 files for 'NEEDLE'"
+    assert "K.f  L3: return 'NEEDLE' + 'NEEDLE'" in out
+    assert lines[-1].startswith("… ") and "more hits in" in lines[-1] and "more files" in lines[-1]
+    shown = sum(1 for line in lines if "L3:" in line)
+    assert int(lines[-1].split()[1]) == 30 - shown - (0 if "more lines" not in out else 0) or "more lines" in out
+
+
 def test_outline_targets_round_trip_through_show():
     for name in ["argparse.py", "json/decoder.py", "typing.py", "email/message.py", "dataclasses.py"]:
         path = os.path.join(LIB, name)

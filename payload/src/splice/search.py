@@ -287,8 +287,12 @@ def _symbols_for(path: str, data: bytes) -> List[str]:
 
 
 def find_hits(pattern: str, path: str = ".", regex: bool = False, word: bool = False, glob: str = "*.py",
-              ignore_case: bool = False) -> List[Hit]:
-    """Every matching line under path (files in walk order, lines in file order), as grep -rn counts lines."""
+              ignore_case: bool = False, symbols: bool = True, counts: Optional[Dict[str, int]] = None,
+              keep: Optional[int] = None) -> List[Hit]:
+    """Every matching line under path (files in walk order, lines in file order), as grep -rn counts lines.
+
+    symbols=False leaves `symbol` empty (see with_symbols: the budgeted `find` fills in only what it shows).
+    keep: stop materialising hits after this many, only count them into `counts` (path -> hits)."""
     in_file, starts = _matcher(pattern, regex, word, ignore_case)
     hits: List[Hit] = []
     for file in iter_files(path, glob):
@@ -298,6 +302,15 @@ def find_hits(pattern: str, path: str = ".", regex: bool = False, word: bool = F
         except OSError:
             continue
         if b"\0" in data[:8192] or not in_file(data):
+            continue
+        if keep is not None and len(hits) >= keep and counts is not None:
+            n_lines, line_no, counted_to, last = 0, 0, 0, -1
+            for pos in starts(data):
+                line_no += data.count(b"\n", counted_to, pos)
+                counted_to = pos
+                if line_no != last:
+                    n_lines, last = n_lines + 1, line_no
+            counts[file] = n_lines
             continue
         found: List[Tuple[int, int, int]] = []  # (line index, line start, line end)
         line_no, counted_to, last_line = 0, 0, -1
@@ -312,24 +325,56 @@ def find_hits(pattern: str, path: str = ".", regex: bool = False, word: bool = F
             last_line = line_no
         if not found:
             continue
-        names = _symbols_for(file, data) if file.endswith((".py", ".pyi", ".pyw")) else []
+        if counts is not None:
+            counts[file] = len(found)
+        names = _symbols_for(file, data) if symbols and file.endswith((".py", ".pyi", ".pyw")) else []
         for i, begin, end in found:
             text = data[begin:end].decode("utf-8", "replace").rstrip("\r")
             hits.append(Hit(file, i + 1, text, names[i] if i < len(names) else ""))
     return hits
 
 
+def with_symbols(hits: List[Hit]) -> List[Hit]:
+    """Fill in the enclosing symbols of hits found with symbols=False."""
+    out: List[Hit] = []
+    names: List[str] = []
+    current = None
+    for h in hits:
+        if h.path != current:
+            current = h.path
+            try:
+                with open(h.path, "rb") as f:
+                    names = _symbols_for(h.path, f.read()) if h.path.endswith((".py", ".pyi", ".pyw")) else []
+            except OSError:
+                names = []
+        out.append(Hit(h.path, h.line, h.text, names[h.line - 1] if h.line - 1 < len(names) else ""))
+    return out
+
+
 def find(pattern: str, path: str = ".", regex: bool = False, word: bool = False, glob: str = "*.py",
          ignore_case: bool = False, max_lines: int = DEFAULT_LINES) -> str:
     """Hits grouped by file and enclosing symbol, within a budget: `file` then `  Sym  L12: text`."""
-    hits = find_hits(pattern, path, regex, word, glob, ignore_case)
+    counts: Dict[str, int] = {}
+    hits = find_hits(pattern, path, regex, word, glob, ignore_case, symbols=False, counts=counts, keep=max_lines)
     if not hits:
         return "no hits for %r under %s (%s)" % (pattern, path, glob)
     files: Dict[str, List[Hit]] = {}
     for h in hits:
         files.setdefault(h.path, []).append(h)
-    out = ["%d hit%s in %d file%s for %r" % (len(hits), "" if len(hits) == 1 else "s", len(files),
-                                             "" if len(files) == 1 else "s", pattern)]
+    shown, rows = [], 1
+    for file_hits in files.values():  # symbols only for what the budget will show
+        if rows > max_lines:
+            break
+        shown += file_hits[: max_lines]
+        rows += 1 + len(file_hits)
+    named = {(h.path, h.line): h for h in with_symbols(shown)}
+    hits = [named.get((h.path, h.line), h) for h in hits]
+    files = {}
+    for h in hits:
+        files.setdefault(h.path, []).append(h)
+    total = sum(counts.values())
+    out = ["%d hit%s in %d file%s for %r" % (total, "" if total == 1 else "s", len(counts),
+                                             "" if len(counts) == 1 else "s", pattern)]
     for file, file_hits in files.items():
         out.append(os.path.relpath(file) if not os.path.isabs(path) else file)
         last = None
@@ -338,4 +383,9 @@ def find(pattern: str, path: str = ".", regex: bool = False, word: bool = False,
             prefix = "  %s  " % label if label != last else "  %s  " % (" " * len(label))
             last = label
             out.append("%sL%d: %s" % (prefix, h.line, clip(h.text.strip(), 100)))
-    return cut(out, max_lines, max_chars=max_lines * 160, hint="a narrower path=, glob=, word=True or regex")
+    hint = "a narrower path=, glob=, word=True or regex"
+    text = cut(out, max_lines, max_chars=max_lines * 160, hint=hint)
+    unseen = total - len(hits)
+    if unseen > 0:
+        text += "\n… %d more hits in %d more files (narrow with %s)" % (unseen, len(counts) - len(files), hint)
+    return text
