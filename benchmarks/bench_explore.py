@@ -54,7 +54,8 @@ def main() -> None:
              "`grep -rn -F --include=*.py` against `find_hits` (same hits, plus the enclosing symbol of each). Cold: "
              "first search (symbol cache empty); warm: the same search again (a session's usual case: files unchanged "
              "since the last search reuse their symbol map).", "",
-             "`find` (the command: its output is budgeted, so it names the symbols of the hits it shows) is timed cold.",
+             "`find` (the command: its output is budgeted, so it names the symbols of the hits it shows) is "
+             "timed cold.",
              "", "| pattern | hits | grep | find_hits cold | ratio | find_hits warm | ratio | find cold | ratio |",
              "|---|---|---|---|---|---|---|---|---|"]
     ratios = []
