@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import shlex
 from typing import Any, Callable, List
 
@@ -94,11 +93,102 @@ def register(ip: Any) -> None:
 def _live_source(ip: Any, name: str) -> str:
     """Source of a class/function defined in the notebook (IPython keeps cell sources for inspect)."""
     from splice.docs import resolve_name
+    from splice.live import source_of
 
     obj = resolve_name(name, ip.user_ns)
     try:
-        lines, start = inspect.getsourcelines(obj)
+        lines, start = source_of(obj)
     except (OSError, TypeError) as exc:
         raise SpliceError("no source for %s: %s" % (name, exc)) from None
     width = len(str(start + len(lines)))
     return "\n".join("%*d  %s" % (width, start + i, line.rstrip("\n")) for i, line in enumerate(lines))
+
+
+def _is_file_target(target: str) -> bool:
+    return "::" in target or target.endswith((".py", ".pyi")) or (":" in target and not target.startswith("section:"))
+
+
+def register_edit(ip: Any) -> None:
+    """%%splice TARGET (replace), --append, --insert-before/--after; %splice --remove TARGET; %splice_undo."""
+    from splice import api
+    from splice.edit import Edit
+
+    def report(edit: Edit) -> str:
+        lines = [str(edit)]
+        from splice.ipython import config
+
+        if edit.written and config.live:
+            from splice.live import patch_file
+
+            lines += [r.summary() for r in patch_file(edit.path, edit.before, edit.after, edit.old_range,
+                                                      edit.new_range)]
+        return "\n".join(lines)
+
+    def splice_magic(line: str, cell: Any = None) -> None:
+        """%%splice [--append|--insert-before|--insert-after] [--force] [--keep-elided] [--dry-run] TARGET
+        replaces the chunk with the cell (whole definition, or body without its def line);
+        %splice --remove TARGET.  TARGET: path.py::Cls.meth, pkg.mod:func, or a notebook name (Cls.meth)."""
+        p = _parser("splice", splice_magic.__doc__ or "")
+        p.add_argument("target")
+        mode = p.add_mutually_exclusive_group()
+        for flag in ("--append", "--insert-before", "--insert-after", "--remove"):
+            mode.add_argument(flag, action="store_true")
+        p.add_argument("--force", action="store_true")
+        p.add_argument("--keep-elided", action="store_true")
+        p.add_argument("--dry-run", action="store_true")
+        try:
+            a = p.parse_args(shlex.split(line))
+            if cell is None and not a.remove:
+                raise SpliceError("%splice needs a cell body (%%splice TARGET) or --remove")
+            if not _is_file_target(a.target):
+                from splice.live import patch_notebook
+
+                if a.remove or a.insert_before or a.insert_after:
+                    raise SpliceError("notebook targets take a replace or --append; edit files by path.py::NAME")
+                flags = getattr(getattr(ip, "compile", None), "flags", 0)  # __future__ imports of earlier cells
+                print(patch_notebook(ip.user_ns, a.target, cell, append=a.append, flags=flags))
+                return
+            kw = dict(force=a.force, dry_run=a.dry_run)
+            if a.remove:
+                edit = api.remove(a.target, **kw)
+            elif a.append:
+                edit = api.append(a.target, cell, **kw)
+            elif a.insert_before or a.insert_after:
+                edit = api.insert(a.target, cell, where="before" if a.insert_before else "after", **kw)
+            else:
+                edit = api.replace(a.target, cell, keep_elided=a.keep_elided, **kw)
+            print(report(edit))
+        except SpliceError as exc:
+            print("splice: %s: %s" % (type(exc).__name__, exc))
+        except (OSError, LookupError, SyntaxError) as exc:
+            print("splice: %s: %s" % (type(exc).__name__, exc))
+
+    def splice_undo(line: str = "") -> None:
+        """%splice_undo [PATH] [--steps N]: undo the newest edits (and update the running modules)."""
+        p = _parser("splice_undo", splice_undo.__doc__ or "")
+        p.add_argument("path", nargs="?")
+        p.add_argument("--steps", type=int, default=1)
+        try:
+            a = p.parse_args(shlex.split(line))
+            import os
+
+            from splice import files
+            from splice.live import changed_ranges, patch_file
+
+            folder = files.journal_dir(a.path or os.path.join(os.getcwd(), "x.py"))
+            for _ in range(a.steps):
+                entry = files.undo_one(folder, a.path)
+                print("undid %s of %s" % (entry["op"], entry["target"]))
+                before = (entry.get("current") or b"").decode("utf-8", "replace")
+                after_text = ""
+                if os.path.exists(entry["path"]):
+                    with open(entry["path"], encoding="utf-8") as f:
+                        after_text = f.read()
+                old_range, new_range = changed_ranges(before, after_text)
+                for r in patch_file(entry["path"], before, after_text, old_range, new_range):
+                    print(r.summary())
+        except SpliceError as exc:
+            print("splice: %s: %s" % (type(exc).__name__, exc))
+
+    ip.register_magic_function(splice_magic, "line_cell", "splice")
+    ip.register_magic_function(splice_undo, "line", "splice_undo")
