@@ -7,7 +7,6 @@ targets: "pkg/mod.py::Cls.meth"  "pkg.mod:func"  "mod.py::section:NAME"  "mod.py
 explore: %outline m.py   %show m.py::Cls.meth   %find 'text' [dir] -w   %refs m.py::f   %doc json.dumps
   same in Python: splice.outline(p) .find(pat, dir) .refs(t) .doc(x); never print whole files
 splice.show("m.py::Cls.meth")                      exact source of one chunk (also numbered=True, context=3)
-splice.chunks("m.py")                              every target in a file
 splice.replace("m.py::Cls.meth", code)             code with def line: whole method; without: just the body
 splice.edit("m.py::Cls.meth", "x + 1", "x + 2")    old text must occur once INSIDE the target: cheapest fix
 splice.append("m.py::Cls", "def new(self): ...")   end of a class/function/section/module
@@ -18,7 +17,9 @@ splice.batch("m.py", [("edit", "f", old, new), ("remove", "g")])    several edit
 splice.create("new.py", code)   splice.undo("m.py", steps=1)   every edit returns an Edit with a diff
 rules: write only the chunk you change; never '# ... same as above' (refused: it would delete code);
   a result that would not parse is refused with the line and caret (force=True overrides).
-%splice_help                                       this sheet   (shell: python -m splice outline|show|find …)
+%%splice m.py::Cls.meth   (cell = new code; also --append/--insert-after/--remove; Cls.meth for notebook code)
+  running objects are patched in place: no need to re-run cells or redefine classes; %splice_undo
+%splice_help  %splice_config autoimport=off|exc_docs=off     (shell: python -m splice outline|show|find …)
 """
 
 
