@@ -619,7 +619,7 @@ def activate(quiet=None):
             raise BundleError("no writable cache folder: set SPLICE_CACHE_DIR to a writable path")
         folder, record, cold = _extract_locked(data, meta, root, key)
         if cold:
-            _compile_later(folder)
+            _compile_later(folder, os.path.join(root, ".%s.lock" % key))
     site = os.path.join(folder, "site")
     notes = []
     if mode == "pip":
@@ -694,18 +694,28 @@ def _extract_locked(data, meta, root, key):
                 "python": [sys.version.split()[0]],
             }
             _atomic_write(os.path.join(tmp, _COMPLETE), _format_record(record))
-            os.rename(tmp, final)
+            try:
+                os.rename(tmp, final)
+            except OSError:  # a stray folder appeared at the final path (not a finished entry): set it aside once
+                if _read_complete(final) is not None:
+                    _rmtree(tmp)
+                    return final, _read_complete(final), False
+                trash = tempfile.mkdtemp(prefix=".trash-%s-" % key, dir=root)
+                os.rename(final, os.path.join(trash, "old"))
+                _rmtree(trash)
+                os.rename(tmp, final)
         except BaseException:
             _rmtree(tmp)
             raise
     return final, record, True
 
 
-def _compile_later(folder):
+def _compile_later(folder, lock):
     """Byte-compile the installed packages in a detached, low-priority process, as pip does at install time.
 
     Without bytecode every later import recompiles the sources; doing it here would double the cold start.
-    SPLICE_NO_COMPILE=1 turns it off; .compiled in the cache entry marks it done.
+    The process holds the entry's lock and compiles only a complete entry, so it never writes into a folder that
+    is being redone. SPLICE_NO_COMPILE=1 turns it off; .compiled in the cache entry marks it done.
     """
     if os.environ.get("SPLICE_NO_COMPILE", "") not in ("", "0") or not os.path.isdir(os.path.join(folder, "site")):
         return
@@ -713,12 +723,15 @@ def _compile_later(folder):
 
     code = (
         "import compileall, os, sys\ntry:\n    os.nice(10)\nexcept Exception:\n    pass\n"
-        "compileall.compile_dir(os.path.join(sys.argv[1], 'site'), quiet=2)\n"
-        "open(os.path.join(sys.argv[1], '.compiled'), 'w').close()\n"
+        "fd = os.open(sys.argv[2], os.O_RDWR | os.O_CREAT, 0o644)\n"
+        "try:\n    import fcntl\n    fcntl.flock(fd, fcntl.LOCK_EX)\nexcept ImportError:\n    pass\n"
+        "if os.path.exists(os.path.join(sys.argv[1], '.complete')):\n"
+        "    compileall.compile_dir(os.path.join(sys.argv[1], 'site'), quiet=2)\n"
+        "    open(os.path.join(sys.argv[1], '.compiled'), 'w').close()\n"
     )
     try:
         subprocess.Popen(
-            [sys.executable, "-c", code, folder],
+            [sys.executable, "-c", code, folder, lock],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -840,11 +853,12 @@ def cleanup():
         for name in names:
             if name.startswith(prefix):
                 path = os.path.join(root, name)
-                try:
-                    os.remove(os.path.join(path, _COMPLETE))  # first: a half-deleted entry never looks complete
-                except OSError:
-                    pass
-                _rmtree(path)
+                with _Lock(os.path.join(root, ".%s.lock" % name)):  # not while a background compile writes
+                    try:
+                        os.remove(os.path.join(path, _COMPLETE))  # first: a half-deleted entry never looks complete
+                    except OSError:
+                        pass
+                    _rmtree(path)
                 removed.append(path)
     site = None
     for path in list(sys.path):

@@ -121,6 +121,10 @@ def _attribute(value: AttributeError, line: str, frame: types.FrameType) -> List
                     obj = _lookup(ast.parse(m2.group(1), mode="eval").body, frame)
                 except (LookupError, AttributeError, SyntaxError):
                     obj = None
+    if name and obj is None:  # Python < 3.10 and an expression we cannot look up: the type the message names
+        m3 = re.match(r"'([\w.]+)' object has no attribute", str(value))
+        if m3:
+            obj = getattr(builtins, m3.group(1), None) or frame.f_globals.get(m3.group(1))
     if not name or obj is None:
         return []
     attrs = [a for a in dir(obj) if not a.startswith("__")]

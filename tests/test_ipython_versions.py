@@ -1,0 +1,46 @@
+"""The extension on other IPython lines than the test environment's: 7.x on Python 3.8, 9.x on Python 3.11."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import REPO, Kernel, make_venv
+from test_bootstrap import _pyenv_python
+
+CASES = [("3.8", ["ipython==7.34.0", "ipykernel==6.29.5"]), ("3.11", ["ipython>=9,<10", "ipykernel>=6.29"])]
+
+
+@pytest.mark.parametrize("minor,pins", CASES, ids=["ipython7-py38", "ipython9-py311"])
+def test_extension_on_other_ipython_versions(tmp_path, minor, pins):
+    exe = _pyenv_python(minor)
+    if not exe:
+        pytest.skip("Python %s is not installed here" % minor)
+    py = make_venv(tmp_path / "venv", python=str(exe) if minor != "3.11" else sys.executable, with_pip=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_FIND_LINKS")}
+    proc = subprocess.run([str(py), "-m", "pip", "install", "-q", *pins], capture_output=True, text=True, env=env)
+    if proc.returncode:
+        pytest.skip("could not install %s: %s" % (pins, proc.stderr.strip().splitlines()[-1:]))
+    (tmp_path / "shop.py").write_text("class Cart:\n    def total(self):\n        return 1\n")
+    kenv = dict(os.environ, PYTHONPATH=str(REPO / "payload" / "src"), SPLICE_JOURNAL_DIR=str(tmp_path / "j"))
+    k = Kernel(py, kenv, tmp_path)
+    try:
+        version = k.execute("import IPython; print(IPython.__version__)").stdout.strip()
+        assert version.split(".")[0] == pins[0].split("=")[-1].split(".")[0].lstrip("<>") or version[0] in "79"
+        assert k.execute("%load_ext splice\nimport sys; sys.path.insert(0, '.')").error is None
+        r = k.execute("# save it\n%%writefile note.txt\nhello\n")
+        assert r.error is None and (tmp_path / "note.txt").read_text() == "hello\n"
+        k.execute("import shop\ncart = shop.Cart()")
+        r = k.execute("%%splice shop.py::Cart.total\nreturn 2\n")
+        assert "live: shop: patched Cart.total" in r.stdout, r.stdout
+        assert k.execute("print(cart.total())").stdout.strip() == "2"
+        r = k.execute("{}.itms()")
+        assert "close: items" in r.traceback
+        r = k.execute("print(defaultdict(int)['x'])")
+        assert "auto-imported: from collections import defaultdict" in r.stdout
+    finally:
+        k.close()
