@@ -43,6 +43,8 @@ def _commit(
     force: bool,
     dry_run: bool,
     notes: Optional[List[str]] = None,
+    check: object = None,
+    auto_import: bool = False,
 ) -> Edit:
     if not splices:
         return Edit(
@@ -62,27 +64,43 @@ def _commit(
         check_syntax(doc, new_lines, placed)
     after = "".join(new_lines)
     old_range, new_range = ranges(placed)
+    diff = make_diff(doc, new_lines, placed)
+    notes = list(notes or [])
+    if auto_import:
+        from splice.autoimport import plan_imports
+        from splice.edit import plan_add_import
+        from splice.text import Source
+
+        plan = plan_imports(target.path, after)
+        if plan.add:
+            doc2 = Doc(Source(after, doc.source.encoding, doc.source.bom), target.path)
+            lines2, placed2 = apply_splices(doc2, plan_add_import(doc2, "\n".join(plan.add)))
+            after = "".join(lines2)
+            diff = make_diff(doc2, lines2, placed2) + ("\n" + diff if diff else "")
+        if plan.add or plan.ambiguous or plan.unresolved:
+            notes.append(plan.summary())
     result = Edit(
-        op,
-        str(target),
-        target.path,
-        old_range,
-        new_range,
-        doc.source.text,
-        after,
-        make_diff(doc, new_lines, placed),
-        written=False,
-        notes=list(notes or []),
+        op, str(target), target.path, old_range, new_range, doc.source.text, after, diff, written=False, notes=notes
     )
     if dry_run or not result.changed:
         if not result.changed:
             result.notes.append("no change")
         return result
-    data = doc.source.encode(after)
     real = loaded.path if loaded else target.path
+    stages = None
+    if check:
+        from splice.checks import baseline, normalize_stages
+
+        stages = normalize_stages(check)
+        before = baseline(real, doc.source.text, stages)
+    data = doc.source.encode(after)
     files.write_atomic(real, data, loaded.digest if loaded else None)
     files.record(real, loaded.raw if loaded else None, data, op, str(target))
     result.written = True
+    if stages:
+        from splice.checks import run_checks
+
+        result.checks = run_checks(real, stages, before=before)
     return result
 
 
@@ -107,6 +125,24 @@ def show(target: str, *, path: Optional[str] = None, context: int = 0, numbered:
     return "…\n".join(pieces)
 
 
+def check(path: str, stages: object = True, keep_going: bool = False) -> "object":
+    """Run the checks on a file as it is (stages: True for syntax,names,ruff,types; "all" adds tests; or a list)."""
+    from splice.checks import normalize_stages, run_checks
+
+    return run_checks(path, normalize_stages(stages), keep_going=keep_going)
+
+
+def fix_imports(path: str, *, dry_run: bool = False) -> Edit:
+    """Add the unambiguous imports for the file's undefined names; the note lists ambiguous ones."""
+    from splice.autoimport import plan_imports
+
+    t = Target(path, "imports")
+    doc, loaded = _doc(t)
+    plan = plan_imports(path, doc.source.text)
+    splices = plan_add_import(doc, "\n".join(plan.add)) if plan.add else []
+    return _commit("fix_imports", t, doc, loaded, splices, False, dry_run, [plan.summary()])
+
+
 def show_numbered(target: str, *, path: Optional[str] = None, context: int = 0, max_lines: int = 200) -> str:
     """The chunk with line numbers, within a budget (what the CLI and `%show` print)."""
     from splice.outline import show_numbered as numbered
@@ -124,6 +160,8 @@ def replace(
     force: bool = False,
     keep_elided: bool = False,
     dry_run: bool = False,
+    check: object = None,
+    auto_import: bool = False,
 ) -> Edit:
     """Replace a chunk. Code with its def/class line replaces the whole definition; without it, the body.
 
@@ -137,21 +175,58 @@ def replace(
         splices = [Splice(0, len(doc.lines), normalize(code, doc.newline), standalone=False)]
     else:
         splices = plan_replace(doc, doc.chunk(t.qualname), code, keep_elided=keep_elided, force=force, notes=notes)
-    return _commit("replace", t, doc, loaded, splices, force, dry_run, notes)
+    return _commit("replace", t, doc, loaded, splices, force, dry_run, notes, check=check, auto_import=auto_import)
 
 
-def remove(target: str, *, path: Optional[str] = None, force: bool = False, dry_run: bool = False) -> Edit:
+def remove(
+    target: str,
+    *,
+    path: Optional[str] = None,
+    force: bool = False,
+    dry_run: bool = False,
+    check: object = None,
+    auto_import: bool = False,
+) -> Edit:
     """Remove a chunk and the blank lines that separated it; an emptied block gets `pass`."""
     t = _target(target, path)
     doc, loaded = _doc(t)
-    return _commit("remove", t, doc, loaded, plan_remove(doc, doc.chunk(t.qualname)), force, dry_run)
+    return _commit(
+        "remove",
+        t,
+        doc,
+        loaded,
+        plan_remove(doc, doc.chunk(t.qualname)),
+        force,
+        dry_run,
+        check=check,
+        auto_import=auto_import,
+    )
 
 
-def append(target: str, code: str, *, path: Optional[str] = None, force: bool = False, dry_run: bool = False) -> Edit:
+def append(
+    target: str,
+    code: str,
+    *,
+    path: Optional[str] = None,
+    force: bool = False,
+    dry_run: bool = False,
+    check: object = None,
+    auto_import: bool = False,
+) -> Edit:
     """Append code at the end of a class, function or `__main__` body, a section, the module, or the imports."""
     t = _target(target, path)
     doc, loaded = _doc(t)
-    return _commit("append", t, doc, loaded, plan_append(doc, doc.chunk(t.qualname), code), force, dry_run)
+    return _commit(
+        "append",
+        t,
+        doc,
+        loaded,
+        plan_append(doc, doc.chunk(t.qualname), code),
+        force,
+        dry_run,
+        check=check,
+        auto_import=auto_import,
+    )
 
 
 def insert(
@@ -162,12 +237,22 @@ def insert(
     path: Optional[str] = None,
     force: bool = False,
     dry_run: bool = False,
+    check: object = None,
+    auto_import: bool = False,
 ) -> Edit:
     """Insert code before or after a chunk, at its indentation, with the file's blank-line convention."""
     t = _target(target, path)
     doc, loaded = _doc(t)
     return _commit(
-        "insert_" + where, t, doc, loaded, plan_insert(doc, doc.chunk(t.qualname), code, where), force, dry_run
+        "insert_" + where,
+        t,
+        doc,
+        loaded,
+        plan_insert(doc, doc.chunk(t.qualname), code, where),
+        force,
+        dry_run,
+        check=check,
+        auto_import=auto_import,
     )
 
 
@@ -180,7 +265,15 @@ def insert_after(target: str, code: str, **kw) -> Edit:
 
 
 def edit(
-    target: str, old: str, new: str, *, path: Optional[str] = None, force: bool = False, dry_run: bool = False
+    target: str,
+    old: str,
+    new: str,
+    *,
+    path: Optional[str] = None,
+    force: bool = False,
+    dry_run: bool = False,
+    check: object = None,
+    auto_import: bool = False,
 ) -> Edit:
     """Scoped search/replace: `old` must occur exactly once inside the target chunk (the module for a file)."""
     t = _target(target, path)
@@ -191,10 +284,14 @@ def edit(
         chunk = Chunk("<module>", "module", "<module>", 0, len(doc.lines), "")
     else:
         chunk = doc.chunk(t.qualname)
-    return _commit("edit", t, doc, loaded, plan_edit(doc, chunk, old, new), force, dry_run)
+    return _commit(
+        "edit", t, doc, loaded, plan_edit(doc, chunk, old, new), force, dry_run, check=check, auto_import=auto_import
+    )
 
 
-def create(path: str, code: str, *, force: bool = False, dry_run: bool = False) -> Edit:
+def create(
+    path: str, code: str, *, force: bool = False, dry_run: bool = False, check: object = None, auto_import: bool = False
+) -> Edit:
     """Write a new file (refused if it exists, unless force)."""
     if os.path.exists(path) and not force:
         raise SpliceError("%s exists; edit it by name, or create(..., force=True) to overwrite" % path)
@@ -208,7 +305,7 @@ def create(path: str, code: str, *, force: bool = False, dry_run: bool = False) 
         splices = [Splice(0, len(doc.lines), lines, standalone=False)]
     if path and os.path.dirname(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
-    return _commit("create", t, doc, loaded, splices, force, dry_run)
+    return _commit("create", t, doc, loaded, splices, force, dry_run, check=check, auto_import=auto_import)
 
 
 def imports(path: str) -> str:
@@ -240,7 +337,15 @@ _PLANNERS: dict = {
 }
 
 
-def batch(path: str, ops: Iterable[Op], *, force: bool = False, dry_run: bool = False) -> Edit:
+def batch(
+    path: str,
+    ops: Iterable[Op],
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+    check: object = None,
+    auto_import: bool = False,
+) -> Edit:
     """Several edits to one file, located in the original and written at once (all or nothing).
 
     ops: tuples like ("replace", "Foo.bar", code), ("edit", "Foo.baz", old, new), ("remove", "OLD"),
@@ -262,7 +367,7 @@ def batch(path: str, ops: Iterable[Op], *, force: bool = False, dry_run: bool = 
         chunk = doc.chunk(qual)
         splices += _PLANNERS[kind](doc, chunk, args, kw)
         names.append("%s %s" % (kind, qual))
-    edit_ = _commit("batch", t, doc, loaded, splices, force, dry_run)
+    edit_ = _commit("batch", t, doc, loaded, splices, force, dry_run, check=check, auto_import=auto_import)
     edit_.notes.insert(0, "; ".join(names))
     return edit_
 

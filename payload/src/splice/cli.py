@@ -26,7 +26,9 @@ examples:
   splice edit app.py::Cart.total --old 'i.price' --new 'i.price * i.qty'
   splice append app.py::Cart --code-file new_method.py
   splice insert app.py::helper --after --code 'def helper2():\\n    pass'
-  splice imports app.py --add 'from decimal import Decimal'
+  splice imports app.py --add 'from decimal import Decimal'      splice imports app.py --fix
+  splice replace app.py::Cart.total --check all --code-file new.py   (verdict per stage; 'all' adds tests)
+  splice check app.py --stages names,ruff,tests
   splice undo app.py
 
 exit codes: 0 done, 1 other error, 2 bad target or usage, 3 not found, 4 ambiguous, 5 would break syntax,
@@ -43,6 +45,10 @@ def _code(args: argparse.Namespace) -> str:
     if sys.stdin is None or sys.stdin.isatty():
         raise SpliceError("no new code: pass --code, --code-file, or pipe it on standard input")
     return sys.stdin.read()
+
+
+def _write_opts(args: argparse.Namespace) -> dict:
+    return dict(force=args.force, dry_run=args.dry_run, check=args.check, auto_import=args.auto_import)
 
 
 def _emit(result: object, as_json: bool) -> None:
@@ -90,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
         if write:
             sp.add_argument("--force", action="store_true", help="write even if the result does not parse")
             sp.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+            sp.add_argument("--check", nargs="?", const="default", default=None, metavar="STAGES",
+                            help="after writing, run checks: syntax,names,ruff,types (default) or 'all' (+tests)")
+            sp.add_argument("--auto-import", action="store_true", help="add unambiguous imports for new names")
         return sp
 
     s = add("show", "print one chunk's source, numbered (--raw: exactly as in the file)", write=False)
@@ -139,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("target")
     im.add_argument("--add", action="append", default=[], help="an import statement to add (repeatable)")
     im.add_argument("--drop", action="append", default=[], help="an imported name to drop (repeatable)")
+    im.add_argument("--fix", action="store_true", help="add unambiguous imports for undefined names")
+    ck = sub.add_parser("check", help="run the checks on a file: syntax, names, ruff, types, tests", parents=[common])
+    ck.add_argument("target")
+    ck.add_argument("--stages", default="default", help="comma list of syntax,names,ruff,types,tests, or 'all'")
+    ck.add_argument("--keep-going", action="store_true", help="do not stop at the first failing stage")
     return p
 
 
@@ -173,25 +187,22 @@ def run(argv: Optional[List[str]] = None) -> int:
 
             result = doc(args.target)
         elif args.cmd == "replace":
-            result = api.replace(
-                args.target, _code(args), force=args.force, keep_elided=args.keep_elided, dry_run=args.dry_run
-            )
+            result = api.replace(args.target, _code(args), keep_elided=args.keep_elided, **_write_opts(args))
         elif args.cmd == "remove":
-            result = api.remove(args.target, force=args.force, dry_run=args.dry_run)
+            result = api.remove(args.target, **_write_opts(args))
         elif args.cmd == "append":
-            result = api.append(args.target, _code(args), force=args.force, dry_run=args.dry_run)
+            result = api.append(args.target, _code(args), **_write_opts(args))
         elif args.cmd == "insert":
-            result = api.insert(
-                args.target,
-                _code(args),
-                where="before" if args.before else "after",
-                force=args.force,
-                dry_run=args.dry_run,
-            )
+            where = "before" if args.before else "after"
+            result = api.insert(args.target, _code(args), where=where, **_write_opts(args))
         elif args.cmd == "create":
-            result = api.create(args.target, _code(args), force=args.force, dry_run=args.dry_run)
+            result = api.create(args.target, _code(args), **_write_opts(args))
         elif args.cmd == "edit":
-            result = api.edit(args.target, args.old, args.new, force=args.force, dry_run=args.dry_run)
+            result = api.edit(args.target, args.old, args.new, **_write_opts(args))
+        elif args.cmd == "check":
+            report = api.check(args.target, args.stages, keep_going=args.keep_going)
+            print("checks %s:\n%s" % (args.target, report))
+            return 0 if report.ok else 1
         elif args.cmd == "undo":
             result = api.undo(args.target, steps=args.steps, force=args.force)
         elif args.cmd == "chunks":
@@ -202,6 +213,8 @@ def run(argv: Optional[List[str]] = None) -> int:
                 result = api.add_import(args.target, stmt)
             for name in args.drop:
                 result = api.drop_import(args.target, name)
+            if args.fix:
+                result = api.fix_imports(args.target)
     except SpliceError as exc:
         print("splice: %s: %s" % (type(exc).__name__, exc), file=sys.stderr)
         return exc.exit_code

@@ -50,6 +50,7 @@ class Edit:
     diff: str
     written: bool = False
     notes: List[str] = field(default_factory=list)
+    checks: Optional[object] = None  # a splice.checks.CheckReport when checks were asked for
 
     @property
     def changed(self) -> bool:
@@ -62,7 +63,10 @@ class Edit:
         return line + ("".join("; " + n for n in self.notes))
 
     def __str__(self) -> str:
-        return self.summary() + ("\n" + self.diff if self.diff else "")
+        text = self.summary() + ("\n" + self.diff if self.diff else "")
+        if self.checks is not None:
+            text += "\nchecks:\n" + str(self.checks)
+        return text
 
 
 class Doc:
@@ -494,34 +498,102 @@ def _edit_by_lines(region: List[str], old: str, new: str, nl: str, chunk: Chunk,
     return _text_lines(region[:i] + new_lines + region[j:])
 
 
+_STDLIB_FALLBACK = {
+    "abc", "argparse", "ast", "asyncio", "base64", "bisect", "builtins", "collections", "contextlib", "copy", "csv",
+    "dataclasses", "datetime", "decimal", "difflib", "enum", "fractions", "functools", "glob", "gzip", "hashlib",
+    "heapq", "importlib", "inspect", "io", "itertools", "json", "logging", "math", "operator", "os", "pathlib",
+    "pickle", "pprint", "queue", "random", "re", "shutil", "signal", "socket", "sqlite3", "statistics", "string",
+    "struct", "subprocess", "sys", "tempfile", "textwrap", "threading", "time", "traceback", "types", "typing",
+    "unittest", "urllib", "uuid", "warnings", "weakref", "zipfile", "zlib",
+}
+
+
+def _group(module: str) -> int:
+    """0 __future__, 1 standard library, 2 third party, 3 local (relative)."""
+    import sys
+
+    if module == "__future__":
+        return 0
+    if module.startswith("."):
+        return 3
+    top = module.split(".")[0]
+    names = getattr(sys, "stdlib_module_names", None) or _STDLIB_FALLBACK
+    return 1 if top in names or top in sys.builtin_module_names else 2
+
+
+def _import_module(node: ast.AST) -> str:
+    if isinstance(node, ast.ImportFrom):
+        return "." * node.level + (node.module or "")
+    return node.names[0].name  # type: ignore[attr-defined]
+
+
 def plan_add_import(doc: Doc, statement: str) -> List[Splice]:
-    """Add import lines to the import block (after `__future__` imports; skipped when already present)."""
+    """Add imports to the import block: merged into a one-line `from X import …` that exists, else placed after the
+    last import of the same group (stdlib, third party, local; after `__future__`), skipping ones already there."""
     imports = doc.index.chunks["imports"]
-    existing = {line.strip() for line in doc.lines[imports.start : imports.end]}
-    wanted = [line for line in normalize(statement, doc.newline) if line.strip() and line.strip() not in existing]
+    existing = {line.strip() for line in doc.lines[imports.start:imports.end]}
+    wanted = [line.strip() for line in normalize(statement, doc.newline)
+              if line.strip() and line.strip() not in existing]
+    nodes: List[Tuple[str, ast.stmt]] = []
     for line in wanted:
         try:
-            tree = ast.parse(line.strip())
+            tree = ast.parse(line)
         except SyntaxError:
-            raise BadTarget("not an import statement: %r" % line.strip()) from None
+            raise BadTarget("not an import statement: %r" % line) from None
         if not all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in tree.body):
-            raise BadTarget("not an import statement: %r" % line.strip())
-    if not wanted:
+            raise BadTarget("not an import statement: %r" % line)
+        nodes += [(line if len(tree.body) == 1 else _render(n), n) for n in tree.body]
+    if not nodes:
         return []
-    new = [line.lstrip(" \t") for line in wanted]
+    block = [n for n in doc.index.tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
+             and imports.start <= n.lineno - 1 < max(imports.end, imports.start + 1)]
+    merged: Dict[int, Tuple[ast.ImportFrom, List[str]]] = {}
+    placed: Dict[int, List[str]] = {}
+    for text, node in nodes:
+        module = _import_module(node)
+        if isinstance(node, ast.ImportFrom):
+            target = next((b for b in block if isinstance(b, ast.ImportFrom) and _import_module(b) == module
+                           and b.lineno == b.end_lineno and "(" not in doc.lines[b.lineno - 1]
+                           and "#" not in doc.lines[b.lineno - 1] and "\\" not in doc.lines[b.lineno - 1]), None)
+            if target is not None:
+                have = {(a.name, a.asname) for a in target.names}
+                entry = merged.setdefault(target.lineno - 1, (target, []))
+                entry[1].extend(a.name + (" as " + a.asname if a.asname else "") for a in node.names
+                                if (a.name, a.asname) not in have)
+                continue
+        group = _group(module)
+        same = [b for b in block if _group(_import_module(b)) == group]
+        if same:
+            at = same[-1].end_lineno  # type: ignore[attr-defined]
+        else:
+            later = [b for b in block if _group(_import_module(b)) > group]
+            earlier = [b for b in block if _group(_import_module(b)) < group]
+            at = (later[0].lineno - 1 if later else earlier[-1].end_lineno if earlier  # type: ignore[attr-defined]
+                  else imports.end)
+        placed.setdefault(at, []).append(text)
+    splices: List[Splice] = []
+    for index, (_node, names) in merged.items():
+        if not names:
+            continue
+        line = doc.lines[index].rstrip("\r\n")
+        splices.append(Splice(index, index + 1, [line + ", " + ", ".join(names) + doc.newline]))
     if imports.start == imports.end:  # no import block yet
         at = imports.start
+        lines = [s + doc.newline for stmts in placed.values() for s in stmts]
         before = [doc.newline] if at > 0 and not is_blank(doc.lines[at - 1]) else []
-        after = (
-            [doc.newline] * (2 if at < len(doc.lines) and _is_def_code(doc.lines[at : at + 1]) else 1)
-            if at < len(doc.lines) and not is_blank(doc.lines[at])
-            else []
-        )
-        return [Splice(at, at, before + new + after)]
-    at = imports.end
-    while at > imports.start and (is_blank(doc.lines[at - 1]) or is_comment(doc.lines[at - 1])):
-        at -= 1
-    return [Splice(at, at, _keep_final_newline(doc, at, new))]
+        after = ([doc.newline] * (2 if _is_def_code(doc.lines[at:at + 1]) else 1)
+                 if at < len(doc.lines) and not is_blank(doc.lines[at]) else [])
+        return splices + [Splice(at, at, before + lines + after)]
+    for at, stmts in placed.items():
+        splices.append(Splice(at, at, _keep_final_newline(doc, at, [s + doc.newline for s in stmts])))
+    return splices
+
+
+def _render(node: ast.AST) -> str:
+    names = ", ".join(a.name + (" as " + a.asname if a.asname else "") for a in node.names)  # type: ignore
+    if isinstance(node, ast.ImportFrom):
+        return "from %s import %s" % (_import_module(node), names)
+    return "import " + names
 
 
 def plan_drop_import(doc: Doc, name: str) -> List[Splice]:

@@ -24,6 +24,7 @@ class Config:
     exc_docs: bool = True
     elision: bool = True
     live: bool = True
+    checks: str = ""  # stages to run after %%splice edits, e.g. "syntax,names,ruff" or "all"; "" for none
 
 
 config = Config()
@@ -199,12 +200,17 @@ def load_ipython_extension(ip: Any) -> None:
         """%splice_config [autoimport=on|off] [exc_docs=on|off] [elision=on|off] [live=on|off]"""
         for item in line.split():
             key, _, val = item.partition("=")
+            if key == "checks":
+                config.checks = "" if val in ("off", "none", "") else val
+                continue
             if key not in {f.name for f in fields(Config)} or val not in ("on", "off", "1", "0", "true", "false"):
-                print("splice: usage: %splice_config " + " ".join("%s=on|off" % f.name for f in fields(Config)))
+                print("splice: usage: %splice_config " + " ".join("%s=on|off" % f.name for f in fields(Config)
+                                                                    if f.name != "checks") + " checks=STAGES|off")
                 return
             setattr(config, key, val in ("on", "1", "true"))
-        print("splice config: " + " ".join("%s=%s" % (f.name, "on" if getattr(config, f.name) else "off")
-                                            for f in fields(Config)))
+        shown = ["%s=%s" % (f.name, "on" if getattr(config, f.name) else "off") for f in fields(Config)
+                 if f.name != "checks"]
+        print("splice config: " + " ".join(shown + ["checks=%s" % (config.checks or "off")]))
 
     ip.register_magic_function(splice_help, "line", "splice_help")
     ip.register_magic_function(splice_config, "line", "splice_config")

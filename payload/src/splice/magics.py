@@ -148,7 +148,9 @@ def register_edit(ip: Any) -> None:
                 flags = getattr(getattr(ip, "compile", None), "flags", 0)  # __future__ imports of earlier cells
                 print(patch_notebook(ip.user_ns, a.target, cell, append=a.append, flags=flags))
                 return
-            kw = dict(force=a.force, dry_run=a.dry_run)
+            from splice.ipython import config
+
+            kw = dict(force=a.force, dry_run=a.dry_run, check=config.checks or None)
             if a.remove:
                 edit = api.remove(a.target, **kw)
             elif a.append:
