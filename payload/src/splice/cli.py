@@ -149,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--add", action="append", default=[], help="an import statement to add (repeatable)")
     im.add_argument("--drop", action="append", default=[], help="an imported name to drop (repeatable)")
     im.add_argument("--fix", action="store_true", help="add unambiguous imports for undefined names")
+    cl = sub.add_parser("cells", help="run a `# %%` script cell by cell, or convert it to/from .ipynb",
+                        parents=[common])
+    cl.add_argument("action", choices=["run", "convert"])
+    cl.add_argument("target", help="the script (run), or the source file (convert)")
+    cl.add_argument("dest", nargs="?", help="convert: the destination (.ipynb or .py)")
+    cl.add_argument("--keep-outputs", action="store_true", help="convert to .ipynb: keep outputs of unchanged cells")
     ck = sub.add_parser("check", help="run the checks on a file: syntax, names, ruff, types, tests", parents=[common])
     ck.add_argument("target")
     ck.add_argument("--stages", default="default", help="comma list of syntax,names,ruff,types,tests, or 'all'")
@@ -199,6 +205,18 @@ def run(argv: Optional[List[str]] = None) -> int:
             result = api.create(args.target, _code(args), **_write_opts(args))
         elif args.cmd == "edit":
             result = api.edit(args.target, args.old, args.new, **_write_opts(args))
+        elif args.cmd == "cells":
+            from splice import cells
+
+            if args.action == "convert":
+                if not args.dest:
+                    raise SpliceError("cells convert needs SRC and DEST (script.py notebook.ipynb, or back)")
+                result = cells.convert(args.target, args.dest, keep_outputs=args.keep_outputs)
+            else:
+                ns = {"__name__": "__main__", "__file__": args.target}
+                results = cells.run_script(args.target, cells.exec_in(ns, args.target), everything=True)
+                print(cells.report(args.target, results))
+                return 0 if all(r.status != "error" for r in results) else 1
         elif args.cmd == "check":
             report = api.check(args.target, args.stages, keep_going=args.keep_going)
             print("checks %s:\n%s" % (args.target, report))

@@ -174,7 +174,7 @@ def plan_replace(
     if not force:
         new = _guard_elision(doc, chunk, old, new, whole, keep_elided, notes)
     new = _keep_final_newline(doc, end, new)
-    standalone = chunk.kind not in ("section",)
+    standalone = chunk.kind not in ("section", "cell")
     splices = [Splice(start, end, new, standalone)]
     if whole and chunk.parts and not _contiguous(doc, chunk.parts):
         # a property or overload group with other members between its parts: the first part's place takes the
@@ -207,6 +207,9 @@ def _is_whole(chunk: Chunk, raw: List[str]) -> bool:
     if chunk.kind == "section":
         first = next((line for line in raw if line.strip()), "")
         return bool(START.match(first.strip()))
+    if chunk.kind == "cell":
+        first = next((line for line in raw if line.strip()), "")
+        return first.lstrip().startswith("#") and "%%" in first.split("#", 1)[1][:4]
     if chunk.kind == "main":
         first = next((line for line in raw if line.strip() and not is_comment(line)), "")
         return first.lstrip().startswith("if ") and "__name__" in first
@@ -392,6 +395,8 @@ def plan_append(doc: Doc, chunk: Chunk, code: str) -> List[Splice]:
         return [Splice(at, at, sep + new + ([doc.newline] * gap if gap else []), standalone=False)]
     if chunk.kind == "imports":
         return plan_add_import(doc, code)
+    if chunk.kind == "cell":
+        return [Splice(chunk.end, chunk.end, reindent(code, "", doc.unit, doc.newline), standalone=False)]
     if chunk.body_indent is None or chunk.body_start is None:
         raise BadTarget("%s has a one-line body; replace it instead of appending" % chunk.qualname)
     last_child = doc.index.chunks[chunk.children[-1]] if chunk.children else None

@@ -81,6 +81,7 @@ class Index:
         self._block(tree.body, None, "module", 0)
         self._main(tree)
         self._sections()
+        self._cells()
 
     # ------------------------------------------------------------------------------------------------ building
 
@@ -340,6 +341,29 @@ class Index:
             self.chunks[chunk.qualname] = chunk
             self.top.append(chunk.qualname)
 
+    def _cells(self) -> None:
+        """`# %%` cells: `cell[i]` (0-based; text before the first marker is cell 0) and `cell:NAME` when named."""
+        if not any(line.startswith("#") and "%%" in line for line in self.lines):
+            return
+        from splice.cells import MARKER, _marker_info, marker_lines
+
+        marks = marker_lines(self.lines)
+        if not marks:
+            return
+        starts = ([] if not "".join(self.lines[: marks[0]]).strip() else [-1]) + marks
+        for n, m in enumerate(starts):
+            end = starts[n + 1] if n + 1 < len(starts) else len(self.lines)
+            while end > m + 1 and is_blank(self.lines[end - 1]):
+                end -= 1  # blank lines between cells stay separators
+            start = max(m, 0)
+            name = _marker_info(MARKER.match(self.lines[m].rstrip("\r\n")).group("rest"))[1] if m >= 0 else ""
+            chunk = Chunk("cell[%d]" % n, "cell", name or "cell[%d]" % n, start, end, "", header=start,
+                          line=start + 1, body_start=m + 1, body_end=end, body_indent="")
+            self.chunks[chunk.qualname] = chunk
+            self.top.append(chunk.qualname)
+            if name and "cell:" + name not in self.chunks:
+                self.chunks["cell:" + name] = chunk  # an alias: the same chunk, not listed twice
+
     # ------------------------------------------------------------------------------------------------ lookup
 
     def resolve(self, qualname: str, path: str = "") -> Chunk:
@@ -532,7 +556,7 @@ def parse_index(lines: List[str], text: str, path: str = "") -> Index:
 
 
 def check_target(qualname: str) -> str:
-    if not re.match(r"^(section:.+|[A-Za-z_<][\w<>]*(\[\d+\])?(\.[A-Za-z_]\w*(\[\d+\])?)*)$", qualname.strip()):
+    if not re.match(r"^(section:.+|cell:.+|[A-Za-z_<][\w<>]*(\[\d+\])?(\.[A-Za-z_]\w*(\[\d+\])?)*)$", qualname.strip()):
         raise BadTarget(
             "not a qualified name: %r (write Class.method, func, CONSTANT, section:NAME, imports)" % qualname
         )

@@ -192,5 +192,24 @@ def register_edit(ip: Any) -> None:
         except SpliceError as exc:
             print("splice: %s: %s" % (type(exc).__name__, exc))
 
+    def runcells(line: str = "") -> None:
+        """%runcells SCRIPT.py [--all]: run a `# %%` script cell by cell; again after an edit, only what changed
+        and what reads it."""
+        p = _parser("runcells", runcells.__doc__ or "")
+        p.add_argument("script")
+        p.add_argument("--all", action="store_true", help="run every cell")
+        try:
+            a = p.parse_args(shlex.split(line))
+            from splice.cells import exec_in, report, run_script
+
+            flags = getattr(getattr(ip, "compile", None), "flags", 0)
+            execute = exec_in(ip.user_ns, a.script, transform=ip.transform_cell, flags=flags)
+            print(report(a.script, run_script(a.script, execute, everything=a.all)))
+        except SpliceError as exc:
+            print("splice: %s: %s" % (type(exc).__name__, exc))
+        except OSError as exc:
+            print("splice: %s" % exc)
+
+    ip.register_magic_function(runcells, "line", "runcells")
     ip.register_magic_function(splice_magic, "line_cell", "splice")
     ip.register_magic_function(splice_undo, "line", "splice_undo")

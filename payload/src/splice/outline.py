@@ -29,6 +29,8 @@ def _entry(index: Index, chunk: Chunk, depth: int, docs: bool) -> str:
         sig = "= " + sig.split("=", 1)[1].strip() if "=" in sig else sig
     elif chunk.kind in ("property", "overloaded"):
         sig = chunk.kind + " (" + ", ".join(p.qualname.rsplit(".", 1)[-1] for p in chunk.parts) + ")"
+    elif chunk.kind in ("cell", "section"):
+        sig = sig if chunk.kind == "cell" else ""
     elif chunk.kind == "imports":
         sig = "(%d lines)" % (chunk.end - chunk.start) if chunk.end > chunk.start else "(none)"
     else:
