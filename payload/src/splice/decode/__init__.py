@@ -1,0 +1,10 @@
+"""Help for local models: stop generation when the code is broken, favour tokens that spell names valid in scope.
+
+Framework-neutral core (`core`) on a vocabulary (token strings) and a logits vector; names at the cursor from
+`scope`; adapters for Hugging Face transformers and llama-cpp-python style callables in `adapters`.
+"""
+
+from splice.decode.core import CodeState, EarlyStop, NameBias, StopReason, VocabTrie
+from splice.decode.scope import ScopeNames
+
+__all__ = ["CodeState", "EarlyStop", "NameBias", "ScopeNames", "StopReason", "VocabTrie"]

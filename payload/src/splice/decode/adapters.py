@@ -1,0 +1,78 @@
+"""Adapters: Hugging Face `LogitsProcessor` / `StoppingCriteria`, and llama-cpp-python style callables."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from splice.decode.core import EarlyStop, NameBias, StopReason
+from splice.decode.scope import ScopeNames
+
+
+def vocab_of(tokenizer: Any) -> List[str]:
+    """The text of every token id (what `decode([i])` gives)."""
+    return [tokenizer.decode([i]) for i in range(len(tokenizer))]
+
+
+def hf(tokenizer: Any, prompt_length: int, code_prefix: str = "", bias: float = 3.0,
+       namespace: Optional[Dict[str, Any]] = None, vocab: Optional[Sequence[str]] = None, check_names: bool = True):
+    """(logits processor, stopping criteria) for `model.generate`. The code is `code_prefix` plus what was generated
+    after the first `prompt_length` tokens; `criteria.reasons[b]` says why row b stopped."""
+    import torch
+    from transformers import LogitsProcessor, StoppingCriteria
+
+    core = NameBias(vocab if vocab is not None else vocab_of(tokenizer), ScopeNames(namespace), bias)
+
+    def code_of(row: Any) -> str:
+        return code_prefix + tokenizer.decode(row[prompt_length:].tolist())
+
+    class SpliceNames(LogitsProcessor):
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            for b in range(input_ids.shape[0]):
+                ids = core.token_ids(code_of(input_ids[b]))
+                if ids:
+                    scores[b, ids] += core.bias
+            return scores
+
+    class SpliceStop(StoppingCriteria):
+        def __init__(self) -> None:
+            self.checkers: List[EarlyStop] = []
+            self.reasons: List[Optional[StopReason]] = []
+
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            n = input_ids.shape[0]
+            while len(self.checkers) < n:
+                self.checkers.append(EarlyStop(namespace, check_names))
+                self.reasons.append(None)
+            done = []
+            for b in range(n):
+                if self.reasons[b] is None:
+                    self.reasons[b] = self.checkers[b].check(code_of(input_ids[b]))
+                done.append(self.reasons[b] is not None)
+            return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+    return SpliceNames(), SpliceStop()
+
+
+def llama_cpp(detokenize: Callable[[List[int]], str], vocab: Sequence[str], prompt_length: int,
+              code_prefix: str = "", bias: float = 3.0, namespace: Optional[Dict[str, Any]] = None):
+    """(logits_processor, stopping_criteria) callables on numpy arrays, as llama-cpp-python takes them."""
+    core = NameBias(vocab, ScopeNames(namespace), bias)
+    stop = EarlyStop(namespace)
+    state: Dict[str, Any] = {"reason": None}
+
+    def code_of(input_ids: Any) -> str:
+        return code_prefix + detokenize(list(input_ids[prompt_length:]))
+
+    def logits_processor(input_ids: Any, scores: Any) -> Any:
+        ids = core.token_ids(code_of(input_ids))
+        if ids:
+            scores[ids] += core.bias
+        return scores
+
+    def stopping_criteria(input_ids: Any, logits: Any) -> bool:
+        if state["reason"] is None:
+            state["reason"] = stop.check(code_of(input_ids))
+        return state["reason"] is not None
+
+    stopping_criteria.state = state  # type: ignore[attr-defined]
+    return logits_processor, stopping_criteria
