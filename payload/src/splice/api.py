@@ -104,6 +104,22 @@ def _commit(
     return result
 
 
+def _op(
+    op: str,
+    target: str,
+    path: Optional[str],
+    plan: Callable[[Doc, Target], List[Splice]],
+    force: bool,
+    dry_run: bool,
+    check: object,
+    auto_import: bool,
+) -> Edit:
+    """Load the target's file, plan against it, commit: the shape every chunk operation shares."""
+    t = _target(target, path)
+    doc, loaded = _doc(t)
+    return _commit(op, t, doc, loaded, plan(doc, t), force, dry_run, check=check, auto_import=auto_import)
+
+
 def _target(target: str, path: Optional[str]) -> Target:
     return parse_target(target, path)
 
@@ -188,18 +204,15 @@ def remove(
     auto_import: bool = False,
 ) -> Edit:
     """Remove a chunk and the blank lines that separated it; an emptied block gets `pass`."""
-    t = _target(target, path)
-    doc, loaded = _doc(t)
-    return _commit(
+    return _op(
         "remove",
-        t,
-        doc,
-        loaded,
-        plan_remove(doc, doc.chunk(t.qualname)),
+        target,
+        path,
+        lambda doc, t: plan_remove(doc, doc.chunk(t.qualname)),
         force,
         dry_run,
-        check=check,
-        auto_import=auto_import,
+        check,
+        auto_import,
     )
 
 
@@ -214,18 +227,15 @@ def append(
     auto_import: bool = False,
 ) -> Edit:
     """Append code at the end of a class, function or `__main__` body, a section, the module, or the imports."""
-    t = _target(target, path)
-    doc, loaded = _doc(t)
-    return _commit(
+    return _op(
         "append",
-        t,
-        doc,
-        loaded,
-        plan_append(doc, doc.chunk(t.qualname), code),
+        target,
+        path,
+        lambda doc, t: plan_append(doc, doc.chunk(t.qualname), code),
         force,
         dry_run,
-        check=check,
-        auto_import=auto_import,
+        check,
+        auto_import,
     )
 
 
@@ -241,18 +251,15 @@ def insert(
     auto_import: bool = False,
 ) -> Edit:
     """Insert code before or after a chunk, at its indentation, with the file's blank-line convention."""
-    t = _target(target, path)
-    doc, loaded = _doc(t)
-    return _commit(
+    return _op(
         "insert_" + where,
-        t,
-        doc,
-        loaded,
-        plan_insert(doc, doc.chunk(t.qualname), code, where),
+        target,
+        path,
+        lambda doc, t: plan_insert(doc, doc.chunk(t.qualname), code, where),
         force,
         dry_run,
-        check=check,
-        auto_import=auto_import,
+        check,
+        auto_import,
     )
 
 

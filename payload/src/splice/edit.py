@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from splice.elision import marker_lines
 from splice.errors import Ambiguous, BadTarget, Conflict, ElidedCode, NotFound, WouldBreakSyntax
-from splice.locate import Chunk, Index, parse_index
+from splice.locate import Chunk, Index, header_colon, parse_index
 from splice.reindent import dedented_text, normalize, reindent
 from splice.sections import START
 from splice.text import Source, indent_of, indent_unit, is_blank, is_comment, split_lines
@@ -220,19 +220,7 @@ def _replace_inline_body(doc: Doc, chunk: Chunk, raw: List[str]) -> List[Splice]
     """`def f(): return 1` with a new body: the header keeps its line, the body moves below it."""
     header_line = doc.lines[chunk.header if chunk.kind != "main" else chunk.start]
     lead = header_line.rstrip("\r\n")
-    depth, quote, cut = 0, "", None
-    for pos, ch in enumerate(lead):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == ":" and depth == 0 and lead[:pos].lstrip().startswith(("def", "async", "class", "if")):
-            cut = pos
-            break
+    cut = header_colon(lead) if lead.lstrip().startswith(("def", "async", "class", "if")) else None
     if cut is None:
         raise BadTarget("cannot find the end of %s's header; replace the whole definition instead" % chunk.qualname)
     body = reindent(_text_lines(raw), chunk.indent + doc.unit, doc.unit, doc.newline)

@@ -425,10 +425,10 @@ def _brief(index: Index, names: List[str], budget: int = 12) -> str:
     return ", ".join(items[:budget]) + ("  … %d more (see outline)" % more if more > 0 else "")
 
 
-def _cut_header(text: str) -> str:
-    """Cut a joined header at the colon that ends it (outside brackets and strings); collapse spaces."""
-    depth, quote, out = 0, "", []
-    for ch in text:
+def header_colon(text: str) -> Optional[int]:
+    """Index of the colon that ends a header (outside brackets and strings), or None."""
+    depth, quote = 0, ""
+    for pos, ch in enumerate(text):
         if quote:
             if ch == quote:
                 quote = ""
@@ -439,9 +439,14 @@ def _cut_header(text: str) -> str:
         elif ch in ")]}":
             depth -= 1
         elif ch == ":" and depth == 0:
-            break
-        out.append(ch)
-    sig = re.sub(r"\s+", " ", "".join(out)).strip()
+            return pos
+    return None
+
+
+def _cut_header(text: str) -> str:
+    """Cut a joined header at the colon that ends it; collapse spaces."""
+    pos = header_colon(text)
+    sig = re.sub(r"\s+", " ", text if pos is None else text[:pos]).strip()
     return sig.replace("( ", "(").replace(" )", ")").replace(",)", ")")
 
 
