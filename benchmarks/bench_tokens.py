@@ -113,8 +113,18 @@ class FileResult:
     reason: str = ""
 
 
+def q(text: str) -> str:
+    """A string literal as a model writes it: one line in plain quotes, several lines in triple quotes."""
+    if "\n" not in text and not text.endswith("\\"):
+        if '"' not in text:
+            return '"%s"' % text
+        if "'" not in text:
+            return "'%s'" % text
+    return '"""%s"""' % text
+
+
 def call_cost(path: str, op: Op) -> int:
-    quoted = ", ".join('"""%s"""' % a for a in op.args)
+    quoted = ", ".join(q(a) for a in op.args)
     target = '"%s::%s"' % (path, op.target) if op.target != "<module>" else '"%s"' % path
     return tok("splice.%s(%s%s)\n" % (op.kind, target, ", " + quoted if quoted else ""))
 
@@ -210,7 +220,7 @@ def batch_cost(path: str, ops: List[Op]) -> int:
     """The same ops as one splice.batch call: the path written once."""
     rows = "".join(
         '("%s", "%s"%s),\n'
-        % (o.kind, o.target if o.target != "<module>" else "", "".join(', """%s"""' % a for a in o.args))
+        % (o.kind, o.target if o.target != "<module>" else "", "".join(", " + q(a) for a in o.args))
         for o in ops
     )
     return tok('splice.batch("%s", [\n%s])\n' % (path, rows))
@@ -331,7 +341,7 @@ def sr_blocks(path: str, old_lines: List[str], new_lines: List[str], substring: 
                 s += 1
             a, b = unique_span(text, start + p, start + len(old_t) - s)
             rep = text[a : start + p] + new_t[p : len(new_t) - s] + text[start + len(old_t) - s : b]
-            total += tok('str_replace("%s", """%s""", """%s""")\n' % (path, text[a:b], rep))
+            total += tok('str_replace("%s", %s, %s)\n' % (path, q(text[a:b]), q(rep)))
         return total
     blocks: List[Tuple[int, int, int, int]] = []
     for i1, i2, j1, j2 in hunks(old_lines, new_lines):

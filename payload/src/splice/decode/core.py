@@ -233,6 +233,24 @@ def _open_brackets(code: str) -> Tuple[str, Optional[str]]:
     return "".join(reversed(stack)), lex.quote
 
 
+def _logical_line_start(code: str) -> str:
+    """The physical line where the last logical line begins (bracket depth 0 at its start, not in a string)."""
+    lex = CodeState()
+    depth = 0
+    start = 0
+    for pos, ch in enumerate(code):
+        if ch == "\n" and depth == 0 and lex.state != "string":
+            start = pos + 1
+        before = lex.state
+        lex.feed(ch)
+        if before == "code" and lex.state == "code":
+            depth += ch in "([{"
+            depth -= ch in ")]}" and depth > 0
+    end = code.find("\n", start)
+    line = code[start:] if end < 0 else code[start:end]
+    return line if end >= 0 else code[code.rfind("\n") + 1:]
+
+
 def _only_unfinished_token(code: str) -> bool:
     """Could some continuation still make this valid? Try finishing the last line: a placeholder name, the open
     brackets and quote closed, a block body for a compound header. The REPL's test (codeop) calls `x = 1 +`
@@ -242,10 +260,10 @@ def _only_unfinished_token(code: str) -> bool:
     qclose = quote or ""
     bodies = [""]
     ind = tail[: len(tail) - len(tail.lstrip())]
-    first = code[: code.find("\n")] if "\n" in code else code
-    if close and _COMPOUND.match(first):  # a header spanning lines (`def f(a,\n b`): its body goes at its level
+    first = _logical_line_start(code)  # a header spanning lines (`def f(a,\n b`): its body goes at its level
+    if first is not tail and _COMPOUND.match(first):
         ind = first[: len(first) - len(first.lstrip())]
-    if _COMPOUND.match(tail) or tail.rstrip().endswith(":") or (close and _COMPOUND.match(first)):
+    if _COMPOUND.match(tail) or tail.rstrip().endswith(":") or (first is not tail and _COMPOUND.match(first)):
         bodies = [":\n%s pass\n" % ind, "\n%s pass\n" % ind,
                   ":\n%s pass\n%sexcept Exception:\n%s pass\n" % (ind, ind, ind), ""]
     head = tail.lstrip()
@@ -260,19 +278,26 @@ def _only_unfinished_token(code: str) -> bool:
 
         heads += [code[: m.start()] + k for k in keyword.kwlist if k.startswith(m.group(0)) and k != m.group(0)]
     quotes = [qclose, "}" + qclose] if qclose else [""]
+    # `try:` blocks above that still need a handler, innermost first, each at its own indentation
+    tries = [m.group(1) for m in re.finditer(r"(?m)^([ \t]*)try[ \t]*:", code)]
+    open_tries = "".join("\n%sexcept Exception:\n%s pass" % (t, t) for t in sorted(set(tries), key=len, reverse=True)
+                         if len(t) < len(ind) or (t == ind and not head.startswith("try")))
     for n, head_code in enumerate(heads):
         b = bodies if n < 2 else [":\n%s pass\n" % ind, ""]
         for filler in ("", "_", " _", "()", "_()", " _()", " else _", " _ else _", " _ import _", "_ import _",
-                       " _: _", "=_", "_=_", " _ in _", "_ in _", " in _"):
+                       " _: _", "=_", "_=_", " _ in _", "_ in _", " in _", "*_", "= _ else _", "=_ else _"):
             for q in quotes:
                 for body in b:
-                    try:
-                        compile(head_code + filler + q + close + body + "\n", "<probe>", "exec", dont_inherit=True)
-                        return True
-                    except (SyntaxError, ValueError):
-                        continue
-                    except RecursionError:
-                        return True
+                    for handlers in ("", open_tries):
+                        try:
+                            middle = (filler + q) if not q or not filler.startswith(" ") else (q + filler)
+                            compile(head_code + middle + close + body + handlers + "\n", "<probe>", "exec",
+                                    dont_inherit=True)
+                            return True
+                        except (SyntaxError, ValueError):
+                            continue
+                        except RecursionError:
+                            return True
     return False
 
 
