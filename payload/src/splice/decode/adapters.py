@@ -21,9 +21,18 @@ def hf(tokenizer: Any, prompt_length: int, code_prefix: str = "", bias: float = 
     from transformers import LogitsProcessor, StoppingCriteria
 
     core = NameBias(vocab if vocab is not None else vocab_of(tokenizer), ScopeNames(namespace), bias)
+    decoded: Dict[Any, str] = {}
 
     def code_of(row: Any) -> str:
-        return code_prefix + tokenizer.decode(row[prompt_length:].tolist())
+        """The row's code, decoded once per step (the processor and the criteria both need it)."""
+        ids = row[prompt_length:].tolist()
+        key = tuple(ids)  # the whole sequence: rows of a batch never share an entry by accident
+        text = decoded.get(key)
+        if text is None:
+            if len(decoded) > 64:
+                decoded.clear()
+            text = decoded[key] = code_prefix + tokenizer.decode(ids)
+        return text
 
     class SpliceNames(LogitsProcessor):
         def __call__(self, input_ids: Any, scores: Any) -> Any:
