@@ -146,6 +146,17 @@ def deepest(doc: Doc, i1: int, i2: int) -> Chunk:
     return best
 
 
+def common_ends(old: str, new: str) -> Tuple[int, int]:
+    """Lengths of the common prefix and (not overlapping it) the common suffix: what a change leaves alone."""
+    p = 0
+    while p < min(len(old), len(new)) and old[p] == new[p]:
+        p += 1
+    s = 0
+    while s < min(len(old), len(new)) - p and old[-1 - s] == new[-1 - s]:
+        s += 1
+    return p, s
+
+
 def unique_span(region: str, a: int, b: int) -> Tuple[int, int]:
     """Grow [a, b) at word boundaries until region[a:b] occurs once in region."""
     while True:
@@ -179,12 +190,7 @@ def edit_op(
     per_scope: Dict[str, List[Tuple[int, int, str]]] = {}  # changes (a, b, replacement) in the scope's text
     for i1, i2, j1, j2 in hs:
         old_t, new_t = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
-        p = 0
-        while p < min(len(old_t), len(new_t)) and old_t[p] == new_t[p]:
-            p += 1
-        s = 0
-        while s < min(len(old_t), len(new_t)) - p and old_t[-1 - s] == new_t[-1 - s]:
-            s += 1
+        p, s = common_ends(old_t, new_t)
         rep = new_t[p : len(new_t) - s]
         best = None
         for scope in _chain(doc, chunk):
@@ -219,8 +225,7 @@ def edit_op(
 def batch_cost(path: str, ops: List[Op]) -> int:
     """The same ops as one splice.batch call: the path written once."""
     rows = "".join(
-        '("%s", "%s"%s),\n'
-        % (o.kind, o.target if o.target != "<module>" else "", "".join(", " + q(a) for a in o.args))
+        '("%s", "%s"%s),\n' % (o.kind, o.target if o.target != "<module>" else "", "".join(", " + q(a) for a in o.args))
         for o in ops
     )
     return tok('splice.batch("%s", [\n%s])\n' % (path, rows))
@@ -333,12 +338,7 @@ def sr_blocks(path: str, old_lines: List[str], new_lines: List[str], substring: 
         for i1, i2, j1, j2 in hunks(old_lines, new_lines):
             start = len("".join(old_lines[:i1]))
             old_t, new_t = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
-            p = 0
-            while p < min(len(old_t), len(new_t)) and old_t[p] == new_t[p]:
-                p += 1
-            s = 0
-            while s < min(len(old_t), len(new_t)) - p and old_t[-1 - s] == new_t[-1 - s]:
-                s += 1
+            p, s = common_ends(old_t, new_t)
             a, b = unique_span(text, start + p, start + len(old_t) - s)
             rep = text[a : start + p] + new_t[p : len(new_t) - s] + text[start + len(old_t) - s : b]
             total += tok('str_replace("%s", %s, %s)\n' % (path, q(text[a:b]), q(rep)))

@@ -11,48 +11,22 @@ from helpers import REPO, splice_bundle
 sys.path.insert(0, str(REPO / "payload" / "src"))
 
 
+def _download(dest: Path, *reqs: str) -> Path:
+    cmd = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--no-deps", "-q", "-d", str(dest)]
+    subprocess.run(cmd + list(reqs), check=True)
+    return dest
+
+
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory) -> Path:
     """Real wheels from PyPI: tabulate (pure Python, with a console script), markupsafe (compiled, this machine)."""
-    dest = tmp_path_factory.mktemp("wheelhouse")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--only-binary=:all:",
-            "--no-deps",
-            "-q",
-            "-d",
-            str(dest),
-            "tabulate==0.9.0",
-            "markupsafe==2.1.5",
-        ],
-        check=True,
-    )
-    return dest
+    return _download(tmp_path_factory.mktemp("wheelhouse"), "tabulate==0.9.0", "markupsafe==2.1.5")
 
 
 @pytest.fixture(scope="session")
 def old_wheelhouse(tmp_path_factory) -> Path:
-    dest = tmp_path_factory.mktemp("old-wheelhouse")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--only-binary=:all:",
-            "--no-deps",
-            "-q",
-            "-d",
-            str(dest),
-            "tabulate==0.8.10",
-        ],
-        check=True,
-    )
-    return dest
+    """An older tabulate, preinstalled to test the bundle's policy toward installed versions."""
+    return _download(tmp_path_factory.mktemp("old-wheelhouse"), "tabulate==0.8.10")
 
 
 @pytest.fixture(scope="session")
