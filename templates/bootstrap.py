@@ -594,7 +594,7 @@ def _choose_mode(policy):
     return mode
 
 
-def activate(quiet=None):
+def activate():
     """Verify, extract (once per cache), install and make importable; idempotent within a process."""
     meta = BUNDLE
     active = _state()
@@ -826,7 +826,7 @@ def _pth_current(meta, line):
 
 def info():
     """What this bundle carries and where it is installed (activates it if needed)."""
-    result = dict(activate(quiet=True))
+    result = dict(activate())
     result["wheels"] = [
         dict(name=w["name"], version=w["version"], file=w["file"], size=w["size"], usable=w["file"] in result["usable"])
         for w in BUNDLE["wheels"]

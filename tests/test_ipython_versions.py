@@ -11,11 +11,11 @@ import pytest
 from helpers import REPO, Kernel, make_venv
 from test_bootstrap import _pyenv_python
 
-CASES = [("3.8", ["ipython==7.34.0", "ipykernel==6.29.5"]), ("3.11", ["ipython>=9,<10", "ipykernel>=6.29"])]
+CASES = [("3.8", "7", ["ipython==7.34.0", "ipykernel==6.29.5"]), ("3.11", "9", ["ipython>=9,<10", "ipykernel>=6.29"])]
 
 
-@pytest.mark.parametrize("minor,pins", CASES, ids=["ipython7-py38", "ipython9-py311"])
-def test_extension_on_other_ipython_versions(tmp_path, minor, pins):
+@pytest.mark.parametrize("minor,major,pins", CASES, ids=["ipython7-py38", "ipython9-py311"])
+def test_extension_on_other_ipython_versions(tmp_path, minor, major, pins):
     exe = _pyenv_python(minor)
     if not exe:
         pytest.skip("Python %s is not installed here" % minor)
@@ -29,7 +29,7 @@ def test_extension_on_other_ipython_versions(tmp_path, minor, pins):
     k = Kernel(py, kenv, tmp_path)
     try:
         version = k.execute("import IPython; print(IPython.__version__)").stdout.strip()
-        assert version.split(".")[0] == pins[0].split("=")[-1].split(".")[0].lstrip("<>") or version[0] in "79"
+        assert version.split(".")[0] == major, version
         assert k.execute("%load_ext splice\nimport sys; sys.path.insert(0, '.')").error is None
         r = k.execute("# save it\n%%writefile note.txt\nhello\n")
         assert r.error is None and (tmp_path / "note.txt").read_text() == "hello\n"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Iterable, List, Optional, Tuple, Union
 
 from splice import files
 from splice.edit import (
@@ -394,12 +394,3 @@ def chunks(path: str) -> List[str]:
     """Every addressable qualified name in a file, in order (the targets `show`/`replace` accept)."""
     doc, _ = _doc(Target(path, ""))
     return [q for q in doc.index.chunks if q != "<module>"]
-
-
-def text_op(text: str, fn: Callable[[Doc], Sequence[Splice]], force: bool = False) -> str:
-    """Run a planner on text (no file): the pure core, for tests and notebooks."""
-    doc = Doc.from_text(text)
-    new_lines, placed = apply_splices(doc, list(fn(doc)))
-    if not force and placed:
-        check_syntax(doc, new_lines, placed)
-    return "".join(new_lines)

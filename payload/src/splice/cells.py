@@ -106,7 +106,7 @@ def defs_uses(source: str) -> Tuple[Set[str], Set[str]]:
                                                                     "insert", "remove", "clear", "setdefault"):
             defs.add(node.func.value.id)  # obvious in-place mutation
     try:
-        from splice.ipython import free_names
+        from splice.names import free_names
 
         uses = set(free_names(source))
     except SyntaxError:

@@ -23,6 +23,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from splice.budget import clip
 from splice.files import project_root
+from splice.names import free_names
 
 STAGES = ("syntax", "names", "ruff", "types", "tests")
 DEFAULT_STAGES = ("syntax", "names", "ruff", "types")
@@ -100,21 +101,8 @@ def builtin_names(text: str, filename: str = "<file>") -> List[Diagnostic]:
                                                                   "__loader__", "__package__", "__builtins__",
                                                                   "__path__", "__annotations__", "__dict__"}
     lines = _first_use(tree)
-    out: List[Diagnostic] = []
-    seen = set()
-
-    def walk(t: symtable.SymbolTable, top: bool) -> None:
-        for s in t.get_symbols():
-            name = s.get_name()
-            free = (top and s.is_referenced() and not (s.is_assigned() or s.is_imported())) or (
-                not top and s.is_global() and s.is_referenced() and not s.is_declared_global())
-            if free and name not in known and name not in seen:
-                seen.add(name)
-                out.append(Diagnostic(lines.get(name, 1), "F821", "undefined name %r" % name))
-        for child in t.get_children():
-            walk(child, False)
-
-    walk(table, True)
+    out = [Diagnostic(lines.get(name, 1), "F821", "undefined name %r" % name)
+           for name in free_names(text, filename) if name not in known]
     exported = _all_names(tree)
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)) and not (

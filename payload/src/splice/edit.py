@@ -19,7 +19,7 @@ from splice.errors import Ambiguous, BadTarget, Conflict, ElidedCode, NotFound, 
 from splice.locate import Chunk, Index, header_colon, parse_index
 from splice.reindent import dedented_text, normalize, reindent
 from splice.sections import START
-from splice.text import Source, indent_of, indent_unit, is_blank, is_comment, split_lines
+from splice.text import Source, common_ends, indent_of, indent_unit, is_blank, is_comment, split_lines
 
 _DEF_LINE = re.compile(r"^\s*(?:async\s+def|def|class)\s+([A-Za-z_]\w*)")
 DIFF_BUDGET = 40
@@ -138,9 +138,6 @@ def _first_def_name(lines: Sequence[str]) -> Optional[str]:
         return m.group(1) if m else None
     return None
 
-
-def _blank(doc: Doc) -> str:
-    return doc.newline
 
 
 # ---------------------------------------------------------------------------------------------------- planners
@@ -319,10 +316,6 @@ def _removal(doc: Doc, start: int, end: int, indent: str, block: Optional[Tuple[
     return Splice(before, end, [])
 
 
-def _ends_with_colon(line: str) -> bool:
-    code = line.split("#", 1)[0] if "#" in line and "'" not in line and '"' not in line else line
-    return code.rstrip().endswith(":")
-
 
 def plan_remove(doc: Doc, chunk: Chunk) -> List[Splice]:
     if chunk.kind == "module":
@@ -435,12 +428,7 @@ def plan_edit(doc: Doc, chunk: Chunk, old: str, new: str) -> List[Splice]:
         replaced = _edit_by_lines(region, old_n, new_n, nl, chunk, lo)
     new_region = split_lines(replaced)
     # keep the splice to the lines that changed, so the diff and the ranges are exact
-    a = 0
-    while a < len(region) and a < len(new_region) and region[a] == new_region[a]:
-        a += 1
-    b = 0
-    while b < len(region) - a and b < len(new_region) - a and region[-1 - b] == new_region[-1 - b]:
-        b += 1
+    a, b = common_ends(region, new_region)
     standalone = chunk.kind not in ("module", "section")
     return [
         Splice(

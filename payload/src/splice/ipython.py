@@ -44,33 +44,12 @@ def strip_comments_before_cell_magic(lines: List[str]) -> List[str]:
     return lines
 
 
-def free_names(source: str) -> List[str]:
-    """Names a cell reads but never binds (at any level), in first-use order."""
-    import symtable
-
-    table = symtable.symtable(source, "<cell>", "exec")
-    bound = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
-    used: List[str] = []
-
-    def walk(t: Any, top: bool) -> None:
-        for s in t.get_symbols():
-            name = s.get_name()
-            reads = s.is_referenced() and (
-                (top and not (s.is_assigned() or s.is_imported())) or (not top and s.is_global()))
-            if reads and name not in bound and name not in used:
-                used.append(name)
-        for child in t.get_children():
-            walk(child, False)
-
-    walk(table, True)
-    return used
-
-
 def make_autoimport(shell: Any):
     def auto_import(lines: List[str]) -> List[str]:
         """Import names the cell uses but nobody defined, when exactly one import fits (one note line)."""
         if not config.autoimport:
             return lines
+        from splice.names import free_names
         from splice.resolve import resolve
 
         try:

@@ -18,6 +18,8 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set, Tuple
 
+from splice.text import common_ends
+
 _SKIP_ATTRS = {"__dict__", "__weakref__", "__module__", "__qualname__"}
 
 
@@ -248,12 +250,7 @@ def _defined_elsewhere(tree: ast.Module, touched: List[ast.stmt]) -> Set[str]:
 def changed_ranges(old: str, new: str) -> Tuple[Tuple[int, int], Tuple[int, int]]:
     """1-based line ranges that differ (common first and last lines trimmed)."""
     a, b = old.splitlines(), new.splitlines()
-    lo = 0
-    while lo < min(len(a), len(b)) and a[lo] == b[lo]:
-        lo += 1
-    hi = 0
-    while hi < min(len(a), len(b)) - lo and a[-1 - hi] == b[-1 - hi]:
-        hi += 1
+    lo, hi = common_ends(a, b)
     return (lo + 1, len(a) - hi), (lo + 1, len(b) - hi)
 
 

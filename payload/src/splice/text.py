@@ -7,7 +7,7 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass
-from typing import List
+from typing import List, Sequence, Tuple
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
@@ -51,6 +51,19 @@ class Source:
         if cr > lf:
             return "\r"
         return "\n"
+
+
+def common_ends(a: Sequence, b: Sequence) -> Tuple[int, int]:
+    """Lengths of the common prefix and of the common suffix (not overlapping it): what a change left alone.
+    Works on strings (characters) and lists (lines)."""
+    p = 0
+    n = min(len(a), len(b))
+    while p < n and a[p] == b[p]:
+        p += 1
+    s = 0
+    while s < n - p and a[-1 - s] == b[-1 - s]:
+        s += 1
+    return p, s
 
 
 def indent_of(line: str) -> str:

@@ -93,9 +93,7 @@ class CodeState:
             elif ch in "\"'":
                 triple = self.text[-3:] == ch * 3 and self.text[-4:-3] != ch
                 self.quote = ch * 3 if triple else ch
-                if triple:
-                    pass
-                elif self.text[-2:] == ch * 2 and self.text[-3:-2] != ch:
+                if not triple and self.text[-2:] == ch * 2 and self.text[-3:-2] != ch:
                     self.quote = None  # an empty string "" (maybe the start of a triple quote: seen next char)
         return self.state
 
@@ -141,9 +139,7 @@ class NameBias:
         suffixes = [n[len(partial):] for n in names if n.startswith(partial) and len(n) > len(partial)]
         ids = self.trie.tokens_towards(suffixes)
         if not partial and before not in (" ", "\n", "\t", "(", "[", "{", ".", ""):
-            ids |= self.trie.tokens_towards(suffixes, spaced=True)
-        elif not partial and before in (" ", "\n", "\t", ""):
-            pass
+            ids |= self.trie.tokens_towards(suffixes, spaced=True)  # " name" right after an operator or a name
         result = sorted(ids)
         if len(self._cache) > 512:
             self._cache.clear()
