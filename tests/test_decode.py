@@ -121,7 +121,7 @@ def test_unfinished_code_is_not_a_stop(partial):
     assert EarlyStop().check(partial) is None
 
 
-@pytest.mark.parametrize("broken", ["x = )", "def f(:", "x = 1 2", "return return", "x = 1\ny = 2 3\nz = 4"])
+@pytest.mark.parametrize("broken", ["x = )", "def f(:", "x = 1 2", "return return 1", "x = 1\ny = 2 3\nz = 4"])
 def test_impossible_code_is_a_stop(broken):
     reason = EarlyStop().check(broken)
     assert reason is not None and reason.kind == "syntax"
@@ -138,3 +138,67 @@ def test_llama_cpp_style_callables(tok):
     assert out.max() == 7.0 and (out > 0).sum() == len(NameBias(vocab).token_ids("import json\nv = js"))
     assert not stop(np.array(tok("on\n")["input_ids"]), None)
     assert stop(np.array(tok("on )\n")["input_ids"]), None) and stop.state["reason"].kind == "syntax"
+
+
+@pytest.mark.parametrize("partial", [
+    "f(**{'maxsize': maxsize, '",  # a dict key cut off inside its quote
+    "try:\n    a()\nexcept E:\n    pass\ntry:\n    nxt =",  # a second try at the same depth
+    "x = 1 if y ",  # 3.10+ reads the sentinel as "expected 'else'"
+    "size = 32 if sys.maxsize == (",  # ... also inside brackets
+    "def is",  # a keyword that is the start of a longer name (isdir)
+    "def f():\n    return 1\n  ",  # indentation still being typed
+    "if a:\n# note\n",  # a comment line before the block's body
+    "x = 0x",  # a number still being typed
+    "def f() -",  # an operator still being typed (->)
+    "s = '''doc\n\nmore",  # inside a triple-quoted string
+    "x = [1,\n     2,\n",
+])
+def test_valid_partial_states_are_not_a_stop(partial):
+    assert EarlyStop().check(partial) is None
+
+
+@pytest.mark.parametrize("broken, line", [("def f():\nx = 1", 2), ("if a:\n    b\n  c", 3), ("x = (1 + 2))", 1),
+                                          ("print x y", 1), ("import os\nos.path.join(a b, c)", 2)])
+def test_broken_code_is_a_stop_with_its_place(broken, line):
+    reason = EarlyStop().check(broken)
+    assert reason is not None and reason.kind == "syntax" and reason.line == line
+    assert 0 <= reason.offset <= len(broken)
+
+
+def test_checks_only_the_last_statement_but_stops_on_a_bad_transition():
+    stop = EarlyStop(check_names=False)
+    code = ""
+    for piece in ["def f():\n", "    return 1\n", "\n", "x = f()\n", "def g():\n"]:
+        code += piece
+        assert stop.check(code) is None
+    assert stop.check(code + "y = 2\n") is not None  # the new line cannot follow a header without a body
+    assert stop._top > 0
+
+
+def test_resampling_drops_and_bans_the_token_that_broke_the_code(tok, model):
+    from splice.decode.resample import hf_generate, rewind_index
+
+    close = tok(")")["input_ids"][0]
+    prompt = "x = (1 + 2"
+    n_prompt = len(tok(prompt)["input_ids"])
+
+    class TwoCloses(transformers.LogitsProcessor):
+        """The model 'wants' `)` twice; the second one cannot be valid."""
+
+        def __call__(self, input_ids, scores):
+            if input_ids.shape[1] - n_prompt in (0, 1):
+                scores[:, close] += 1e4
+            return scores
+
+    result = hf_generate(model, tok, prompt, max_new_tokens=6, retries=3, logits_processor=[TwoCloses()],
+                         check_names=False, do_sample=False, pad_token_id=0)
+    assert result.stops and result.stops[0].kind == "syntax"
+    assert result.text.startswith(")") and not result.text.startswith("))")
+    assert EarlyStop(check_names=False).check(prompt + result.text) is None
+    assert result.tokens >= len(tok(result.text)["input_ids"]) + 1
+
+    ids = tok("a = 1\nb = undefined_thing + 1\n")["input_ids"]
+    reason = EarlyStop().check(tok.decode(ids))
+    k = rewind_index(reason, ids, tok.decode, "")
+    assert tok.decode(ids[k:]).lstrip().startswith("undefined") or "undefined" in tok.decode(ids[k:k + 1])
+    assert "undefined" not in tok.decode(ids[:k])

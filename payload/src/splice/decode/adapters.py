@@ -8,20 +8,32 @@ from splice.decode.core import EarlyStop, NameBias, StopReason
 from splice.decode.scope import ScopeNames
 
 
+def _decoder(tokenizer: Any) -> Callable[[List[int]], str]:
+    """ids -> text. A fast tokenizer's Rust decoder directly: `tokenizer.decode` first walks every id in Python (and
+    may clean up spaces, which code must keep), a cost that grows with the sequence on every step."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        return lambda ids: backend.decode(ids, skip_special_tokens=True)
+    return lambda ids: tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+
+
 def vocab_of(tokenizer: Any) -> List[str]:
     """The text of every token id (what `decode([i])` gives)."""
     return [tokenizer.decode([i]) for i in range(len(tokenizer))]
 
 
 def hf(tokenizer: Any, prompt_length: int, code_prefix: str = "", bias: float = 3.0,
-       namespace: Optional[Dict[str, Any]] = None, vocab: Optional[Sequence[str]] = None, check_names: bool = True):
+       namespace: Optional[Dict[str, Any]] = None, vocab: Optional[Sequence[str]] = None, check_names: bool = True,
+       names: Optional[NameBias] = None):
     """(logits processor, stopping criteria) for `model.generate`. The code is `code_prefix` plus what was generated
-    after the first `prompt_length` tokens; `criteria.reasons[b]` says why row b stopped."""
+    after the first `prompt_length` tokens; `criteria.reasons[b]` says why row b stopped. Pass `names` (a NameBias)
+    to reuse its vocabulary trie across calls."""
     import torch
     from transformers import LogitsProcessor, StoppingCriteria
 
-    core = NameBias(vocab if vocab is not None else vocab_of(tokenizer), ScopeNames(namespace), bias)
+    core = names or NameBias(vocab if vocab is not None else vocab_of(tokenizer), ScopeNames(namespace), bias)
     decoded: Dict[Any, str] = {}
+    decode = _decoder(tokenizer)
 
     def code_of(row: Any) -> str:
         """The row's code, decoded once per step (the processor and the criteria both need it)."""
@@ -31,7 +43,7 @@ def hf(tokenizer: Any, prompt_length: int, code_prefix: str = "", bias: float = 
         if text is None:
             if len(decoded) > 64:
                 decoded.clear()
-            text = decoded[key] = code_prefix + tokenizer.decode(ids)
+            text = decoded[key] = code_prefix + decode(ids)
         return text
 
     class SpliceNames(LogitsProcessor):

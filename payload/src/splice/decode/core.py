@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import builtins
-import codeop
+import keyword
 import re
 import symtable
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
@@ -65,45 +66,75 @@ class VocabTrie:
 
 
 class CodeState:
-    """Where the end of the code is, lexically: 'code', 'string' or 'comment'; fed incrementally."""
+    """Where the end of the code is, lexically, fed incrementally: 'code', 'string' or 'comment', plus what a
+    completion check needs without rescanning — the brackets still open, where the open string or comment began,
+    and the identifier being typed."""
 
     def __init__(self) -> None:
         self.text = ""
         self.quote: Optional[str] = None
-        self.comment = False
+        self.quote_start = -1  # index of the open string's first quote character
+        self.comment_start = -1  # index of the open comment's '#', -1 outside a comment
         self.escape = False
+        self.closers: List[str] = []  # what closes each open bracket, outermost first
+        self.tops: List[int] = []  # where lines that start a top-level statement begin (column 0, no bracket open)
+        self._bol = True
 
     def feed(self, more: str) -> str:
-        for ch in more:
-            self.text += ch
-            if self.comment:
+        base = len(self.text)
+        self.text += more
+        text = self.text
+        for pos in range(base, len(text)):
+            ch = text[pos]
+            if self.comment_start >= 0:
                 if ch == "\n":
-                    self.comment = False
+                    self.comment_start = -1
+                    self._bol = True
             elif self.quote is not None:
                 if self.escape:
                     self.escape = False
                 elif ch == "\\":
                     self.escape = True
-                elif self.text.endswith(self.quote):
+                elif ch == self.quote[0] and text.startswith(self.quote, pos + 1 - len(self.quote)) and (
+                        pos + 1 - len(self.quote) >= self.quote_start + len(self.quote)):
                     self.quote = None
                 elif ch == "\n" and len(self.quote) == 1:
                     self.quote = None  # an unterminated one-line string: the parser will say so
-            elif ch == "#":
-                self.comment = True
-            elif ch in "\"'":
-                triple = self.text[-3:] == ch * 3 and self.text[-4:-3] != ch
-                self.quote = ch * 3 if triple else ch
-                if not triple and self.text[-2:] == ch * 2 and self.text[-3:-2] != ch:
-                    self.quote = None  # an empty string "" (maybe the start of a triple quote: seen next char)
+            else:
+                if self._bol and ch not in " \t\r\f\n#\\" and not self.closers:
+                    self.tops.append(pos)
+                self._bol = ch == "\n" and text[pos - 1: pos] != "\\"  # not after a line continuation
+                if ch == "#":
+                    self.comment_start = pos
+                elif ch in "\"'":
+                    if text[pos - 2:pos] == ch * 2 and pos - 2 == self.quote_start:
+                        self.quote = ch * 3  # '' was an empty string: with this quote it opens a triple-quoted one
+                    else:
+                        self.quote, self.quote_start = ch, pos
+                elif ch in _CLOSE:
+                    self.closers.append(_CLOSE[ch])
+                elif ch in ")]}" and self.closers:
+                    self.closers.pop()
         return self.state
 
     def reset(self, text: str) -> None:
         self.__init__()  # type: ignore[misc]
         self.feed(text)
 
+    def sync(self, text: str) -> str:
+        """Feed what `text` adds to the text seen so far, or start over when it is not a continuation."""
+        if text.startswith(self.text):
+            return self.feed(text[len(self.text):])
+        self.reset(text)
+        return self.state
+
+    @property
+    def comment(self) -> bool:
+        return self.comment_start >= 0
+
     @property
     def state(self) -> str:
-        if self.comment:
+        if self.comment_start >= 0:
             return "comment"
         return "string" if self.quote is not None else "code"
 
@@ -120,17 +151,10 @@ class NameBias:
 
     def token_ids(self, code: str) -> List[int]:
         """The token ids to favour after `code` (empty where nothing should change)."""
-        if not code.startswith(self.lex.text):
-            self.lex.reset(code)
-        else:
-            self.lex.feed(code[len(self.lex.text):])
-        if self.lex.state != "code":
+        if self.lex.sync(code) != "code":
             return []
-        m = _IDENT_END.search(code)
-        partial = m.group(0) if m else ""
-        before = code[: len(code) - len(partial)][-1:] if code else ""
-        if partial and partial[0].isdigit():
-            return []
+        partial = _name_at_end(code)
+        before = code[len(code) - len(partial) - 1: len(code) - len(partial)]
         names = self.scope.names(code)
         key = (partial + "|" + before, names)
         cached = self._cache.get(key)
@@ -158,182 +182,189 @@ class NameBias:
         return logits
 
 
+def _name_at_end(code: str) -> str:
+    """The identifier the code ends with ('' if none); looks at the tail only, so it costs nothing per token."""
+    m = _IDENT_END.search(code, max(0, len(code) - 80))
+    if m and m.start() == max(0, len(code) - 80) and m.start() > 0:
+        m = _IDENT_END.search(code)  # a name longer than the window
+    return m.group(0) if m else ""
+
+
 @dataclass
 class StopReason:
     kind: str  # syntax | undefined-name
     message: str
     line: int
+    offset: int = -1  # where in the code: the error's position for syntax, the name's use for undefined-name
 
     def __str__(self) -> str:
         return "%s at line %d: %s" % (self.kind, self.line, self.message)
 
 
+_SENTINEL = "$"  # a character no Python token contains: the parser asks for it only when all before it fits
+_BRIDGES = ("else _", ": _", ":")  # what the 3.10+ message rules peek for: 'else', a dict value, a block colon
+
+
 class EarlyStop:
     """After each token: can the code still be completed into valid Python? Did a completed top-level statement
-    read a name that nothing defines? Returns the reason to stop, or None."""
+    read a name that nothing defines? Returns the reason to stop, or None.
+
+    "Still completable" is asked of CPython's own parser: the code, with an open string emptied, an open comment
+    dropped and the open brackets closed, is compiled with a sentinel character at the cursor. If the parser's error
+    is at the sentinel, everything before it was accepted — the code is a prefix of some valid program. An error
+    before it is final, after two checks for what a sentinel cannot show: a token still being typed (`exc` →
+    `except`, `is` → `isdir`, `-` → `->`, `0x` → `0x1`), and the 3.10+ message rules that peek at the next token
+    (`x if y` then the sentinel reads "expected 'else'"), asked again with the token they wanted.
+    One compile per token in the common case, fed by an incremental lexer: no rescans of the text in Python.
+    """
 
     def __init__(self, namespace: Optional[Dict] = None, check_names: bool = True) -> None:
         self.namespace = namespace or {}
         self.check_names = check_names
+        self.lex = CodeState()
         self._checked_upto = 0
+        self._top = 0  # where the last top-level statement that a check has seen begin starts
 
     def check(self, code: str) -> Optional[StopReason]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                complete = codeop.compile_command(code, "<generated>", "exec") is not None
-            except (SyntaxError, ValueError, OverflowError) as exc:
-                line = getattr(exc, "lineno", 0) or 0
-                start = _last_statement_start(code)
-                if line >= start and _only_unfinished_token(code[_line_offset(code, start):]):
-                    return None
-                return StopReason("syntax", getattr(exc, "msg", str(exc)), line)
-        if not (self.check_names and complete and code.endswith("\n")):
-            return None
-        return self._undefined(code)
+        if not code.startswith(self.lex.text):
+            self._top = 0  # not a continuation of what came before: start over
+        state = self.lex.sync(code)
+        lex = self.lex
+        if state == "string":
+            head = code[: lex.quote_start] + lex.quote + lex.quote  # type: ignore[operator]
+        elif state == "comment":
+            head = code[: lex.comment_start]
+        else:
+            head = code + "\n" if code.endswith("\\") else code
+        last_nl = head.rfind("\n")
+        if not head[last_nl + 1:].strip():
+            head = head[: last_nl + 1]  # partial indentation: any line may still become blank
+        closers = "".join(reversed(lex.closers))
+        # only the code from the last top-level statement on: what came before it was accepted by an earlier check
+        # that also saw this statement begin, so the parser's answer about the rest cannot depend on it
+        top = min(self._top, len(head))
+        region = head[top:]
+        error = _probe(region, closers)
+        if error is not None and all(_probe(h, closers) is not None for h in _retyped(region)):
+            lines_before = head.count("\n", 0, top)
+            return StopReason(error.kind, error.message, error.line + lines_before, error.offset + top)
+        self._top = _last_top(lex.tops, code, self._top)
+        if self.check_names and state == "code" and code.endswith("\n") and not lex.closers:
+            return self._undefined(code)
+        return None
 
     def _undefined(self, code: str) -> Optional[StopReason]:
         try:
-            table = symtable.symtable(code, "<generated>", "exec")
-        except SyntaxError:
-            return None
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                table = symtable.symtable(code, "<generated>", "exec")
+        except (SyntaxError, ValueError):
+            return None  # not a complete module yet (an open block)
         bound = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()
                  or s.is_namespace()}
         known = bound | set(dir(builtins)) | set(self.namespace)
         for s in table.get_symbols():  # module level runs at once; functions may use names defined later
             name = s.get_name()
             if s.is_referenced() and not s.is_assigned() and not s.is_imported() and name not in known:
-                line = _first_line_of(code, name)
-                if line > self._checked_upto:
-                    return StopReason("undefined-name", "name %r is not defined" % name, line)
+                line, offset = _first_use(code, name, _offset_of(code, self._checked_upto + 1, 1))
+                if line:
+                    return StopReason("undefined-name", "name %r is not defined" % name, line, offset)
         self._checked_upto = code.count("\n")
         return None
 
 
-_COMPOUND = re.compile(r"^\s*(?:async\s+)?(if|elif|while|for|with|def|class|try|except|finally|else|match|case)\b")
 _CLOSE = {"(": ")", "[": "]", "{": "}"}
+_OPERATOR_TAIL = re.compile(r"[-+*/%&|^<>=!:.@]$")
+_NUMBER_TAIL = re.compile(r"(?<![\w.])(?:\d[\w.]*|\.\d[\w]*)(?:[eE][+-]?)?$")
 
 
-def _open_brackets(code: str) -> Tuple[str, Optional[str]]:
-    """The closing brackets the code still needs (innermost first) and the quote it is inside, if any."""
-    lex = CodeState()
-    stack: List[str] = []
-    for ch in code:
-        before = lex.state
-        lex.feed(ch)
-        if before == "code" and lex.state == "code":
-            if ch in _CLOSE:
-                stack.append(_CLOSE[ch])
-            elif ch in ")]}" and stack:
-                stack.pop()
-    return "".join(reversed(stack)), lex.quote
+def _probe(head: str, closers: str) -> Optional[StopReason]:
+    """None if CPython's parser accepts all of `head`, else the error. '$' is a token nothing matches, so a plain
+    'invalid syntax' before it is final. On 3.10+ an error with its own message may come from a rule that peeked at
+    the sentinel (`x if y` then '$' reads "expected 'else'"): then the code is asked again with the token that rule
+    wanted, after an operand and after each number of the open brackets closed; any answer at the sentinel means
+    `head` is a prefix of valid code."""
+    error = _compile_at(head, closers, _SENTINEL)
+    if error is None or error.message == "invalid syntax" or sys.version_info < (3, 10):
+        return error
+    gap = "" if head.endswith("\n") or not head else " "
+    for bridge in _BRIDGES:
+        for operand in ("", gap + "_"):
+            for k in range(len(closers) + 1):
+                if _compile_at(head + operand + closers[:k] + " " + bridge, closers[k:], _SENTINEL) is None:
+                    return None
+    return error
 
 
-def _logical_line_start(code: str) -> str:
-    """The physical line where the last logical line begins (bracket depth 0 at its start, not in a string)."""
-    lex = CodeState()
-    depth = 0
-    start = 0
-    for pos, ch in enumerate(code):
-        if ch == "\n" and depth == 0 and lex.state != "string":
-            start = pos + 1
-        before = lex.state
-        lex.feed(ch)
-        if before == "code" and lex.state == "code":
-            depth += ch in "([{"
-            depth -= ch in ")]}" and depth > 0
-    end = code.find("\n", start)
-    line = code[start:] if end < 0 else code[start:end]
-    return line if end >= 0 else code[code.rfind("\n") + 1:]
+def _compile_at(head: str, closers: str, sentinel: str) -> Optional[StopReason]:
+    line = head.count("\n") + 1
+    col = len(head) - head.rfind("\n")  # the sentinel's 1-based column
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(head + sentinel + closers + "\n", "<generated>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        at = (exc.lineno or 0, exc.offset or 0)
+        dedent_mismatch = isinstance(exc, IndentationError) and head[head.rfind("\n") + 1:].strip()
+        # at the sentinel or later; on a line of its own, anywhere on that line (its indentation is still open)
+        if (at >= (line, col) or (col == 1 and at[0] == line)) and not (dedent_mismatch and at[0] == line):
+            return None
+        offset = _offset_of(head, exc.lineno or 1, exc.offset or 1)
+        return StopReason("syntax", exc.msg, exc.lineno or line, offset)
+    except (ValueError, OverflowError) as exc:  # null bytes, a number too large
+        return StopReason("syntax", str(exc), line, len(head))
+    except (RecursionError, MemoryError):
+        return None  # too deeply nested for this check: not a reason to stop
+    return None  # unreachable in practice: the sentinel never compiles
 
 
-def _only_unfinished_token(code: str) -> bool:
-    """Could some continuation still make this valid? Try finishing the last line: a placeholder name, the open
-    brackets and quote closed, a block body for a compound header. The REPL's test (codeop) calls `x = 1 +`
-    invalid; while tokens stream in, it is only unfinished."""
-    close, quote = _open_brackets(code)
-    tail = code[code.rfind("\n") + 1:]
-    qclose = quote or ""
-    bodies = [""]
-    ind = tail[: len(tail) - len(tail.lstrip())]
-    first = _logical_line_start(code)  # a header spanning lines (`def f(a,\n b`): its body goes at its level
-    if first is not tail and _COMPOUND.match(first):
-        ind = first[: len(first) - len(first.lstrip())]
-    if _COMPOUND.match(tail) or tail.rstrip().endswith(":") or (first is not tail and _COMPOUND.match(first)):
-        bodies = [":\n%s pass\n" % ind, "\n%s pass\n" % ind,
-                  ":\n%s pass\n%sexcept Exception:\n%s pass\n" % (ind, ind, ind), ""]
-    head = tail.lstrip()
-    heads = [code]
-    if head.startswith(("else", "elif", "except", "finally")):  # maybe its `if`/`try` is not in the probed code
-        word = head.split()[0].rstrip(":") if head.split() else "else"
-        opener = {"else": "if _:", "elif": "if _:", "except": "try:", "finally": "try:"}.get(word, "if _:")
-        heads.append(code[: len(code) - len(tail)] + ind + opener + "\n" + ind + " pass\n" + tail)
-    m = _IDENT_END.search(code)
-    if m:  # a name cut short may be a keyword on its way: `exc` -> `except`
-        import keyword
-
-        heads += [code[: m.start()] + k for k in keyword.kwlist if k.startswith(m.group(0)) and k != m.group(0)]
-    quotes = [qclose, "}" + qclose] if qclose else [""]
-    # `try:` blocks above that still need a handler, innermost first, each at its own indentation
-    tries = [m.group(1) for m in re.finditer(r"(?m)^([ \t]*)try[ \t]*:", code)]
-    open_tries = "".join("\n%sexcept Exception:\n%s pass" % (t, t) for t in sorted(set(tries), key=len, reverse=True)
-                         if len(t) < len(ind) or (t == ind and not head.startswith("try")))
-    for n, head_code in enumerate(heads):
-        b = bodies if n < 2 else [":\n%s pass\n" % ind, ""]
-        for filler in ("", "_", " _", "()", "_()", " _()", " else _", " _ else _", " _ import _", "_ import _",
-                       " _: _", "=_", "_=_", " _ in _", "_ in _", " in _", "*_", "= _ else _", "=_ else _"):
-            for q in quotes:
-                for body in b:
-                    for handlers in ("", open_tries):
-                        try:
-                            middle = (filler + q) if not q or not filler.startswith(" ") else (q + filler)
-                            compile(head_code + middle + close + body + handlers + "\n", "<probe>", "exec",
-                                    dont_inherit=True)
-                            return True
-                        except (SyntaxError, ValueError):
-                            continue
-                        except RecursionError:
-                            return True
-    return False
+_CONTINUATIONS = ("else", "elif", "except", "finally")
+_WORD = re.compile(r"[A-Za-z_]\w*")
 
 
-def _last_statement_start(code: str) -> int:
-    """1-based line where the last top-level statement starts (earlier ones are finished: errors there are final)."""
-    lex = CodeState()
-    depth = 0
-    start = 1
-    line = 1
-    at_line_start = True
-    for ch in code:
-        if (at_line_start and lex.state == "code" and depth == 0 and ch not in " \t\n#)"
-                and not code_at_keyword(code, line)):
-            start = line
-        at_line_start = ch == "\n"
-        before = lex.state
-        lex.feed(ch)
-        if before == "code" and lex.state == "code":
-            depth += ch in "([{"
-            depth -= ch in ")]}" and depth > 0
-        if ch == "\n":
-            line += 1
-    return start
+def _last_top(tops: List[int], code: str, current: int) -> int:
+    """The start of the last line that begins a new top-level statement (not `else:` and kin, nor a name that may
+    still grow into one of them), never before `current`."""
+    for start in reversed(tops):
+        if start <= current:
+            break
+        m = _WORD.match(code, start)
+        word = m.group(0) if m else ""
+        if word in _CONTINUATIONS or (m and m.end() == len(code) and any(k.startswith(word) for k in _CONTINUATIONS)):
+            continue
+        return start
+    return current
 
 
-def code_at_keyword(code: str, line: int) -> bool:
-    """Lines that continue the statement above (else/elif/except/finally/case) or decorate the next one."""
-    text = code.split("\n")[line - 1].lstrip() if line - 1 < code.count("\n") + 1 else ""
-    return text.startswith(("else", "elif", "except", "finally"))
+def _retyped(head: str) -> List[str]:
+    """The code with its last token still being typed, grown into each longer token it may become."""
+    out: List[str] = []
+    name = _name_at_end(head)
+    if name:
+        out.append(head + "_")  # a longer name (`is` → `isdir`, `None` → `Nonelike`)
+        out += [head[: len(head) - len(name)] + k for k in keyword.kwlist if k.startswith(name) and k != name]
+    if _NUMBER_TAIL.search(head[-40:]):
+        out.append(head + "1")
+    if _OPERATOR_TAIL.search(head):
+        out += [head + t for t in ("=", ">", "*", "/", "<", "..")]
+    return out
 
 
-def _line_offset(code: str, line: int) -> int:
+def _offset_of(code: str, line: int, col: int) -> int:
+    """A 1-based (line, column) as an index into `code`, clamped to its length."""
     pos = 0
     for _ in range(line - 1):
-        pos = code.index("\n", pos) + 1
-    return pos
+        nl = code.find("\n", pos)
+        if nl < 0:
+            return len(code)
+        pos = nl + 1
+    return min(len(code), pos + max(col - 1, 0))
 
 
-def _first_line_of(code: str, name: str) -> int:
-    for i, line in enumerate(code.splitlines(), 1):
-        if re.search(r"(?<![\w.])%s\b" % re.escape(name), line.split("#", 1)[0]):
-            return i
-    return 0
+def _first_use(code: str, name: str, start: int) -> Tuple[int, int]:
+    """(line, offset) of the first use of `name` at or after `start` outside comments, or (0, -1)."""
+    for m in re.compile(r"(?<![\w.])%s\b" % re.escape(name)).finditer(code, start):
+        line_start = code.rfind("\n", 0, m.start()) + 1
+        if "#" not in code[line_start: m.start()]:
+            return code.count("\n", 0, m.start()) + 1, m.start()
+    return 0, -1

@@ -16,6 +16,15 @@ from typing import Any, Dict, FrozenSet, Optional, Set
 _DOTTED_TAIL = re.compile(r"([A-Za-z_][\w.]*)\.\w*$")
 
 
+def _dotted_tail(code: str) -> Optional["re.Match[str]"]:
+    """`obj.attr.` (and a partial name after it) at the end of the code; reads only the tail, as it runs per token."""
+    window = max(0, len(code) - 160)
+    m = _DOTTED_TAIL.search(code, window)
+    if m and m.start() == window and window:
+        m = _DOTTED_TAIL.search(code)  # a chain longer than the window
+    return m
+
+
 def _static_names(code: str) -> Set[str]:
     """Names bound anywhere in the longest prefix of `code` that parses (functions' locals and parameters too)."""
     lines = code.splitlines(keepends=True)
@@ -54,7 +63,7 @@ class ScopeNames:
 
     def _boundary(self, code: str) -> str:
         """The part of the code that decides the names: up to the last completed line, or the `obj.` in front."""
-        m = _DOTTED_TAIL.search(code)
+        m = _dotted_tail(code)
         if m:
             return "attr:" + code[: m.start()] + m.group(1)
         return "stmt:" + code[: code.rfind("\n") + 1]
@@ -69,7 +78,7 @@ class ScopeNames:
 
     def _compute(self, code: str, key: str) -> Set[str]:
         if key.startswith("attr:"):
-            dotted = _DOTTED_TAIL.search(code).group(1)  # type: ignore[union-attr]
+            dotted = _dotted_tail(code).group(1)  # type: ignore[union-attr]
             return self._attributes(code, dotted)
         names = set(keyword.kwlist) | set(dir(builtins)) | _static_names(code)
         if self.namespace is not None:
