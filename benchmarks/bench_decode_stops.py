@@ -13,7 +13,6 @@ Writes docs/benchmarks/decode-stops.md. Run: python benchmarks/bench_decode_stop
 from __future__ import annotations
 
 import argparse
-import ast
 import codeop
 import io
 import json
@@ -29,26 +28,29 @@ import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "payload" / "src"))
 WRONG = [")", "]", ":", "=", "def", "return", "1", "x", ",", "else", "import", "in", "lambda", ".", "class", "not",
          "pass", "yield", "*", "if"]
 
 
 def _chunks(limit: int, rng: random.Random) -> list:
+    """Top-level functions and classes of the standard library, cut as splice cuts them (its own index)."""
+    from splice.edit import Doc
+
     lib = Path(sysconfig.get_paths()["stdlib"])
     found = []
     for path in sorted(lib.rglob("*.py")):
         if "site-packages" in path.parts or "test" in path.parts or "tests" in path.parts:
             continue
         try:
-            src = path.read_text("utf-8")
-            tree = ast.parse(src)
-        except (SyntaxError, UnicodeDecodeError, ValueError):
+            doc = Doc.from_text(path.read_text("utf-8"), str(path))
+            index = doc.index
+        except Exception:  # undecodable or unparseable files: not samples
             continue
-        lines = io.StringIO(src).readlines()  # line breaks as the parser counts them (not str.splitlines)
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                first = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
-                text = "".join(lines[first: node.end_lineno])
+        for name in index.top:
+            chunk = index.chunks[name]
+            if chunk.kind in ("def", "async def", "class") and not chunk.indent:  # not inside a module-level `if`
+                text = "".join(doc.lines[chunk.start: chunk.end])
                 if 200 < len(text) < 2500:
                     found.append(text)
     rng.shuffle(found)
@@ -88,7 +90,6 @@ def _mutate(text: str, rng: random.Random):
 
 
 def measure(n_chunks: int, n_mutations: int, seed: int) -> dict:
-    sys.path.insert(0, str(REPO / "payload" / "src"))
     from splice.decode.core import EarlyStop
 
     rng = random.Random(seed)

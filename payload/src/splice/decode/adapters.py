@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from splice.decode.core import EarlyStop, NameBias, StopReason
 from splice.decode.scope import ScopeNames
 
 
-def _decoder(tokenizer: Any) -> Callable[[List[int]], str]:
+def decoder_of(tokenizer: Any) -> Callable[[List[int]], str]:
     """ids -> text. A fast tokenizer's Rust decoder directly: `tokenizer.decode` first walks every id in Python (and
     may clean up spaces, which code must keep), a cost that grows with the sequence on every step."""
     backend = getattr(tokenizer, "backend_tokenizer", None)
@@ -17,9 +17,34 @@ def _decoder(tokenizer: Any) -> Callable[[List[int]], str]:
     return lambda ids: tokenizer.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)
 
 
+def memo(decode: Callable[[List[int]], str]) -> Callable[[Sequence[int]], str]:
+    """`decode` with recent answers kept: within one step the processor and the stop check ask for the same ids."""
+    if getattr(decode, "memo", False):
+        return decode
+    cache: Dict[Tuple[int, ...], str] = {}
+
+    def cached(ids: Sequence[int]) -> str:
+        # the whole sequence (rows of a batch never share an entry by accident); a numpy array via C, not a loop
+        key = tuple(ids.tolist() if hasattr(ids, "tolist") else ids)
+        text = cache.get(key)
+        if text is None:
+            if len(cache) > 64:
+                cache.clear()
+            text = cache[key] = decode(list(key))
+        return text
+
+    cached.memo = True  # type: ignore[attr-defined]
+    return cached
+
+
 def vocab_of(tokenizer: Any) -> List[str]:
     """The text of every token id (what `decode([i])` gives)."""
     return [tokenizer.decode([i]) for i in range(len(tokenizer))]
+
+
+def llama_vocab(llm: Any) -> List[str]:
+    """The text of every token id of a llama-cpp-python `Llama`."""
+    return [llm.detokenize([i]).decode("utf-8", "replace") for i in range(llm.n_vocab())]
 
 
 def hf(tokenizer: Any, prompt_length: int, code_prefix: str = "", bias: float = 3.0,
@@ -32,19 +57,10 @@ def hf(tokenizer: Any, prompt_length: int, code_prefix: str = "", bias: float = 
     from transformers import LogitsProcessor, StoppingCriteria
 
     core = names or NameBias(vocab if vocab is not None else vocab_of(tokenizer), ScopeNames(namespace), bias)
-    decoded: Dict[Any, str] = {}
-    decode = _decoder(tokenizer)
+    decode = memo(decoder_of(tokenizer))
 
     def code_of(row: Any) -> str:
-        """The row's code, decoded once per step (the processor and the criteria both need it)."""
-        ids = row[prompt_length:].tolist()
-        key = tuple(ids)  # the whole sequence: rows of a batch never share an entry by accident
-        text = decoded.get(key)
-        if text is None:
-            if len(decoded) > 64:
-                decoded.clear()
-            text = decoded[key] = code_prefix + decode(ids)
-        return text
+        return code_prefix + decode(row[prompt_length:].tolist())
 
     class SpliceNames(LogitsProcessor):
         def __call__(self, input_ids: Any, scores: Any) -> Any:
@@ -74,15 +90,18 @@ def hf(tokenizer: Any, prompt_length: int, code_prefix: str = "", bias: float = 
     return SpliceNames(), SpliceStop()
 
 
-def llama_cpp(detokenize: Callable[[List[int]], str], vocab: Sequence[str], prompt_length: int,
-              code_prefix: str = "", bias: float = 3.0, namespace: Optional[Dict[str, Any]] = None):
-    """(logits_processor, stopping_criteria) callables on numpy arrays, as llama-cpp-python takes them."""
-    core = NameBias(vocab, ScopeNames(namespace), bias)
-    stop = EarlyStop(namespace)
+def llama_cpp(detokenize: Callable[[List[int]], str], vocab: Optional[Sequence[str]], prompt_length: int,
+              code_prefix: str = "", bias: float = 3.0, namespace: Optional[Dict[str, Any]] = None,
+              check_names: bool = True, names: Optional[NameBias] = None):
+    """(logits_processor, stopping_criteria) callables on numpy arrays, as llama-cpp-python takes them; `vocab` may
+    be None when `names` (a NameBias, reused with its trie) is given."""
+    core = names or NameBias(vocab or [], ScopeNames(namespace), bias)
+    stop = EarlyStop(namespace, check_names)
     state: Dict[str, Any] = {"reason": None}
+    decode = memo(detokenize)
 
     def code_of(input_ids: Any) -> str:
-        return code_prefix + detokenize(list(input_ids[prompt_length:]))
+        return code_prefix + decode(input_ids[prompt_length:])
 
     def logits_processor(input_ids: Any, scores: Any) -> Any:
         ids = core.token_ids(code_of(input_ids))

@@ -26,7 +26,6 @@ class VocabTrie:
     """
 
     def __init__(self, vocab: Sequence[str]) -> None:
-        self.size = len(vocab)
         self.plain: Dict = {}  # tokens starting with an identifier character
         self.spaced: Dict = {}  # tokens " name…" (a space, then an identifier)
         for tid, text in enumerate(vocab):
@@ -129,10 +128,6 @@ class CodeState:
         return self.state
 
     @property
-    def comment(self) -> bool:
-        return self.comment_start >= 0
-
-    @property
     def state(self) -> str:
         if self.comment_start >= 0:
             return "comment"
@@ -184,8 +179,9 @@ class NameBias:
 
 def _name_at_end(code: str) -> str:
     """The identifier the code ends with ('' if none); looks at the tail only, so it costs nothing per token."""
-    m = _IDENT_END.search(code, max(0, len(code) - 80))
-    if m and m.start() == max(0, len(code) - 80) and m.start() > 0:
+    window = max(0, len(code) - 80)
+    m = _IDENT_END.search(code, window)
+    if m and m.start() == window > 0:
         m = _IDENT_END.search(code)  # a name longer than the window
     return m.group(0) if m else ""
 
@@ -202,7 +198,9 @@ class StopReason:
 
 
 _SENTINEL = "$"  # a character no Python token contains: the parser asks for it only when all before it fits
-_BRIDGES = ("else _", ": _", ":")  # what the 3.10+ message rules peek for: 'else', a dict value, a block colon
+# what the 3.10+ message rules peek for: nothing more than an operand and closed brackets (`def f[` then "expected
+# '('"), 'else', a dict value, a block colon
+_BRIDGES = ("", "else _", ": _", ":")
 
 
 class EarlyStop:
@@ -260,12 +258,11 @@ class EarlyStop:
                 table = symtable.symtable(code, "<generated>", "exec")
         except (SyntaxError, ValueError):
             return None  # not a complete module yet (an open block)
-        bound = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()
-                 or s.is_namespace()}
-        known = bound | set(dir(builtins)) | set(self.namespace)
-        for s in table.get_symbols():  # module level runs at once; functions may use names defined later
+        symbols = table.get_symbols()  # module level runs at once; functions may use names defined later
+        known = {s.get_name() for s in symbols if s.is_assigned() or s.is_imported() or s.is_namespace()}
+        for s in symbols:
             name = s.get_name()
-            if s.is_referenced() and not s.is_assigned() and not s.is_imported() and name not in known:
+            if s.is_referenced() and name not in known and name not in _BUILTINS and name not in self.namespace:
                 line, offset = _first_use(code, name, _offset_of(code, self._checked_upto + 1, 1))
                 if line:
                     return StopReason("undefined-name", "name %r is not defined" % name, line, offset)
@@ -274,6 +271,7 @@ class EarlyStop:
 
 
 _CLOSE = {"(": ")", "[": "]", "{": "}"}
+_BUILTINS = frozenset(dir(builtins))
 _OPERATOR_TAIL = re.compile(r"[-+*/%&|^<>=!:.@]$")
 _NUMBER_TAIL = re.compile(r"(?<![\w.])(?:\d[\w.]*|\.\d[\w]*)(?:[eE][+-]?)?$")
 
@@ -284,25 +282,25 @@ def _probe(head: str, closers: str) -> Optional[StopReason]:
     the sentinel (`x if y` then '$' reads "expected 'else'"): then the code is asked again with the token that rule
     wanted, after an operand and after each number of the open brackets closed; any answer at the sentinel means
     `head` is a prefix of valid code."""
-    error = _compile_at(head, closers, _SENTINEL)
+    error = _compile_at(head, closers)
     if error is None or error.message == "invalid syntax" or sys.version_info < (3, 10):
         return error
     gap = "" if head.endswith("\n") or not head else " "
     for bridge in _BRIDGES:
         for operand in ("", gap + "_"):
             for k in range(len(closers) + 1):
-                if _compile_at(head + operand + closers[:k] + " " + bridge, closers[k:], _SENTINEL) is None:
+                if _compile_at(head + operand + closers[:k] + " " + bridge, closers[k:]) is None:
                     return None
     return error
 
 
-def _compile_at(head: str, closers: str, sentinel: str) -> Optional[StopReason]:
+def _compile_at(head: str, closers: str) -> Optional[StopReason]:
     line = head.count("\n") + 1
     col = len(head) - head.rfind("\n")  # the sentinel's 1-based column
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            compile(head + sentinel + closers + "\n", "<generated>", "exec", dont_inherit=True)
+            compile(head + _SENTINEL + closers + "\n", "<generated>", "exec", dont_inherit=True)
     except SyntaxError as exc:
         at = (exc.lineno or 0, exc.offset or 0)
         dedent_mismatch = isinstance(exc, IndentationError) and head[head.rfind("\n") + 1:].strip()
@@ -319,6 +317,7 @@ def _compile_at(head: str, closers: str, sentinel: str) -> Optional[StopReason]:
 
 
 _CONTINUATIONS = ("else", "elif", "except", "finally")
+_STRING_PREFIXES = {"r", "u", "b", "f", "br", "rb", "fr", "rf"}
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
 
@@ -342,6 +341,8 @@ def _retyped(head: str) -> List[str]:
     name = _name_at_end(head)
     if name:
         out.append(head + "_")  # a longer name (`is` → `isdir`, `None` → `Nonelike`)
+        if name.lower() in _STRING_PREFIXES:
+            out.append(head + "''")  # the prefix of a string (`'a' r` → `'a' r'b'`)
         out += [head[: len(head) - len(name)] + k for k in keyword.kwlist if k.startswith(name) and k != name]
     if _NUMBER_TAIL.search(head[-40:]):
         out.append(head + "1")

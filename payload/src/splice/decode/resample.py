@@ -41,8 +41,9 @@ def rewind_index(reason: StopReason, ids: Sequence[int], decode: Callable[[List[
                  again: int = 0) -> int:
     """Index into the generated `ids` of the token to drop and ban. A syntax stop fires right after the token that
     broke the code: the last one. An undefined name is seen when its statement ends: the token where the name
-    starts. `again`: how many stops in a row came back to this same place — then the trouble began earlier (a
-    blank line after `if x:`, say), so go back to the start of the line, one more line each time."""
+    starts. `again`: how many earlier stops in a row were at this same place. From the third stop there (`again`
+    2), the trouble began earlier (a blank line after `if x:`, say): go back to the start of the line, one more
+    line each time."""
     last = len(ids) - 1
     if reason.kind == "undefined-name" and reason.offset >= len(prefix):
         last = _token_at(ids, decode, reason.offset - len(prefix))
@@ -77,11 +78,11 @@ def hf_generate(model: Any, tokenizer: Any, prompt: str, max_new_tokens: int = 1
     import torch
     from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteriaList
 
-    from splice.decode.adapters import _decoder, hf, vocab_of
+    from splice.decode.adapters import decoder_of, hf, vocab_of
 
     prefix = prompt if code_prefix is None else code_prefix
     names = names or NameBias(vocab_of(tokenizer), ScopeNames(namespace), bias)
-    decode = _decoder(tokenizer)
+    decode = decoder_of(tokenizer)
     ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
     n_prompt = ids.shape[1]
     bans: Dict[int, Set[int]] = {}
@@ -122,23 +123,17 @@ def llama_generate(llm: Any, prompt: str, max_tokens: int = 128, retries: int = 
     import numpy as np
     from llama_cpp import LogitsProcessorList
 
+    from splice.decode.adapters import llama_cpp, llama_vocab, memo
+
     prefix = prompt if code_prefix is None else code_prefix
-    if names is None:
-        vocab = [llm.detokenize([i]).decode("utf-8", "replace") for i in range(llm.n_vocab())]
-        names = NameBias(vocab, ScopeNames(namespace), bias)
-    bias_names = names
+    names = names or NameBias(llama_vocab(llm), ScopeNames(namespace), bias)
     prompt_ids = list(llm.tokenize(prompt.encode("utf-8"), add_bos=True))
     n_prompt = len(prompt_ids)
-
-    def text_of(ids: Sequence[int]) -> str:
-        return llm.detokenize(list(ids), prev_tokens=prompt_ids).decode("utf-8", "replace")
-
+    text_of = memo(lambda ids: llm.detokenize(ids, prev_tokens=prompt_ids).decode("utf-8", "replace"))
+    name_bias, _ = llama_cpp(text_of, None, n_prompt, prefix, namespace=namespace, names=names)
     bans: Dict[int, Set[int]] = {}
 
-    def processor(input_ids: Any, scores: Any) -> Any:
-        ids = bias_names.token_ids(prefix + text_of(input_ids[n_prompt:]))
-        if ids:
-            scores[ids] += bias_names.bias
+    def ban(input_ids: Any, scores: Any) -> Any:
         banned = bans.get(len(input_ids) - n_prompt)
         if banned:
             scores[sorted(banned)] = -np.inf
@@ -150,7 +145,7 @@ def llama_generate(llm: Any, prompt: str, max_tokens: int = 128, retries: int = 
     while True:
         resample = False
         for token in llm.generate(prompt_ids + generated, top_k=1, temp=0.0, repeat_penalty=1.0,
-                                  logits_processor=LogitsProcessorList([processor])):
+                                  logits_processor=LogitsProcessorList([name_bias, ban])):
             if token == llm.token_eos():
                 break
             generated.append(token)
