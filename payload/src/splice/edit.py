@@ -467,8 +467,11 @@ def _edit_by_lines(region: List[str], old: str, new: str, nl: str, chunk: Chunk,
             [],
         )
     if not hits:
-        close = difflib.get_close_matches(want[0] if want else old.strip(), have, n=3, cutoff=0.6)
-        hint = ("; closest lines: " + " | ".join(repr(c) for c in close)) if close else ""
+        needle = want[0] if want else old.strip()
+        close = difflib.get_close_matches(needle, have, n=3, cutoff=0.6) or difflib.get_close_matches(
+            needle, [h for h in have if h], n=1, cutoff=0
+        )  # always name at least the nearest line
+        hint = "; closest lines: " + " | ".join("L%d %r" % (lo + have.index(c) + 1, c) for c in close) if close else ""
         raise NotFound("old text not found in %s (lines %d-%d)%s" % (chunk.qualname, lo + 1, lo + len(region), hint))
     i, j = hits[0]
     old_lines = [line for line in split_lines(old) if line.strip()]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -170,6 +171,8 @@ def _batch(root: Root, a: Dict[str, Any]) -> str:
 
 
 def _undo(root: Root, a: Dict[str, Any]) -> str:
+    if a.get("steps", 1) < 1:
+        raise BadCall("undo: steps counts edits to undo, 1 or more")
     return "\n".join(api.undo(root.path(a["path"], write=True), steps=a.get("steps", 1)))
 
 
@@ -429,6 +432,8 @@ def run_call(name: str, args: object, root: Root) -> Tuple[str, bool]:
         return call(name, args, root), False
     except SpliceError as exc:
         return "%s: %s" % (type(exc).__name__, exc), True
+    except re.error as exc:
+        return "BadCall: not a valid regular expression (%s); regex=false searches plain text" % exc, True
     except (OSError, UnicodeError, ValueError, LookupError, RecursionError) as exc:
         return "%s: %s" % (type(exc).__name__, exc), True
     except Exception as exc:  # noqa: BLE001 - the server keeps serving
