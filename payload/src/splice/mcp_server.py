@@ -1,7 +1,9 @@
 """`splice mcp`: the tools of `splice.tools` over MCP stdio, on the official SDK's low-level server (extra
 `splice[mcp]`). The server lists the one declaration as is and answers every call with plain text; a failed call is a
 tool error (`isError`) carrying the teaching text, never a protocol error or a traceback. Calls run one at a time in
-a worker thread, so the event loop keeps answering while a check runs.
+a worker thread, so the event loop keeps answering while a check runs. The low-level server rather than MCPServer:
+MCPServer derives schemas from Python signatures (a second declaration, and more tokens) and answers wrong argument
+types with pydantic's multi-line report; here arguments are checked by `splice.tools` with one teaching line.
 """
 
 from __future__ import annotations
