@@ -207,6 +207,17 @@ def test_replace_without_comment_keeps_attached_comment(mod):
     )
 
 
+def test_replace_from_the_def_line_keeps_decorators_and_comments(mod):
+    splice.replace(t(mod, "Foo.helper"), "def helper(a, b=4):\n    return a * b")
+    assert splice.show(t(mod, "Foo.helper")) == (
+        "    # helper comment\n    @staticmethod\n    def helper(a, b=4):\n        return a * b\n"
+    )
+    splice.replace(t(mod, "Foo.x.getter"), "def x(self):\n    return 1")
+    assert splice.show(t(mod, "Foo.x.getter")) == "    @property\n    def x(self):\n        return 1\n"
+    splice.replace(t(mod, "Foo.helper"), "@classmethod\ndef helper(cls):\n    return 0")  # given ones replace them
+    assert "@staticmethod" not in mod.read_text() and "    @classmethod\n    def helper(cls):" in mod.read_text()
+
+
 def test_replace_property_group_and_part(mod):
     splice.replace(t(mod, "Foo.x.setter"), "@x.setter\ndef x(self, value):\n    self._x = int(value)")
     assert "int(value)" in splice.show(t(mod, "Foo.x.setter"))

@@ -30,8 +30,7 @@ Op = Union[Tuple, dict]
 
 
 def _doc(target: Target) -> Tuple[Doc, files.Loaded]:
-    loaded = files.load(target.path)
-    return Doc(loaded.source, target.path), loaded
+    return files.load_doc(target.path)
 
 
 def _commit(

@@ -159,7 +159,50 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("target")
     ck.add_argument("--stages", default="default", help="comma list of syntax,names,ruff,types,tests, or 'all'")
     ck.add_argument("--keep-going", action="store_true", help="do not stop at the first failing stage")
+    _agent_parsers(sub)
     return p
+
+
+def _agent_parsers(sub: "argparse._SubParsersAction") -> None:
+    """`splice mcp|tools|call`: the agent door (docs/agents.md); the tools are declared once in splice.tools."""
+    m = sub.add_parser("mcp", help="serve the tools over MCP stdio (needs the extra splice[mcp])")
+    m.add_argument("--root", default=".", help="the folder the agent may edit (default: the current one)")
+    t = sub.add_parser("tools", help="print the tool schemas (MCP, OpenAI function calling, Anthropic tool use)")
+    t.add_argument("--format", choices=["mcp", "openai", "anthropic"], default="mcp")
+    c = sub.add_parser("call", help="run one tool call: splice call edit '{\"target\": ..., \"old\": ...}'")
+    c.add_argument("name")
+    c.add_argument("arguments", nargs="?", default="{}", help="a JSON object (default {}; - reads standard input)")
+    c.add_argument("--root", default=".", help="the folder the call may edit (default: the current one)")
+
+
+def _run_agent(args: argparse.Namespace) -> int:
+    from splice import tools
+
+    if args.cmd == "tools":
+        print(json.dumps(tools.schemas(args.format), indent=1, ensure_ascii=False))
+        return 0
+    try:
+        root = tools.enter_root(args.root)
+    except SpliceError as exc:
+        print("splice: %s" % exc, file=sys.stderr)
+        return exc.exit_code
+    if args.cmd == "mcp":
+        try:
+            from splice.mcp_server import serve
+        except ImportError as exc:
+            print("splice mcp needs the mcp package (%s): pip install 'splice[mcp]'" % exc, file=sys.stderr)
+            return 1
+        serve(root)
+        return 0
+    raw = sys.stdin.read() if args.arguments == "-" else args.arguments
+    try:
+        arguments = json.loads(raw)
+    except ValueError as exc:
+        print("splice: arguments are not JSON (%s): %s" % (exc, raw[:80]), file=sys.stderr)
+        return 2
+    text, is_error = tools.run_call(args.name, arguments, root)
+    print(text, file=sys.stderr if is_error else sys.stdout)
+    return 1 if is_error else 0
 
 
 def run(argv: Optional[List[str]] = None) -> int:
@@ -168,6 +211,8 @@ def run(argv: Optional[List[str]] = None) -> int:
     if not args.cmd:
         parser.print_help()
         return 2
+    if args.cmd in ("mcp", "tools", "call"):
+        return _run_agent(args)
     try:
         result: object
         if args.cmd == "show":

@@ -83,12 +83,11 @@ def doc(name_or_object: Any, namespace: Optional[Dict[str, Any]] = None) -> str:
 def _from_file(target: str) -> str:
     import ast
 
-    from splice.edit import Doc
-    from splice.files import load
+    from splice.files import load_doc
     from splice.targets import parse_target
 
     t = parse_target(target)
-    doc_ = Doc(load(t.path).source, t.path)
+    doc_ = load_doc(t.path)[0]
     if not t.qualname:
         return "module %s\n  %s" % (t.path, clip(first_paragraph(ast.get_docstring(doc_.index.tree)), 300))
     chunk = doc_.chunk(t.qualname)

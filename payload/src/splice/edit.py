@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from splice.elision import marker_lines
 from splice.errors import Ambiguous, BadTarget, Conflict, ElidedCode, NotFound, WouldBreakSyntax
-from splice.locate import Chunk, Index, header_colon, parse_index
+from splice.locate import DEF_KINDS, Chunk, Index, header_colon, parse_index
 from splice.reindent import dedented_text, normalize, reindent
 from splice.sections import START
 from splice.text import Source, common_ends, indent_of, indent_unit, is_blank, is_comment, split_lines
@@ -160,6 +160,8 @@ def plan_replace(
             indent = chunk.indent
         elif not is_comment(raw[0]):
             start = chunk.header  # new code without comments above it keeps the old attached comments
+            if chunk.kind in DEF_KINDS.values() and not raw[0].lstrip().startswith("@"):
+                start = chunk.line - 1  # ... and new code from its def/class line keeps the old decorators
         new = reindent(_text_lines(raw), indent, doc.unit, doc.newline)
         old = doc.lines[start:end]
     else:
@@ -465,8 +467,11 @@ def _edit_by_lines(region: List[str], old: str, new: str, nl: str, chunk: Chunk,
             [],
         )
     if not hits:
-        close = difflib.get_close_matches(want[0] if want else old.strip(), have, n=3, cutoff=0.6)
-        hint = ("; closest lines: " + " | ".join(repr(c) for c in close)) if close else ""
+        needle = want[0] if want else old.strip()
+        close = difflib.get_close_matches(needle, have, n=3, cutoff=0.6) or difflib.get_close_matches(
+            needle, [h for h in have if h], n=1, cutoff=0
+        )  # always name at least the nearest line
+        hint = "; closest lines: " + " | ".join("L%d %r" % (lo + have.index(c) + 1, c) for c in close) if close else ""
         raise NotFound("old text not found in %s (lines %d-%d)%s" % (chunk.qualname, lo + 1, lo + len(region), hint))
     i, j = hits[0]
     old_lines = [line for line in split_lines(old) if line.strip()]

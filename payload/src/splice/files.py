@@ -12,13 +12,18 @@ import json
 import os
 import stat
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from splice.errors import Conflict, SpliceError
 from splice.text import Source
 
+if TYPE_CHECKING:
+    from splice.edit import Doc
+
 JOURNAL_KEEP = 100
+DOC_CACHE = 16  # parsed files kept by content hash: an agent works on a handful at a time
 _ROOT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
 
 
@@ -48,6 +53,24 @@ def load(path: str) -> Loaded:
     except (UnicodeDecodeError, SyntaxError, LookupError) as exc:
         raise SpliceError("%s cannot be decoded: %s" % (path, exc)) from None
     return Loaded(real, raw, source, sha(raw))
+
+
+_DOCS: "OrderedDict[Tuple[str, str], Doc]" = OrderedDict()
+
+
+def load_doc(path: str) -> "Tuple[Doc, Loaded]":
+    """The file as read now, and its Doc shared by every call on the same bytes: a second call on an unchanged file
+    reuses the lines and the index instead of parsing again (the bytes are always re-read and re-hashed, so a file
+    changed on disk is never served from a stale copy)."""
+    from splice.edit import Doc
+
+    loaded = load(path)
+    key = (path, loaded.digest)
+    doc = _DOCS.pop(key, None) or Doc(loaded.source, path)
+    _DOCS[key] = doc
+    while len(_DOCS) > DOC_CACHE:
+        _DOCS.popitem(last=False)
+    return doc, loaded
 
 
 def write_atomic(path: str, data: bytes, expect: Optional[str]) -> None:

@@ -9,7 +9,7 @@ from typing import List, Optional
 from splice.budget import DEFAULT_LINES, clip, cut
 from splice.edit import Doc
 from splice.errors import SpliceError
-from splice.files import load
+from splice.files import load_doc
 from splice.locate import Chunk, Index
 from splice.search import iter_files
 
@@ -84,8 +84,7 @@ def outline(path: str, depth: int = 2, docs: bool = True, max_lines: int = DEFAU
         path = find_module_file(path)
         if os.path.basename(path) == "__init__.py" and depth > 1:
             return package_outline(os.path.dirname(path), depth=depth, max_lines=max_lines)
-    loaded = load(path)
-    doc = Doc(loaded.source, path)
+    doc = load_doc(path)[0]
     head = "%s  (%d lines)  targets: %s::NAME" % (path, len(doc.lines), path)
     if depth > 1 and _count(doc.index, doc.index.top, depth) + 1 > max_lines:
         lines = module_lines(doc, 1, docs, counts=True)  # too big for the budget: top level with member counts
@@ -104,7 +103,7 @@ def package_outline(folder: str, depth: int = 1, max_lines: int = DEFAULT_LINES)
     for path in files:
         rel = os.path.relpath(path, os.path.dirname(os.path.abspath(folder)))
         try:
-            doc = Doc(load(path).source, path)
+            doc = load_doc(path)[0]
             top = [q for q in doc.index.top if q != "imports"]
             n_symbols = len(doc.index.chunks) - 2
         except SpliceError as exc:

@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Tuple
 
 from splice.budget import DEFAULT_LINES, clip, cut
 from splice.edit import Doc
-from splice.files import load, project_root
+from splice.files import load_doc, project_root
 from splice.search import Hit, enclosing_names, iter_files
 from splice.targets import parse_target
 
@@ -82,7 +82,7 @@ def ref_hits(target: str, root: Optional[str] = None, use_jedi: bool = True) -> 
     t = parse_target(target)
     if not t.qualname:
         raise ValueError("refs needs a symbol: path.py::Name")
-    doc = Doc(load(t.path).source, t.path)
+    doc = load_doc(t.path)[0]
     name, line, col = _position(doc, t.qualname)
     root = root or project_root(t.path)
     hits = _jedi_refs(os.path.abspath(t.path), line, col, root) if use_jedi else None
