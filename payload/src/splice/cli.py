@@ -108,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-lines", type=int, default=200, help="budget for the numbered view")
     o = sub.add_parser("outline", help="classes, functions, methods, sections with lines and signatures",
                        parents=[common])
-    o.add_argument("target", help="a file, a module name or a package folder")
-    o.add_argument("-d", "--depth", type=int, default=2)
+    o.add_argument("target", help="a file, a module name, a package folder, or FILE::Class for one class")
+    o.add_argument("-d", "--depth", type=int, default=None, help="levels to show (default: 2 when they fit)")
     o.add_argument("--no-docs", action="store_true", help="leave out docstring first lines")
     o.add_argument("--max-lines", type=int, default=60)
     f = sub.add_parser("find", help="search, grouped by file and enclosing symbol", parents=[common])
@@ -178,7 +178,8 @@ def run(argv: Optional[List[str]] = None) -> int:
         elif args.cmd == "outline":
             from splice.outline import outline
 
-            result = outline(args.target, depth=args.depth, docs=not args.no_docs, max_lines=args.max_lines)
+            result = outline(args.target, depth=args.depth, docs=not args.no_docs, max_lines=args.max_lines,
+                             door="cli")
         elif args.cmd == "find":
             from splice.search import find
 
