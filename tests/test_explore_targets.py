@@ -101,7 +101,11 @@ def test_default_outline_of_a_big_file_says_what_it_cut_and_the_call_that_shows_
     assert within_budget(out)
     assert "ArgumentParser  L" in out and "[29 members]" in out and "parse_known_args" not in out
     note = out.splitlines()[-1]
-    assert note.startswith("… left out to fit: ") and " entries marked [N members]; " in note and "one: splice.outline('argparse.py::ArgumentParser')" in note
+    assert (
+        note.startswith("… left out to fit: ")
+        and " entries marked [N members]; " in note
+        and "one: splice.outline('argparse.py::ArgumentParser')" in note
+    )
     members = outline("argparse.py::ArgumentParser")  # the call the note names: one more call reaches members
     assert within_budget(members)
     assert "ArgumentParser.parse_known_args  L" in members and "local_copy=True" in members
