@@ -16,10 +16,11 @@ CHECKS_FAILED = 8  # the edit was written (and kept) or the file checked, and a 
 EPILOG = """\
 targets:  path/to/mod.py::Class.method   pkg.mod:func   path.py (the module)   path.py::section:NAME
           path.py::imports   path.py::__main__   duplicates: name[0] name[1]   property parts: Cls.x.setter
+          (a path on disk always wins over a module name; every command takes every form)
 new code: --code 'TEXT', --code-file FILE, or standard input.
 
 examples:
-  splice outline app.py                 splice find 'total(' src/ -w
+  splice outline app.py                 splice outline app.py::Cart         splice find 'total(' app.py::Cart
   splice show app.py::Cart.total        splice refs app.py::Cart.total      splice doc json.dumps
   splice replace app.py::Cart.total <<'EOF'
   def total(self):

@@ -173,6 +173,8 @@ def outline(
         for mode, width in (("docs", 0), ("plain", 0), ("packed", PACKED_WIDTH), ("packed", 2 * PACKED_WIDTH)):
             if (mode == "docs" and not docs) or (depth is None and d > 1 and mode == "packed"):
                 continue
+            if mode != "packed" and len(rows) + 1 > max_lines:  # one entry a line cannot fit: skip rendering it
+                continue
             body = _render(index, rows, mode, width)
             notes = []
             if mode != "docs" and docs:
