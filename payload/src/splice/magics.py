@@ -64,7 +64,7 @@ def register(ip: Any) -> None:
         return api.show_numbered(a.target, context=a.context)
 
     def find_magic(argv: List[str]) -> str:
-        """%find PATTERN [PATH] [-w] [-r] [-i] [-g GLOB]: hits grouped by file and enclosing symbol."""
+        """%find PATTERN [PATH|FILE::Qual] [-w] [-r] [-i] [-g GLOB]: hits grouped by file and enclosing symbol."""
         p = _parser("find", find_magic.__doc__ or "")
         p.add_argument("pattern")
         p.add_argument("path", nargs="?", default=".")

@@ -144,7 +144,7 @@ def outline(
     are packed several a line before anything is cut). `door` ("python", "cli", "magic") words those calls."""
     target = path.strip()
     if os.path.isdir(target):
-        return package_outline(target, depth=depth or 1, max_lines=max_lines)
+        return package_outline(target, depth=depth or 2, max_lines=max_lines)
     t = parse_target(target)
     if not t.qualname and os.path.basename(t.path) == "__init__.py" and not os.path.exists(target) and depth != 1:
         return package_outline(os.path.dirname(t.path), depth=depth or 2, max_lines=max_lines)
