@@ -149,6 +149,14 @@ def test_outline_of_a_section_or_function_target(tmp_path):
     )
     out = outline("%s::section:api" % p)
     assert "Cart  L2-4  class" in out and "  Cart.total  L3-4  (self)" in out
+    assert outline(str(p)).count("Cart.total") == 1  # a file's outline lists a section's code once, not under it
+    q = tmp_path / "k.py"
+    q.write_text(
+        "class K:\n    # section: io\n    def read(self):\n        pass\n    # endsection\n\n"
+        "    def other(self):\n        pass\n"
+    )
+    out = outline("%s::section:io" % q)
+    assert "K.read  L3-4  (self)" in out and "K.other" not in out
     assert "outer.inner  L9-10  (y)" in outline("%s::outer" % p)
     with pytest.raises(splice.NotFound):
         outline("%s::Nope" % p)

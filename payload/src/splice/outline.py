@@ -51,15 +51,19 @@ def _entry(index: Index, chunk: Chunk, depth: int, docs: bool) -> str:
 
 
 def _kids(index: Index, chunk: Chunk) -> List[str]:
-    """What an outline lists under a chunk: its members, or for a section or cell the definitions inside it."""
-    if chunk.kind in ("section", "cell"):
-        return [
-            q
-            for q in index.top
-            if index.chunks[q].kind not in ("section", "cell", "imports")
-            and chunk.start <= index.chunks[q].start < chunk.end
-        ]
+    """The members an outline lists under a chunk."""
     return [c for p in chunk.parts for c in p.children] if chunk.parts else list(chunk.children)
+
+
+def _inside(index: Index, region: Chunk) -> List[str]:
+    """The outermost definitions inside a section or cell (listed when the region itself is outlined)."""
+    return [
+        q
+        for q, c in index.chunks.items()
+        if c.kind in ("class", "def", "async def", "assign", "property", "overloaded", "main")
+        and region.start <= c.start < region.end
+        and (c.parent is None or index.chunks[c.parent].start < region.start)
+    ]
 
 
 def _rows(index: Index, names: List[str], depth: int, level: int = 0) -> List[Tuple[int, str]]:
@@ -154,7 +158,7 @@ def outline(
     spec = target.split("::", 1)[0] if "::" in target else target.split(":", 1)[0] if t.qualname else target
     if t.qualname:
         chunk = doc.chunk(t.qualname)
-        roots = _kids(index, chunk)
+        roots = _inside(index, chunk) if chunk.kind in ("section", "cell") else _kids(index, chunk)
         head = "%s::%s" % (t.path, _entry(index, chunk, 0, docs).lstrip())
         head += "  (%d members)" % len(roots) if roots else ""
     else:
