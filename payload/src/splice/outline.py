@@ -50,7 +50,7 @@ def _entry(index: Index, chunk: Chunk, depth: int, docs: bool) -> str:
     return text.rstrip() + ("  — " + clip(doc, DOC_WIDTH) if doc else "")
 
 
-def _kids(index: Index, chunk: Chunk) -> List[str]:
+def _kids(chunk: Chunk) -> List[str]:
     """The members an outline lists under a chunk."""
     return [c for p in chunk.parts for c in p.children] if chunk.parts else list(chunk.children)
 
@@ -75,7 +75,7 @@ def _rows(index: Index, names: List[str], depth: int, level: int = 0) -> List[Tu
             continue
         out.append((level, q))
         if depth > 1:
-            out += _rows(index, _kids(index, chunk), depth - 1, level + 1)
+            out += _rows(index, _kids(chunk), depth - 1, level + 1)
     return out
 
 
@@ -83,7 +83,7 @@ def _folded(index: Index, rows: List[Tuple[int, str]], i: int) -> int:
     """Members of row i that the rows do not show (0 when they are shown or there are none)."""
     level, q = rows[i]
     shown = i + 1 < len(rows) and rows[i + 1][0] > level
-    return 0 if shown else len(_kids(index, index.chunks[q]))
+    return 0 if shown else len(_kids(index.chunks[q]))
 
 
 def _render(index: Index, rows: List[Tuple[int, str]], mode: str, width: int = PACKED_WIDTH) -> List[str]:
@@ -158,7 +158,7 @@ def outline(
     spec = target.split("::", 1)[0] if "::" in target else target.split(":", 1)[0] if t.qualname else target
     if t.qualname:
         chunk = doc.chunk(t.qualname)
-        roots = _inside(index, chunk) if chunk.kind in ("section", "cell") else _kids(index, chunk)
+        roots = _inside(index, chunk) if chunk.kind in ("section", "cell") else _kids(chunk)
         head = "%s::%s" % (t.path, _entry(index, chunk, 0, docs).lstrip())
         head += "  (%d members)" % len(roots) if roots else ""
     else:
@@ -189,9 +189,7 @@ def outline(
             if mode == "packed":
                 notes.append("entries packed several a line to fit")
             if len(rows) < len(full):
-                folded = [
-                    (q, len(_kids(index, index.chunks[q]))) for i, (lv, q) in enumerate(rows) if _folded(index, rows, i)
-                ]
+                folded = [(q, len(_kids(index.chunks[q]))) for i, (lv, q) in enumerate(rows) if _folded(index, rows, i)]
                 q, n = max(folded, key=lambda x: x[1])
                 notes.append(
                     "left out to fit: %d members of the %d entries marked [N members]; one: %s (%d members); all: %s"
@@ -240,7 +238,10 @@ def package_outline(folder: str, depth: int = 1, max_lines: int = DEFAULT_LINES)
             detail += ["  " + line for line in module_lines(doc, depth - 1, docs=False)]
     head = "%s/  (%d modules, %d lines)" % (folder.rstrip("/"), len(files), total_lines)
     return cut(
-        [head] + rows + detail, max_lines, max_chars=max_lines * 160, hint="outline one module: outline('pkg/mod.py')"
+        [head] + rows + detail,
+        max_lines,
+        max_chars=max_lines * CHARS_PER_LINE,
+        hint="outline one module: outline('pkg/mod.py')",
     )
 
 
