@@ -44,7 +44,8 @@ def test_checks_tell_new_issues_from_old_ones(project):
     assert "F841" in text and "(+1 old)" in text  # `import os` was unused before the edit too
     assert not e.checks.ok
     lines = [s.line() for s in e.checks.stages]
-    assert lines[0] == "syntax: ok" and len(lines) == 2  # stopped at the first failing stage
+    assert lines[0] == "syntax: ok" and len(lines) == 3  # stopped at the first failing stage, and says so
+    assert lines[2] == "not run: ruff, types, tests (stopped at the first failing stage)"
 
 
 def test_all_stages_with_real_tools_and_a_failing_test(project):
@@ -133,8 +134,60 @@ def test_cli_check_and_fix(project):
     assert "names (pyflakes): 1 new issue: L9 F821 undefined name 'undefined_x'" in r.stdout
     r = run("check", "shop/money.py", "--stages", "tests")
     assert (
-        r.returncode == 1 and "NameError: name 'undefined_x' is not de" in r.stdout and "at shop/cart.py:9" in r.stdout
+        r.returncode == 8 and "NameError: name 'undefined_x' is not de" in r.stdout and "at shop/cart.py:9" in r.stdout
     )
     (project / "shop" / "u.py").write_text("def f():\n    return defaultdict(int)\n")
     r = run("imports", "shop/u.py", "--fix")
     assert "from collections import defaultdict" in (project / "shop" / "u.py").read_text()
+
+
+def test_related_tests_run_by_default_and_only_when_there_are_some(project):
+    splice.drop_import("shop/cart.py", "os")
+    e = splice.replace("shop/cart.py::tax", "return amount // 5", check=True)
+    assert [s.name for s in e.checks.stages][-1] == "tests" and not e.checks.ok
+    assert "1 failed" in e.checks.stages[-1].summary and "(1 related file)" in e.checks.stages[-1].summary
+    assert "the edit is written and kept" in str(e) and "amount // 5" in (project / "shop" / "cart.py").read_text()
+    e = splice.replace("shop/cart.py::tax", "return amount // 10", check="fast")  # the flag that leaves them out
+    assert e.checks.ok and "tests" not in [s.name for s in e.checks.stages]
+    report = splice.check("shop/money.py")  # no related test: said, not run, not a failure
+    assert report.ok and "tests: skipped: no related tests" in str(report)
+    assert "3 passed (whole suite)" in str(splice.check("shop/money.py", "all"))
+
+
+def test_related_tests_stop_at_their_time_budget_and_say_so(project, monkeypatch):
+    from splice import checks
+
+    (project / "tests" / "test_cart.py").write_text(
+        "import time\nfrom shop.cart import tax\n\n\ndef test_tax():\n    assert tax(100) == 10\n\n\n"
+        "def test_slow():\n    time.sleep(60)\n"
+    )
+    monkeypatch.setitem(checks.TIMEOUTS, "related", 5.0)
+    stage = splice.check("shop/cart.py", keep_going=True).stages[-1]
+    assert stage.status == "cut" and not stage.failed
+    assert stage.summary.startswith("cut at the 5s budget after ") and " passed, no failure so far (1 related file" in (
+        stage.summary
+    )
+
+
+def test_cli_exit_codes_tell_refused_from_written_with_problems(project):
+    env = dict(os.environ, PYTHONPATH=str(REPO / "payload" / "src"))
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "splice", *args], capture_output=True, text=True, env=env, cwd=project
+        )
+
+    cart = project / "shop" / "cart.py"
+    r = run("edit", "shop/cart.py::tax", "--old", "// 10", "--new", "// 5", "--check")
+    assert r.returncode == 8 and "tests: 1 failed" in r.stdout and "the edit is written and kept" in r.stdout
+    assert "// 5" in cart.read_text()
+    r = run("edit", "shop/cart.py::tax", "--old", "// 5", "--new", "// 10", "--check", "--no-tests", "--json")
+    assert r.returncode == 0 and '"ok": true' in r.stdout and "tests" not in r.stdout
+    before = cart.read_text()
+    r = run("edit", "shop/cart.py::tax", "--old", "// 10", "--new", "// (", "--check")
+    assert r.returncode == 5 and cart.read_text() == before  # refused: nothing written, no checks run
+    r = run("edit", "shop/cart.py::tax", "--old", "no such text", "--new", "x", "--check")
+    assert r.returncode not in (0, 8) and cart.read_text() == before
+    r = run("edit", "shop/cart.py::tax", "--old", "// 10", "--new", "// 10 + nope", "--check", "--json")
+    assert r.returncode == 8 and '"ok": false' in r.stdout
+    assert run("check", "shop/cart.py", "--stages", "bogus").returncode == 2

@@ -52,3 +52,17 @@ def test_refs_magic(kernel):
     (work / "use.py").write_text("from shop import Cart\n\nCart().total()\n")
     r = k.execute("%refs shop.py::Cart.total")
     assert "use.py" in r.stdout and "L3" in r.stdout
+
+
+def test_magics_take_file_qualname_targets_and_word_their_hints(kernel):
+    k, work = kernel
+    (work / "shadow").mkdir()
+    (work / "shadow" / "argparse.py").write_text(
+        "class ArgumentParser:\n    def parse_known_args(self, local_copy=True):\n        return local_copy\n"
+    )
+    r = k.execute("%outline shadow/argparse.py::ArgumentParser")
+    assert "ArgumentParser.parse_known_args  L2-3  (self, local_copy=True)" in r.stdout
+    r = k.execute("%find local_copy shadow/argparse.py::ArgumentParser.parse_known_args")
+    assert r.stdout.startswith("2 hits in 1 file")
+    r = k.execute("%outline argparse --max-lines 12")
+    assert len(r.stdout.splitlines()) <= 12 and "%outline argparse::" in r.stdout

@@ -99,7 +99,7 @@ def _commit(
     if stages:
         from splice.checks import run_checks
 
-        result.checks = run_checks(real, stages, before=before)
+        result.checks = run_checks(real, stages, before=before, suite=check not in (True, "default"))
     return result
 
 
@@ -141,10 +141,11 @@ def show(target: str, *, path: Optional[str] = None, context: int = 0, numbered:
 
 
 def check(path: str, stages: object = True, keep_going: bool = False) -> "object":
-    """Run the checks on a file as it is (stages: True for syntax,names,ruff,types; "all" adds tests; or a list)."""
+    """Run the checks on a file as it is. stages: True for syntax,names,ruff,types and the related tests (within a
+    time budget); "fast" without tests; "all" with the whole suite when no test is related; or a list."""
     from splice.checks import normalize_stages, run_checks
 
-    return run_checks(path, normalize_stages(stages), keep_going=keep_going)
+    return run_checks(path, normalize_stages(stages), keep_going=keep_going, suite=stages not in (True, "default"))
 
 
 def fix_imports(path: str, *, dry_run: bool = False) -> Edit:

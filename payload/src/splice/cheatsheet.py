@@ -4,7 +4,7 @@ CHEATSHEET = """\
 splice — edit code by name instead of rewriting files.  import splice
 targets: "pkg/mod.py::Cls.meth"  "pkg.mod:func"  "mod.py::section:NAME"  "mod.py::imports"  "mod.py" (module)
   duplicates "f[0]" "f[1]";  property parts "Cls.x.setter";  overloads "f.overload[0]" "f.implementation"
-explore: %outline m.py   %show m.py::Cls.meth   %find 'text' [dir] -w   %refs m.py::f   %doc json.dumps
+explore: %outline m.py (then m.py::Cls)  %show m.py::Cls.meth  %find 'txt' [dir|m.py::Cls] -w  %refs m.py::f  %doc x
   same in Python: splice.outline(p) .find(pat, dir) .refs(t) .doc(x); never print whole files
 splice.show("m.py::Cls.meth")                      exact source of one chunk (also numbered=True, context=3)
 splice.replace("m.py::Cls.meth", code)             code with def line: whole method; without: just the body
@@ -14,7 +14,7 @@ splice.insert_after("m.py::helper", code)          also insert_before; indentati
 splice.remove("m.py::OLD_CONSTANT")                removes it and its blank lines
 splice.add_import("m.py", "from x import y")       also drop_import("m.py", "y"), imports("m.py")
 splice.batch("m.py", [("edit", "f", old, new), ("remove", "g")])    several edits, all or nothing
-splice.create("new.py", code)   splice.undo("m.py", steps=1)   every edit returns an Edit with a diff
+splice.create("new.py", code)  splice.undo("m.py")  edits return an Edit; check=True: lint, types, related tests
 rules: write only the chunk you change; never '# ... same as above' (refused: it would delete code);
   a result that would not parse is refused with the line and caret (force=True overrides).
 %%splice m.py::Cls.meth   (cell = new code; also --append/--insert-after/--remove; Cls.meth for notebook code)

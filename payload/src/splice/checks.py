@@ -22,12 +22,14 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from splice.budget import clip
+from splice.errors import BadTarget
 from splice.files import project_root
 from splice.names import free_names
 
 STAGES = ("syntax", "names", "ruff", "types", "tests")
-DEFAULT_STAGES = ("syntax", "names", "ruff", "types")
-TIMEOUTS = {"ruff": 30.0, "types": 120.0, "tests": 300.0}
+DEFAULT_STAGES = STAGES  # tests: only the related ones, within TIMEOUTS["related"]; skipped when there are none
+FAST_STAGES = ("syntax", "names", "ruff", "types")  # check="fast" / --no-tests
+TIMEOUTS = {"ruff": 30.0, "types": 120.0, "tests": 300.0, "related": 60.0}
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class Stage:
 
     @property
     def failed(self) -> bool:
-        return self.status in ("failed", "issues", "timeout")
+        return self.status in ("failed", "issues", "timeout")  # "cut" (tests stopped at their budget) is not
 
 
 @dataclass
@@ -275,18 +277,30 @@ def related_tests(path: str, root: Optional[str] = None) -> List[str]:
     return sorted(found)
 
 
-def run_tests(path: str, timeout: float = TIMEOUTS["tests"]) -> Stage:
+def run_tests(path: str, timeout: float = TIMEOUTS["tests"], suite: bool = True) -> Stage:
+    """The related tests (the whole suite when none are related and `suite`); without `suite`, a run that reaches
+    `timeout` is reported as cut, not failed (it found no failure before the cut)."""
     root = project_root(path)
     if _tool("pytest") is None:
         return Stage("tests", "skipped", "skipped (pytest not installed)")
     files = related_tests(path, root)
+    if not files and not suite:
+        return Stage("tests", "skipped", "skipped: no related tests (none imports the module or is named after it; "
+                                         "stages 'all' runs the whole suite)")
     scope = ("%d related file%s" % (len(files), "s" if len(files) > 1 else "")) if files else "whole suite"
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-rf", "--tb=line", "-p", "no:cacheprovider", "--color=no"]
     cmd += [os.path.relpath(f, root) for f in files]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root)
-    except subprocess.TimeoutExpired:
-        return Stage("tests", "timeout", "timeout after %ds (%s)" % (timeout, scope))
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root,
+                              env=dict(os.environ, PYTHONUNBUFFERED="1"))  # progress survives a cut
+    except subprocess.TimeoutExpired as exc:
+        if suite:
+            return Stage("tests", "timeout", "timeout after %ds (%s)" % (timeout, scope))
+        out = exc.stdout.decode("utf-8", "replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        progress = [line for line in out.splitlines() if re.match(r"^[.sxX]+\s*(\[\s*\d+%\])?$", line)]
+        done = sum(line.count(".") for line in progress)
+        return Stage("tests", "cut", "cut at the %ds budget after %d passed, no failure so far (%s; 'all' runs "
+                                     "them without the budget)" % (timeout, done, scope))
     out = proc.stdout
     counts = re.findall(r"(\d+) (passed|failed|error|errors|skipped)", out.strip().splitlines()[-1] if out.strip()
                         else "")
@@ -331,8 +345,12 @@ class Baseline:
 
 
 def normalize_stages(check: object) -> Tuple[str, ...]:
+    """True/"default": every stage, tests only when related and within a budget; "fast": no tests; "all": every
+    stage, the whole suite when no test is related; or a comma list / sequence of stage names."""
     if check is True or check == "default":
         return DEFAULT_STAGES
+    if check == "fast":
+        return FAST_STAGES
     if check == "all":
         return STAGES
     if isinstance(check, str):
@@ -340,7 +358,8 @@ def normalize_stages(check: object) -> Tuple[str, ...]:
     stages = tuple(check)  # type: ignore[arg-type]
     bad = [s for s in stages if s not in STAGES]
     if bad:
-        raise ValueError("unknown check stage %s; choose from %s" % (", ".join(bad), ", ".join(STAGES)))
+        raise BadTarget("unknown check stage %s; choose from %s, or default, fast, all" % (", ".join(bad),
+                                                                                          ", ".join(STAGES)))
     return tuple(s for s in STAGES if s in stages or s == "syntax")
 
 
@@ -363,8 +382,9 @@ def baseline(path: str, text: str, stages: Sequence[str]) -> Baseline:
 
 
 def run_checks(path: str, stages: Iterable[str] = DEFAULT_STAGES, before: Optional[Baseline] = None,
-               keep_going: bool = False) -> CheckReport:
-    """Run the stages on the file as it is now, comparing with `before` when given."""
+               keep_going: bool = False, suite: bool = True) -> CheckReport:
+    """Run the stages on the file as it is now, comparing with `before` when given. `suite` False: tests only when
+    related, within TIMEOUTS["related"] (what check=True asks for)."""
     stages = normalize_stages(list(stages))
     report = CheckReport(path)
     with open(path, encoding="utf-8", errors="replace") as f:
@@ -394,8 +414,12 @@ def run_checks(path: str, stages: Iterable[str] = DEFAULT_STAGES, before: Option
             except subprocess.TimeoutExpired:
                 stage = Stage("types", "timeout", "timeout after %ds" % TIMEOUTS["types"])
         else:
-            stage = run_tests(path)
+            stage = run_tests(path, TIMEOUTS["tests" if suite else "related"], suite)
         report.stages.append(stage)
         if stage.failed and not keep_going:
+            rest = stages[stages.index(name) + 1:]
+            if rest:
+                report.stages.append(Stage("not run", "skipped", "%s (stopped at the first failing stage)"
+                                           % ", ".join(rest)))
             break
     return report

@@ -11,13 +11,16 @@ from splice import api
 from splice.edit import Edit
 from splice.errors import SpliceError
 
+CHECKS_FAILED = 8  # the edit was written (and kept) or the file checked, and a check found problems
+
 EPILOG = """\
 targets:  path/to/mod.py::Class.method   pkg.mod:func   path.py (the module)   path.py::section:NAME
           path.py::imports   path.py::__main__   duplicates: name[0] name[1]   property parts: Cls.x.setter
+          (a path on disk always wins over a module name; every command takes every form)
 new code: --code 'TEXT', --code-file FILE, or standard input.
 
 examples:
-  splice outline app.py                 splice find 'total(' src/ -w
+  splice outline app.py                 splice outline app.py::Cart         splice find 'total(' app.py::Cart
   splice show app.py::Cart.total        splice refs app.py::Cart.total      splice doc json.dumps
   splice replace app.py::Cart.total <<'EOF'
   def total(self):
@@ -27,12 +30,14 @@ examples:
   splice append app.py::Cart --code-file new_method.py
   splice insert app.py::helper --after --code 'def helper2():\\n    pass'
   splice imports app.py --add 'from decimal import Decimal'      splice imports app.py --fix
-  splice replace app.py::Cart.total --check all --code-file new.py   (verdict per stage; 'all' adds tests)
+  splice replace app.py::Cart.total --check --code-file new.py   (verdict per stage, related tests included)
+  splice edit app.py::Cart.total --old 'x' --new 'y' --check --no-tests      (--check all: whole suite if none related)
   splice check app.py --stages names,ruff,tests
   splice undo app.py
 
-exit codes: 0 done, 1 other error, 2 bad target or usage, 3 not found, 4 ambiguous, 5 would break syntax,
-            6 conflict (file changed on disk, overlapping edits), 7 elided code refused.
+exit codes: 0 done, 1 other error; refused, nothing written: 2 bad target or usage, 3 not found, 4 ambiguous,
+            5 would break syntax, 6 conflict (file changed on disk, overlapping edits), 7 elided code refused;
+            8 checks found problems (after an edit: the edit IS written and kept; `splice undo FILE` reverts it).
 """
 
 
@@ -47,8 +52,18 @@ def _code(args: argparse.Namespace) -> str:
     return sys.stdin.read()
 
 
+def _stages(check: object, no_tests: bool) -> object:
+    """--no-tests: the asked (or default) stages without the tests."""
+    if not no_tests:
+        return check
+    from splice.checks import normalize_stages
+
+    return [s for s in normalize_stages(check or "default") if s != "tests"]
+
+
 def _write_opts(args: argparse.Namespace) -> dict:
-    return dict(force=args.force, dry_run=args.dry_run, check=args.check, auto_import=args.auto_import)
+    check = _stages(args.check, args.no_tests)
+    return dict(force=args.force, dry_run=args.dry_run, check=check, auto_import=args.auto_import)
 
 
 def _emit(result: object, as_json: bool) -> None:
@@ -58,6 +73,8 @@ def _emit(result: object, as_json: bool) -> None:
                 k: getattr(result, k)
                 for k in ("op", "target", "path", "old_range", "new_range", "diff", "written", "notes")
             }
+            if result.checks is not None:
+                data["checks"] = {"ok": result.checks.ok, "stages": [s.line() for s in result.checks.stages]}
             print(json.dumps(data, indent=1))
         else:
             print(result)
@@ -97,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--force", action="store_true", help="write even if the result does not parse")
             sp.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
             sp.add_argument("--check", nargs="?", const="default", default=None, metavar="STAGES",
-                            help="after writing, run checks: syntax,names,ruff,types (default) or 'all' (+tests)")
+                            help="after writing, run checks: syntax,names,ruff,types and the related tests within "
+                                 "a time budget (default), 'fast' (no tests), 'all' (whole suite if none related)")
+            sp.add_argument("--no-tests", action="store_true", help="checks without the tests (implies --check)")
             sp.add_argument("--auto-import", action="store_true", help="add unambiguous imports for new names")
         return sp
 
@@ -108,8 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-lines", type=int, default=200, help="budget for the numbered view")
     o = sub.add_parser("outline", help="classes, functions, methods, sections with lines and signatures",
                        parents=[common])
-    o.add_argument("target", help="a file, a module name or a package folder")
-    o.add_argument("-d", "--depth", type=int, default=2)
+    o.add_argument("target", help="a file, a module name, a package folder, or FILE::Class for one class")
+    o.add_argument("-d", "--depth", type=int, default=None, help="levels to show (default: 2 when they fit)")
     o.add_argument("--no-docs", action="store_true", help="leave out docstring first lines")
     o.add_argument("--max-lines", type=int, default=60)
     f = sub.add_parser("find", help="search, grouped by file and enclosing symbol", parents=[common])
@@ -157,7 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--keep-outputs", action="store_true", help="convert to .ipynb: keep outputs of unchanged cells")
     ck = sub.add_parser("check", help="run the checks on a file: syntax, names, ruff, types, tests", parents=[common])
     ck.add_argument("target")
-    ck.add_argument("--stages", default="default", help="comma list of syntax,names,ruff,types,tests, or 'all'")
+    ck.add_argument("--stages", default="default",
+                    help="comma list of syntax,names,ruff,types,tests; default (related tests within a budget), "
+                         "fast (no tests) or all")
+    ck.add_argument("--no-tests", action="store_true", help="leave the tests out")
     ck.add_argument("--keep-going", action="store_true", help="do not stop at the first failing stage")
     _agent_parsers(sub)
     return p
@@ -223,7 +245,8 @@ def run(argv: Optional[List[str]] = None) -> int:
         elif args.cmd == "outline":
             from splice.outline import outline
 
-            result = outline(args.target, depth=args.depth, docs=not args.no_docs, max_lines=args.max_lines)
+            result = outline(args.target, depth=args.depth, docs=not args.no_docs, max_lines=args.max_lines,
+                             door="cli")
         elif args.cmd == "find":
             from splice.search import find
 
@@ -263,9 +286,9 @@ def run(argv: Optional[List[str]] = None) -> int:
                 print(cells.report(args.target, results))
                 return 0 if all(r.status != "error" for r in results) else 1
         elif args.cmd == "check":
-            report = api.check(args.target, args.stages, keep_going=args.keep_going)
+            report = api.check(args.target, _stages(args.stages, args.no_tests), keep_going=args.keep_going)
             print("checks %s:\n%s" % (args.target, report))
-            return 0 if report.ok else 1
+            return 0 if report.ok else CHECKS_FAILED
         elif args.cmd == "undo":
             result = api.undo(args.target, steps=args.steps, force=args.force)
         elif args.cmd == "chunks":
@@ -285,7 +308,8 @@ def run(argv: Optional[List[str]] = None) -> int:
         print("splice: %s" % exc, file=sys.stderr)
         return 1
     _emit(result, args.json)
-    return 0
+    checks = getattr(result, "checks", None)
+    return CHECKS_FAILED if checks is not None and not checks.ok else 0
 
 
 def main() -> None:

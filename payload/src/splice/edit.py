@@ -66,6 +66,8 @@ class Edit:
         text = self.summary() + ("\n" + self.diff if self.diff else "")
         if self.checks is not None:
             text += "\nchecks:\n" + str(self.checks)
+            if self.written and not getattr(self.checks, "ok", True):
+                text += "\nchecks found problems; the edit is written and kept: fix it with another edit, or undo it"
         return text
 
 

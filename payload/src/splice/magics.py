@@ -38,13 +38,15 @@ def register(ip: Any) -> None:
     from splice.search import find
 
     def outline_magic(argv: List[str]) -> str:
-        """%outline PATH_OR_MODULE [-d DEPTH] [--no-docs]: classes, functions, methods and sections, with lines."""
+        """%outline PATH|MODULE|FILE::Class [-d DEPTH] [--max-lines N] [--no-docs]: classes, functions, methods and
+        sections, with lines."""
         p = _parser("outline", outline_magic.__doc__ or "")
         p.add_argument("target")
-        p.add_argument("-d", "--depth", type=int, default=2)
+        p.add_argument("-d", "--depth", type=int, default=None)
+        p.add_argument("--max-lines", type=int, default=60)
         p.add_argument("--no-docs", action="store_true")
         a = p.parse_args(argv)
-        return outline(a.target, depth=a.depth, docs=not a.no_docs)
+        return outline(a.target, depth=a.depth, docs=not a.no_docs, max_lines=a.max_lines, door="magic")
 
     def show_magic(argv: List[str]) -> str:
         """%show TARGET [-c N] [--raw]: one symbol's source, numbered (path.py::Cls.meth, or a notebook name)."""
@@ -62,7 +64,7 @@ def register(ip: Any) -> None:
         return api.show_numbered(a.target, context=a.context)
 
     def find_magic(argv: List[str]) -> str:
-        """%find PATTERN [PATH] [-w] [-r] [-i] [-g GLOB]: hits grouped by file and enclosing symbol."""
+        """%find PATTERN [PATH|FILE::Qual] [-w] [-r] [-i] [-g GLOB]: hits grouped by file and enclosing symbol."""
         p = _parser("find", find_magic.__doc__ or "")
         p.add_argument("pattern")
         p.add_argument("path", nargs="?", default=".")

@@ -43,8 +43,10 @@ def _jedi_refs(path: str, line: int, col: int, root: str) -> Optional[List[Hit]]
         return None
     script = jedi.Script(path=path, project=jedi.Project(root))
     found = []
+    inside = os.path.realpath(root) + os.sep
     for name in script.get_references(line, col, scope="project", include_builtins=False):
-        if name.module_path is None:
+        # only the project's files: a local argparse.py must not pull in the stdlib's stub as its own
+        if name.module_path is None or not os.path.realpath(str(name.module_path)).startswith(inside):
             continue
         found.append((str(name.module_path), name.line, name.get_line_code().rstrip("\r\n")))
     return _with_symbols(found)

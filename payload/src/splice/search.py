@@ -351,11 +351,30 @@ def with_symbols(hits: List[Hit]) -> List[Hit]:
     return out
 
 
+def _scope(path: str) -> Tuple[str, Optional[List[Tuple[int, int]]]]:
+    """`find` takes any target as its path: a folder or file as is, a module name, or `FILE::Qual` (its lines)."""
+    if os.path.exists(path):
+        return path, None
+    from splice.edit import Doc
+    from splice.files import load
+    from splice.targets import parse_target
+
+    t = parse_target(path, folders=True)
+    if not t.qualname:
+        return t.path, None
+    return t.path, Doc(load(t.path).source, t.path).chunk(t.qualname).spans
+
+
 def find(pattern: str, path: str = ".", regex: bool = False, word: bool = False, glob: str = "*.py",
          ignore_case: bool = False, max_lines: int = DEFAULT_LINES) -> str:
-    """Hits grouped by file and enclosing symbol, within a budget: `file` then `  Sym  L12: text`."""
+    """Hits grouped by file and enclosing symbol, within a budget: `file` then `  Sym  L12: text`.
+    `path`: a folder, a file, a module name, or `FILE::Qual.name` for the hits inside one chunk."""
     counts: Dict[str, int] = {}
+    path, spans = _scope(path)
     hits = find_hits(pattern, path, regex, word, glob, ignore_case, symbols=False, counts=counts, keep=max_lines)
+    if spans is not None:
+        hits = [h for h in hits if any(a < h.line <= b for a, b in spans)]
+        counts = {path: len(hits)} if hits else {}
     if not hits:
         return "no hits for %r under %s (%s)" % (pattern, path, glob)
     files: Dict[str, List[Hit]] = {}

@@ -25,9 +25,11 @@ class Target:
 
 
 def find_module_file(name: str) -> str:
-    """The file of module `name`, found on sys.path without importing it or its packages."""
+    """The file of module `name`, found without importing it or its packages: the current folder first (as
+    `python -c` would import it, even when splice runs from a script elsewhere), then sys.path."""
     parts = name.split(".")
-    spec = importlib.machinery.PathFinder.find_spec(parts[0], [p or os.getcwd() for p in sys.path])
+    search = [os.getcwd()] + [p or os.getcwd() for p in sys.path]
+    spec = importlib.machinery.PathFinder.find_spec(parts[0], list(dict.fromkeys(search)))
     for i in range(1, len(parts)):
         if spec is None or not spec.submodule_search_locations:
             break
@@ -37,17 +39,24 @@ def find_module_file(name: str) -> str:
     return spec.origin
 
 
-def parse_target(target: str, path: Optional[str] = None) -> Target:
-    """Split a target string; `path` supplies the file when the target is a bare qualified name."""
+def parse_target(target: str, path: Optional[str] = None, folders: bool = False) -> Target:
+    """Split a target string; `path` supplies the file when the target is a bare qualified name.
+
+    A path that exists always wins over a module name (a folder's own argparse.py is not the standard library's);
+    `FILE::Qual` also takes a module name as FILE when no such file exists. `folders` lets a folder through."""
     t = target.strip()
     if not t:
         raise BadTarget("empty target: write path.py::Class.method, pkg.mod:func or path.py")
     if path is not None:
         return Target(path, "" if t in ("", "<module>") else check_target(t))
+    if os.path.isfile(t) or (folders and os.path.isdir(t)):
+        return Target(t, "")
     if "::" in t:
         file, qual = t.split("::", 1)
+        if not os.path.exists(file) and _DOTTED.match(file) and not file.endswith((".py", ".pyi", ".pyw")):
+            file = find_module_file(file)
         return Target(file, check_target(qual) if qual.strip() else "")
-    if t.endswith((".py", ".pyi", ".pyw")) or os.path.isfile(t):
+    if t.endswith((".py", ".pyi", ".pyw")):
         return Target(t, "")
     if ":" in t:
         left, right = t.split(":", 1)
