@@ -3,6 +3,7 @@ and the first line of its docstring. A package outline lists modules with symbol
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 from typing import List, Optional, Tuple
@@ -129,6 +130,8 @@ def _call(door: str, target: str, depth: Optional[int] = None, max_lines: Option
         return "splice outline %s" % shlex.quote(target) + "".join(
             " --%s %d" % (k.replace("_", "-"), v) for k, v in opts
         )
+    if door == "tool":  # the agent door: the tool call itself
+        return "outline " + json.dumps(dict([("target", target)] + opts))
     if door == "magic":
         return "%%outline %s" % target + "".join(" --%s %d" % (k.replace("_", "-"), v) for k, v in opts)
     return "splice.outline(%r%s)" % (target, "".join(", %s=%d" % kv for kv in opts))
@@ -145,7 +148,7 @@ def outline(
     """Outline of a file, a module name (pkg.mod), a package folder, or one class/function/section in a file
     (`FILE::Qual.name`, `pkg.mod:Qual`). depth None: two levels when they fit the budget, else the top level with
     member counts and the one call that shows a class's members; a depth or budget you give is honoured (entries
-    are packed several a line before anything is cut). `door` ("python", "cli", "magic") words those calls."""
+    are packed several a line before anything is cut). `door` ("python", "cli", "magic", "tool") words those calls."""
     target = path.strip()
     if os.path.isdir(target):
         return package_outline(target, depth=depth or 2, max_lines=max_lines)

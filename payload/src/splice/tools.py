@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from splice import api
+from splice.budget import DEFAULT_LINES
 from splice.confine import Root
 from splice.errors import BadTarget, SpliceError
 
@@ -80,7 +81,7 @@ def _outline(root: Root, a: Dict[str, Any]) -> str:
     target = a["target"]
     if os.path.exists(os.path.join(root.folder, target)) or target.endswith((".py", ".pyi", ".pyw", "/")):
         root.path(target)  # else a module name: its source may be read wherever it is
-    return outline(target, depth=a.get("depth", 2))
+    return outline(target, depth=a.get("depth"), max_lines=a.get("max_lines", DEFAULT_LINES), door="tool")
 
 
 def _show(root: Root, a: Dict[str, Any]) -> str:
@@ -212,7 +213,11 @@ TOOLS: Dict[str, Tool] = {
             "exact target, then lines and signature. Targets (all tools): path.py::Class.method, path.py::func, "
             "path.py::section:NAME, path.py::imports, path.py (module), pkg.mod:Name (read-only outside the root); "
             "duplicates name[1]; Cls.prop.setter. Chunks include decorators and their own comments.",
-            (Param("target", "string", "file, folder or module", required=True), Param("depth", "integer")),
+            (
+                Param("target", "string", "file, folder or module", required=True),
+                Param("depth", "integer"),
+                Param("max_lines", "integer"),
+            ),
             _outline,
             {"target": "app.py"},
         ),
