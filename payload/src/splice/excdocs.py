@@ -12,6 +12,7 @@ import builtins
 import difflib
 import inspect
 import linecache
+import os
 import re
 import types
 from typing import Any, Dict, List, Optional
@@ -22,18 +23,21 @@ from splice.docs import first_paragraph, signature
 MAX_LINES = 15
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def _user_frame(tb: Optional[types.TracebackType]) -> Optional[types.FrameType]:
-    """The innermost frame whose code is not in site-packages or the stdlib (else the innermost)."""
+    """The innermost frame of the user's own code: not splice, site-packages or the stdlib. None when there is no
+    such frame (a SyntaxError in the cell is raised in IPython's compile): then no docs, never the machinery's."""
     frame = None
-    last = None
     while tb is not None:
-        last = tb
         name = tb.tb_frame.f_code.co_filename
-        if "site-packages" not in name and "/lib/python" not in name and not name.startswith("<frozen"):
+        if "site-packages" not in name and "/lib/python" not in name and not name.startswith("<frozen") and not (
+            os.path.abspath(name).startswith(_PACKAGE)
+        ):
             frame = tb
         tb = tb.tb_next
-    chosen = frame or last
-    return chosen.tb_frame if chosen is not None else None
+    return frame.tb_frame if frame is not None else None
 
 
 def _line_of(frame: types.FrameType, tb: Optional[types.TracebackType]) -> str:

@@ -8,8 +8,10 @@ and a custom exception handler that appends a short doc block to the traceback.
 from __future__ import annotations
 
 import builtins
+import os
 import re
 import sys
+import types
 from dataclasses import dataclass, fields
 from typing import Any, List
 
@@ -137,19 +139,48 @@ def _merge_with_live(old: type, new_code: str, notes: List[str]):
 # ---------------------------------------------------------------------------------------------------- exceptions
 
 
-def _exception_handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> List[str]:
-    """IPython's own traceback, then (in the same error output) the doc block."""
-    stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
-    if config.exc_docs:
-        try:
-            from splice.excdocs import block
-            from splice.resolve import candidates
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
-            text = block(etype, value, tb, candidates)
-        except Exception:  # the docs are a help; they never hide the traceback
-            text = ""
-        if text:
-            stb = list(stb) + [text]
+
+def short_error(value: BaseException) -> str:
+    """A splice error as the model needs it: the class and the message, at most three lines."""
+    lines = ("%s: %s" % (type(value).__name__, value)).splitlines() or [type(value).__name__]
+    return "\n".join(lines[:2] + (["; ".join(line.strip() for line in lines[2:])] if lines[2:] else []))
+
+
+def without_splice(tb: Any) -> Any:
+    """The traceback without splice's own frames (what a failing splice call shows is the user's line)."""
+    kept = []
+    while tb is not None:
+        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_PACKAGE):
+            kept.append(tb)
+        tb = tb.tb_next
+    out = None
+    for t in reversed(kept):
+        out = types.TracebackType(out, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    return out
+
+
+def _exception_handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> List[str]:
+    """splice's own errors in one to three lines; other errors: IPython's traceback without splice's frames, then
+    (in the same error output) the doc block."""
+    from splice.errors import SpliceError
+
+    if isinstance(value, SpliceError):
+        stb = [short_error(value)]
+    else:
+        tb = without_splice(tb)
+        stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+        if config.exc_docs:
+            try:
+                from splice.excdocs import block
+                from splice.resolve import candidates
+
+                text = block(etype, value, tb, candidates)
+            except Exception:  # the docs are a help; they never hide the traceback
+                text = ""
+            if text:
+                stb = list(stb) + [text]
     sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
     shell._showtraceback(etype, value, stb)
     return stb
