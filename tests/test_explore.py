@@ -41,7 +41,8 @@ def test_find_word_regex_and_grouping(tmp_path):
     assert out == "%s\n  A.run  2: def run(self):" % (tmp_path / "a.py")
     out = find(r"runn?er\(", str(tmp_path), regex=True)
     assert out.splitlines()[1:] == ["  A.run  3: return runner(1)", "  runner  6: def runner(x):"]
-    (tmp_path / "b.py").write_text("import os\nos.sep\n\n\nclass B:\n    def f(self):\n        os.sep\n        os.sep\n")
+    b = "import os\nos.sep\n\n\nclass B:\n    def f(self):\n        os.sep\n        os.sep\n"
+    (tmp_path / "b.py").write_text(b)
     out = find("os", str(tmp_path / "b.py"), word=True)  # one file searched: no file line, as grep
     assert out.splitlines() == ["  1: import os", "  2: os.sep", "  B.f  7: os.sep", "    8: os.sep"]
 

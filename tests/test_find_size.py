@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -35,8 +34,12 @@ def test_find_output_no_larger_than_grep_and_every_hit_accounted(monkeypatch):
                 assert sum(1 for line in lines if re.match(r" +(\S+  )?\d+: ", line)) == hits, (folder, word)
                 continue
             in_full = int(re.search(r": (\d+) in full", lines[0]).group(1))
-            counted = sum(int(n) for line in lines[1:-1] if not re.match(r" +(\S+  )?\d+: ", line)
-                          for n in re.findall(r" (\d+)(?:,|$)", line.split("  ", 1)[-1]))
+            counted = sum(
+                int(n)
+                for line in lines[1:-1]
+                if not re.match(r" +(\S+  )?\d+: ", line)
+                for n in re.findall(r" (\d+)(?:,|$)", line.split("  ", 1)[-1])
+            )
             tail = re.match(r"… (\d+) not in full(?: \((\d+) files not listed\))?: find\(", lines[-1])
             assert tail and int(tail.group(1)) == hits - in_full, (folder, word, lines[-1])
             assert counted <= hits - in_full and (tail.group(2) or counted == hits - in_full), (folder, word)
