@@ -136,6 +136,13 @@ def test_unknown_names_and_failing_calls_print_short_errors_without_splice_frame
         lines = r.traceback.splitlines()
         assert 1 <= len(lines) <= 3 and lines[0].startswith(first) and hint in r.traceback, r.traceback
         assert not splice_frames(r.traceback) and "[splice] docs" not in r.traceback
+    out(k, "from textwrap import TextWrapper as Imported\nbasket = Basket()")
+    r = k.execute('splice.show("Imported.fill")')
+    assert (
+        r.traceback == "NotFound: 'Imported' was not defined in a cell; its file's target is textwrap:TextWrapper.fill"
+    )
+    r = k.execute('splice.show("basket.count")')
+    assert r.traceback == "NotFound: 'basket' is a Basket instance; name its class: Basket.count"
     r = k.execute('splice.edit(3, "a", "b")')  # not a SpliceError: the user's line, no splice frame, no splice docs
     assert r.error["ename"] == "AttributeError" and not splice_frames(r.traceback)
     assert "raise" not in r.traceback and "target.strip()" not in r.traceback
@@ -151,3 +158,8 @@ def test_file_targets_still_resolve_in_a_notebook(kernel):
     assert reply.startswith("ok edit shop.py::total") and "sum(items) + 1" in (work / "shop.py").read_text()
     r = k.execute('splice.show("json.nope")')
     assert "'json' was not defined in a cell; its file's target is json:nope" in r.traceback
+    (work / "use.py").write_text("from shop import total\n\ntotal([1])\n")
+    lines = out(k, "%%refs %s::total" % (work / "shop.py")).splitlines()  # paths as written: absolute
+    assert str(work / "use.py") in lines and str(work / "shop.py") in lines
+    lines = out(k, "%refs shop.py::total").splitlines()  # relative, to where they were given
+    assert "use.py" in lines and "shop.py" in lines

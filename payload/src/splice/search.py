@@ -442,7 +442,8 @@ def find(pattern: str, path: str = ".", regex: bool = False, word: bool = False,
     out, full, rest = _in_full(by_file, shown, max_lines)
     text = "\n".join(out)
     grep = sum(len(h.text) + len(str(h.line)) + 2 + (0 if one_file else len(h.path) + 1) for h in hits)
-    if not rest and (len(text) <= grep or total <= FEW):  # a few hits: in full, even if the names cost more
+    asked_all = max_lines >= total + len(counts)  # room for every hit and file: the call the cut output names
+    if not rest and (len(text) <= grep or total <= FEW or asked_all):  # a few hits: in full, even if longer
         return text
     budget = min(len(out) - 1, max_lines * 2 // 3)
     best = _counted(pattern, path, hits, counts, shown, budget, max_lines)
