@@ -163,3 +163,18 @@ def test_file_targets_still_resolve_in_a_notebook(kernel):
     assert str(work / "use.py") in lines and str(work / "shop.py") in lines
     lines = out(k, "%refs shop.py::total").splitlines()  # relative, to where they were given
     assert "use.py" in lines and "shop.py" in lines
+
+
+def test_one_name_for_every_cell_and_a_class_without_methods(tmp_path):
+    """IPYKERNEL_CELL_NAME gives every cell the same compiled name: the input history says which cell it was."""
+    env = dict(os.environ, PYTHONPATH=str(REPO / "payload" / "src"), IPYKERNEL_CELL_NAME="<IPY-INPUT>")
+    k = Kernel(Path(sys.executable), env, tmp_path)
+    try:
+        out(k, "%load_ext splice\nimport splice")
+        out(k, "class Config:\n    limit = 1\n\n\nclass A:\n    def f(self):\n        return 1\n\n\na = A()")
+        out(k, "y = 2")  # the newest cell, under the same name
+        assert out(k, 'splice.edit("A.f", "return 1", "return 2")').startswith("ok edit A.f (In[2])")
+        out(k, 'splice.edit("Config", "limit = 1", "limit = 5")')
+        assert out(k, "print(a.f(), Config.limit)") == "2 5\n"
+    finally:
+        k.close()
