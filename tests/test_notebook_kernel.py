@@ -163,6 +163,10 @@ def test_file_targets_still_resolve_in_a_notebook(kernel):
     assert str(work / "use.py") in lines and str(work / "shop.py") in lines
     lines = out(k, "%refs shop.py::total").splitlines()  # relative, to where they were given
     assert "use.py" in lines and "shop.py" in lines
+    (work / "many.py").write_text("".join("X%d = 'NEEDLE'\n" % i for i in range(80)))
+    lines = out(k, "%find NEEDLE many.py").splitlines()
+    assert len(lines) <= 61 and lines[-1] == "… 40 not in full: find('NEEDLE', 'many.py', max_lines=81) shows all"
+    assert len(out(k, "%find NEEDLE many.py -n 81").splitlines()) == 80
 
 
 def test_one_name_for_every_cell_and_a_class_without_methods(tmp_path):

@@ -23,7 +23,25 @@ from splice.docs import first_paragraph, signature
 MAX_LINES = 15
 
 
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_SPLICE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def is_splice(filename: str) -> bool:
+    """Code of splice itself: never shown to the user, never documented."""
+    return os.path.abspath(filename).startswith(_SPLICE)
+
+
+def without_splice(tb: Optional[types.TracebackType]) -> Optional[types.TracebackType]:
+    """The traceback without splice's own frames (a failing splice call shows the user's line, not splice's)."""
+    kept = []
+    while tb is not None:
+        if not is_splice(tb.tb_frame.f_code.co_filename):
+            kept.append(tb)
+        tb = tb.tb_next
+    out = None
+    for t in reversed(kept):
+        out = types.TracebackType(out, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    return out
 
 
 def _user_frame(tb: Optional[types.TracebackType]) -> Optional[types.FrameType]:
@@ -33,7 +51,7 @@ def _user_frame(tb: Optional[types.TracebackType]) -> Optional[types.FrameType]:
     while tb is not None:
         name = tb.tb_frame.f_code.co_filename
         if "site-packages" not in name and "/lib/python" not in name and not name.startswith("<frozen") and not (
-            os.path.abspath(name).startswith(_PACKAGE)
+            is_splice(name)
         ):
             frame = tb
         tb = tb.tb_next

@@ -2,16 +2,15 @@
 
 Everything here is a thin layer over the core: transformers that fix a model's habits before a cell runs
 (comments above a cell magic, missing imports, elided class redefinitions), magics for exploring and editing,
-and a custom exception handler that appends a short doc block to the traceback.
+and a custom exception handler: splice's own errors in at most three lines, other tracebacks without splice's frames
+and with a short doc block after them.
 """
 
 from __future__ import annotations
 
 import builtins
-import os
 import re
 import sys
-import types
 from dataclasses import dataclass, fields
 from typing import Any, List
 
@@ -139,26 +138,10 @@ def _merge_with_live(old: type, new_code: str, notes: List[str]):
 # ---------------------------------------------------------------------------------------------------- exceptions
 
 
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
 def short_error(value: BaseException) -> str:
     """A splice error as the model needs it: the class and the message, at most three lines."""
     lines = ("%s: %s" % (type(value).__name__, value)).splitlines() or [type(value).__name__]
     return "\n".join(lines[:2] + (["; ".join(line.strip() for line in lines[2:])] if lines[2:] else []))
-
-
-def without_splice(tb: Any) -> Any:
-    """The traceback without splice's own frames (what a failing splice call shows is the user's line)."""
-    kept = []
-    while tb is not None:
-        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(_PACKAGE):
-            kept.append(tb)
-        tb = tb.tb_next
-    out = None
-    for t in reversed(kept):
-        out = types.TracebackType(out, t.tb_frame, t.tb_lasti, t.tb_lineno)
-    return out
 
 
 def _exception_handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> List[str]:
@@ -169,6 +152,8 @@ def _exception_handler(shell: Any, etype: type, value: BaseException, tb: Any, t
     if isinstance(value, SpliceError):
         stb = [short_error(value)]
     else:
+        from splice.excdocs import without_splice
+
         tb = without_splice(tb)
         stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
         if config.exc_docs:

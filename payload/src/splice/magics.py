@@ -6,6 +6,7 @@ import argparse
 import shlex
 from typing import Any, Callable, List
 
+from splice.budget import DEFAULT_LINES
 from splice.errors import SpliceError
 
 
@@ -65,7 +66,7 @@ def register(ip: Any) -> None:
         return api.show_numbered(a.target, context=a.context)
 
     def find_magic(argv: List[str]) -> str:
-        """%find PATTERN [PATH] [-w] [-r] [-i] [-g GLOB]: hits grouped by file and enclosing symbol."""
+        """%find PATTERN [PATH] [-w] [-r] [-i] [-g GLOB] [-n MAX_LINES]: hits grouped by file and enclosing symbol."""
         p = _parser("find", find_magic.__doc__ or "")
         p.add_argument("pattern")
         p.add_argument("path", nargs="?", default=".")
@@ -73,8 +74,10 @@ def register(ip: Any) -> None:
         p.add_argument("-r", "--regex", action="store_true")
         p.add_argument("-i", "--ignore-case", action="store_true")
         p.add_argument("-g", "--glob", default="*.py")
+        p.add_argument("-n", "--max-lines", type=int, default=DEFAULT_LINES)
         a = p.parse_args(argv)
-        return find(a.pattern, a.path, regex=a.regex, word=a.word, glob=a.glob, ignore_case=a.ignore_case)
+        return find(a.pattern, a.path, regex=a.regex, word=a.word, glob=a.glob, ignore_case=a.ignore_case,
+                    max_lines=a.max_lines)
 
     def refs_magic(argv: List[str]) -> str:
         """%refs path.py::NAME: where the symbol is used across its project."""
