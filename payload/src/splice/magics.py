@@ -6,7 +6,6 @@ import argparse
 import shlex
 from typing import Any, Callable, List
 
-from splice.budget import DEFAULT_LINES
 from splice.errors import SpliceError
 
 
@@ -74,7 +73,7 @@ def register(ip: Any) -> None:
         p.add_argument("-r", "--regex", action="store_true")
         p.add_argument("-i", "--ignore-case", action="store_true")
         p.add_argument("-g", "--glob", default="*.py")
-        p.add_argument("-n", "--max-lines", type=int, default=DEFAULT_LINES)
+        p.add_argument("-n", "--max-lines", type=int)
         a = p.parse_args(argv)
         return find(a.pattern, a.path, regex=a.regex, word=a.word, glob=a.glob, ignore_case=a.ignore_case,
                     max_lines=a.max_lines)

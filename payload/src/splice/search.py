@@ -419,14 +419,16 @@ def _counted(pattern: str, path: str, hits: List[Hit], counts: Dict[str, int], s
 
 
 def find(pattern: str, path: str = ".", regex: bool = False, word: bool = False, glob: str = "*.py",
-         ignore_case: bool = False, max_lines: int = DEFAULT_LINES) -> str:
+         ignore_case: bool = False, max_lines: Optional[int] = None) -> str:
     """Hits grouped by file and enclosing symbol: `file`, then `  Sym  12: text` (see _in_full).
 
     No larger than `grep -rn` for the same query: a path once per file and a symbol once per run instead of a path
     per hit, code without its indentation; when that is still longer than grep's output (every hit in another
     symbol) for more than FEW hits, or over `max_lines`, the first hits in full, then hit counts per symbol, then
-    the call for the rest.
+    the call for the rest. An explicit `max_lines` lifts the grep-size cap: every hit that fits is shown in full.
     """
+    asked = max_lines is not None
+    max_lines = max_lines if max_lines is not None else DEFAULT_LINES
     counts: Dict[str, int] = {}
     hits = find_hits(pattern, path, regex, word, glob, ignore_case, symbols=False, counts=counts, keep=max_lines * 4)
     if not hits:
@@ -442,8 +444,7 @@ def find(pattern: str, path: str = ".", regex: bool = False, word: bool = False,
     out, full, rest = _in_full(by_file, shown, max_lines)
     text = "\n".join(out)
     grep = sum(len(h.text) + len(str(h.line)) + 2 + (0 if one_file else len(h.path) + 1) for h in hits)
-    asked_all = max_lines >= total + len(counts)  # room for every hit and file: the call the cut output names
-    if not rest and (len(text) <= grep or total <= FEW or asked_all):  # a few hits: in full, even if longer
+    if not rest and (len(text) <= grep or total <= FEW or asked):  # a few hits: in full, even if longer
         return text
     budget = min(len(out) - 1, max_lines * 2 // 3)
     best = _counted(pattern, path, hits, counts, shown, budget, max_lines)
