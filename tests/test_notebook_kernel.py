@@ -97,6 +97,9 @@ def test_nested_class_and_a_function_used_by_another_cell(kernel):
     out(k, "def use(x):\n    return helper(x) * 10")
     out(k, 'splice.edit("helper", "x + 1", "x + 2")')
     assert out(k, "print(use(1), keep is helper, keep(0))") == "30 True 2\n"
+    out(k, "import functools\n\n\n@functools.lru_cache()\ndef cached(x):\n    return x + 1")
+    out(k, 'splice.edit("cached", "x + 1", "x + 5")')  # a wrapper: its __wrapped__ says where the code is
+    assert out(k, "print(cached(1))") == "6\n"
     reply = out(k, 'splice.insert_after("helper", "def twice(x):\\n    return 2 * helper(x)")')
     assert "added twice" in reply and out(k, "print(twice(1))") == "6\n"
     out(k, 'splice.append("Outer.Inner", "def other(self):\\n    return self.meth() * 2")')

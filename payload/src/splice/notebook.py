@@ -97,11 +97,11 @@ def _main(obj: Any) -> bool:
 
 def _code_of(obj: Any) -> Optional[types.CodeType]:
     """The code of a function, or of the first method of a class, defined in `__main__` (a cell)."""
+    while not isinstance(obj, type) and callable(getattr(obj, "__wrapped__", None)):  # functools.wraps, lru_cache
+        obj = obj.__wrapped__
     if not _main(obj):
         return None
     if isinstance(obj, types.FunctionType):
-        while isinstance(getattr(obj, "__wrapped__", None), types.FunctionType):
-            obj = obj.__wrapped__
         return obj.__code__
     if isinstance(obj, type):
         for value in obj.__dict__.values():
