@@ -105,7 +105,7 @@ def test_patch_class_and_function_defined_in_the_notebook(kernel):
     k.execute("%%splice square\ndef square(x):\n    return x ** 2 + 1\n")
     assert k.execute("print(alias(3), alias is square)").stdout.strip() == "10 True"
     r = k.execute("%%splice --append Child\ndef wave(self):\n    return 'hi'\n")
-    assert "patched Child.wave" in r.stdout and k.execute("print(obj.wave())").stdout.strip() == "hi"
+    assert "patched Child.wave (added)" in r.stdout and k.execute("print(obj.wave())").stdout.strip() == "hi"
 
 
 def test_exception_block_after_tracebacks(kernel):

@@ -147,7 +147,7 @@ def patch_class(old: type, new: type, report: List[str], prefix: str = "") -> No
             same = False
         setattr(old, attr, value)
         if new_fn is not None or not same:
-            report.append("%s.%s" % (name, attr))
+            report.append("%s.%s%s" % (name, attr, " (added)" if current is None else ""))
     for attr in list(old.__dict__):
         if attr not in new.__dict__ and attr not in _SKIP_ATTRS and not attr.startswith("__"):
             delattr(old, attr)
