@@ -141,7 +141,8 @@ def _merge_with_live(old: type, new_code: str, notes: List[str]):
 def short_error(value: BaseException) -> str:
     """A splice error as the model needs it: the class and the message, at most three lines."""
     lines = ("%s: %s" % (type(value).__name__, value)).splitlines() or [type(value).__name__]
-    return "\n".join(lines[:2] + (["; ".join(line.strip() for line in lines[2:])] if lines[2:] else []))
+    tail = lines[2:3] + [line.strip() for line in lines[3:]]  # the third keeps its indentation (a caret)
+    return "\n".join(lines[:2] + (["  ".join(line.rstrip() for line in tail)] if tail else []))
 
 
 def _exception_handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> List[str]:
