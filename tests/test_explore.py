@@ -38,10 +38,13 @@ def test_find_word_regex_and_grouping(tmp_path):
     (tmp_path / "a.py").write_text("class A:\n    def run(self):\n        return runner(1)\n\n\ndef runner(x):\n"
                                    "    return x\n")
     out = find("run", str(tmp_path), word=True)
-    assert out.splitlines()[0] == "1 hit in 1 file for 'run'"
-    assert "A.run  L2: def run(self):" in out
+    assert out == "%s\n  A.run  2: def run(self):" % (tmp_path / "a.py")
     out = find(r"runn?er\(", str(tmp_path), regex=True)
-    assert "A.run  L3: return runner(1)" in out and "runner  L6: def runner(x):" in out
+    assert out.splitlines()[1:] == ["  A.run  3: return runner(1)", "  runner  6: def runner(x):"]
+    b = "import os\nos.sep\n\n\nclass B:\n    def f(self):\n        os.sep\n        os.sep\n"
+    (tmp_path / "b.py").write_text(b)
+    out = find("os", str(tmp_path / "b.py"), word=True)  # one file searched: no file line, as grep
+    assert out.splitlines() == ["  1: import os", "  2: os.sep", "  B.f  7: os.sep", "    8: os.sep"]
 
 
 def test_find_skips_ignored_venvs_binaries_and_budgets(tmp_path):
@@ -57,7 +60,10 @@ def test_find_skips_ignored_venvs_binaries_and_budgets(tmp_path):
     many = tmp_path / "many.py"
     many.write_text("".join("X%d = 'NEEDLE'\n" % i for i in range(200)))
     out = find("NEEDLE", str(many), max_lines=10)
-    assert len(out.splitlines()) == 11 and out.splitlines()[-1].startswith("… ") and "narrow with" in out
+    lines = out.splitlines()
+    assert len(lines) <= 11 and lines[0] == "200 hits in 1 file for 'NEEDLE': 6 in full, then counts per symbol"
+    assert lines[-2] == "more:  (module) 194"  # the rest counted
+    assert lines[-1] == "… 194 not in full: find('NEEDLE', %r, max_lines=201) shows all" % str(many)
 
 
 def test_find_counts_every_hit_but_names_only_what_it_shows(tmp_path):
@@ -65,9 +71,11 @@ def test_find_counts_every_hit_but_names_only_what_it_shows(tmp_path):
         (tmp_path / ("m%02d.py" % i)).write_text("class K:\n    def f(self):\n        return 'NEEDLE' + 'NEEDLE'\n")
     out = find("NEEDLE", str(tmp_path), max_lines=6)
     lines = out.splitlines()
-    assert lines[0] == "30 hits in 30 files for 'NEEDLE'"
-    assert "K.f  L3: return 'NEEDLE' + 'NEEDLE'" in out
-    assert lines[-1].startswith("… 24 more hits in 24 more files (narrow with")  # 6 kept for the budget
+    assert lines[0].startswith("30 hits in 30 files for 'NEEDLE'") and len(lines) <= 7
+    assert lines[1:5] == [str(tmp_path / "m00.py"), "  K.f  3: return 'NEEDLE' + 'NEEDLE'", str(tmp_path / "m01.py"),
+                          "  K.f  3: return 'NEEDLE' + 'NEEDLE'"]
+    assert lines[-2] == "%s  K.f 1" % (tmp_path / "m02.py")  # then counts per symbol
+    assert lines[-1].startswith("… 28 not in full (27 files not listed): find('NEEDLE', ")
 
 
 def test_outline_targets_round_trip_through_show():
@@ -157,5 +165,5 @@ def test_cli_exploration_commands(tmp_path):
     assert "Cart.total  L2-3  (self)" in run("outline", "app.py").stdout
     assert run("show", "app.py::Cart.total").stdout.startswith("2      def total(self):")
     assert run("show", "app.py::Cart.total", "--raw").stdout == "    def total(self):\n        return 0\n"
-    assert "Cart.total  L3: return 0" in run("find", "return 0").stdout
+    assert "Cart.total  3: return 0" in run("find", "return 0").stdout
     assert "function loads(" in run("doc", "json.loads").stdout

@@ -31,7 +31,7 @@ def test_outline_show_find_magics(kernel):
     r = k.execute("%show shop.py::Cart.total")
     assert r.stdout.splitlines()[0] == "4      def total(self):"
     r = k.execute("%find 'return 0' .")
-    assert "Cart.total  L5: return 0" in r.stdout
+    assert "Cart.total  5: return 0" in r.stdout
     r = k.execute("%show shop.py::Cart.nope")
     assert r.error is None and r.stdout.startswith("splice: NotFound: no 'Cart.nope'") and "Cart.total" in r.stdout
 

@@ -97,7 +97,7 @@ def test_patch_class_and_function_defined_in_the_notebook(kernel):
     k.execute("class Base:\n    def greet(self):\n        return 'base'\n\n"
               "class Child(Base):\n    def greet(self):\n        return 'child'\n\nobj = Child()\nChildClass = Child")
     r = k.execute("%%splice Child.greet\ndef greet(self):\n    return 'new ' + super().greet()\n")
-    assert "live: patched Child.greet (notebook)" in r.stdout
+    assert "live: notebook: patched Child.greet" in r.stdout
     assert k.execute("print(obj.greet(), Child is ChildClass)").stdout.strip() == "new base True"
     r = k.execute("%show Child.greet")
     assert "return 'new ' + super().greet()" in r.stdout
@@ -105,7 +105,7 @@ def test_patch_class_and_function_defined_in_the_notebook(kernel):
     k.execute("%%splice square\ndef square(x):\n    return x ** 2 + 1\n")
     assert k.execute("print(alias(3), alias is square)").stdout.strip() == "10 True"
     r = k.execute("%%splice --append Child\ndef wave(self):\n    return 'hi'\n")
-    assert "added Child.wave" in r.stdout and k.execute("print(obj.wave())").stdout.strip() == "hi"
+    assert "patched Child.wave (added)" in r.stdout and k.execute("print(obj.wave())").stdout.strip() == "hi"
 
 
 def test_exception_block_after_tracebacks(kernel):

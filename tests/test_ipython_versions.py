@@ -37,6 +37,11 @@ def test_extension_on_other_ipython_versions(tmp_path, minor, major, pins):
         r = k.execute("%%splice shop.py::Cart.total\nreturn 2\n")
         assert "live: shop: patched Cart.total" in r.stdout, r.stdout
         assert k.execute("print(cart.total())").stdout.strip() == "2"
+        k.execute("class Shelf:\n    def size(self):\n        return 1\n\nshelf = Shelf()")
+        r = k.execute('import splice\nsplice.edit("Shelf.size", "return 1", "return 3")')
+        assert r.error is None and k.execute("print(shelf.size())").stdout.strip() == "3", r.traceback
+        r = k.execute('splice.show("Shelf.nope")')  # splice's own error: three lines at most, no frames
+        assert r.traceback.startswith("NotFound: no 'Shelf.nope'") and len(r.traceback.splitlines()) <= 3
         r = k.execute("{}.itms()")
         assert "close: items" in r.traceback
         r = k.execute("print(defaultdict(int)['x'])")

@@ -209,7 +209,7 @@ def test_every_tool_over_mcp(conn, root):
     assert "def decorated(self):" in conn.ok("show", {"target": f + "::Box.decorated"})
     assert "14      def x(self, value):" in conn.ok("show", {"target": f + "::Box.x.setter"})
     found = conn.ok("find", {"pattern": "return 2", "path": f})
-    assert "Box.tail" in found and "L22" in found
+    assert "Box.tail  22: return 2" in found
     assert "reference" in conn.ok("refs", {"target": f + "::deco"})
     assert "Serialize ``obj``" in conn.ok("doc", {"target": "json.dumps"})
     assert "def tail(self)" in conn.ok("doc", {"target": f + "::Box.tail"})

@@ -22,14 +22,17 @@ from splice.edit import (
     plan_replace,
     ranges,
 )
-from splice.errors import BadTarget, SpliceError
+from splice.errors import BadTarget, NotFound, SpliceError
+from splice.notebook import CellTarget
 from splice.reindent import normalize
 from splice.targets import Target, parse_target
 
 Op = Union[Tuple, dict]
 
 
-def _doc(target: Target) -> Tuple[Doc, files.Loaded]:
+def _doc(target: Target) -> Tuple[Doc, Optional[files.Loaded]]:
+    if isinstance(target, CellTarget):
+        return Doc.from_text(target.text, target.path), None
     return files.load_doc(target.path)
 
 
@@ -65,7 +68,10 @@ def _commit(
     old_range, new_range = ranges(placed)
     diff = make_diff(doc, new_lines, placed)
     notes = list(notes or [])
-    if auto_import:
+    cell = isinstance(target, CellTarget)
+    if cell and (auto_import or check):
+        notes.append("checks and auto_import run on files; a notebook cell gets its imports when it runs")
+    if auto_import and not cell:
         from splice.autoimport import plan_imports
         from splice.edit import plan_add_import
         from splice.text import Source
@@ -85,6 +91,10 @@ def _commit(
         if not result.changed:
             result.notes.append("no change")
         return result
+    if cell:  # notebook code: patched into the running objects; nothing is written
+        from splice.notebook import commit
+
+        return commit(target, result)
     real = loaded.path if loaded else target.path
     stages = None
     if check:
@@ -120,7 +130,19 @@ def _op(
 
 
 def _target(target: str, path: Optional[str]) -> Target:
-    return parse_target(target, path)
+    """Files by path or module; in a notebook, first the bare names of code defined in cells (splice.notebook)."""
+    from splice import notebook
+
+    found = notebook.claim(target, path)
+    if found is not None:
+        return found
+    try:
+        return parse_target(target, path)
+    except (BadTarget, NotFound):
+        error = notebook.not_found(target, path)
+        if error is None:
+            raise
+        raise error from None
 
 
 def show(target: str, *, path: Optional[str] = None, context: int = 0, numbered: bool = False) -> str:
@@ -358,7 +380,10 @@ def batch(
     ops: tuples like ("replace", "Foo.bar", code), ("edit", "Foo.baz", old, new), ("remove", "OLD"),
     ("append", "Foo", code), ("insert_after", "helper", code), or dicts {"op": ..., "target": ..., ...}.
     """
-    t = Target(path, "")
+    from splice.notebook import claim
+
+    cell = claim(path)
+    t = CellTarget(cell.path, "", cell.text) if cell is not None else Target(path, "")
     doc, loaded = _doc(t)
     splices: List[Splice] = []
     names = []
@@ -380,11 +405,20 @@ def batch(
 
 
 def undo(path: Optional[str] = None, *, steps: int = 1, force: bool = False) -> List[str]:
-    """Undo the newest edits (of `path`, when given) from the project's journal; returns what was undone."""
+    """Undo the newest edits (of `path`, when given) from the project's journal; returns what was undone.
+
+    In a notebook, `path` may name cell code (`Cls.meth`, `In[7]`): its cell's newest edit is undone in the live
+    objects; without `path`, the newest edit of a file or a cell."""
+    from splice import notebook
+
     base = path or os.path.join(os.getcwd(), "x.py")
     folder = files.journal_dir(base)
     done = []
     for _ in range(steps):
+        label = notebook.undo_label(path, files.newest_time(folder))
+        if label is not None:
+            done.append(notebook.undo(label))
+            continue
         entry = files.undo_one(folder, path, force=force)
         done.append("undid %s of %s" % (entry["op"], entry["target"]))
     return done

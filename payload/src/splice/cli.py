@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("-w", "--word", action="store_true")
     f.add_argument("-i", "--ignore-case", action="store_true")
     f.add_argument("-g", "--glob", default="*.py")
-    f.add_argument("--max-lines", type=int, default=60)
+    f.add_argument("--max-lines", type=int, help="line budget (default 60, and no larger than grep)")
     rf = sub.add_parser("refs", help="where a symbol is used across its project", parents=[common])
     rf.add_argument("target")
     rf.add_argument("--root", help="project folder (default: the nearest with .git/pyproject.toml)")

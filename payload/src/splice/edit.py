@@ -62,6 +62,9 @@ class Edit:
         line = "%s %s %s: %s → %s" % (verb, self.op, self.target, span(self.old_range), span(self.new_range))
         return line + ("".join("; " + n for n in self.notes))
 
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:  # IPython shows the verdict, not the texts
+        printer.text(str(self))  # type: ignore[attr-defined]
+
     def __str__(self) -> str:
         text = self.summary() + ("\n" + self.diff if self.diff else "")
         if self.checks is not None:

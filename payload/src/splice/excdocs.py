@@ -12,6 +12,7 @@ import builtins
 import difflib
 import inspect
 import linecache
+import os
 import re
 import types
 from typing import Any, Dict, List, Optional
@@ -22,18 +23,39 @@ from splice.docs import first_paragraph, signature
 MAX_LINES = 15
 
 
-def _user_frame(tb: Optional[types.TracebackType]) -> Optional[types.FrameType]:
-    """The innermost frame whose code is not in site-packages or the stdlib (else the innermost)."""
-    frame = None
-    last = None
+_SPLICE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def is_splice(filename: str) -> bool:
+    """Code of splice itself: never shown to the user, never documented."""
+    return os.path.abspath(filename).startswith(_SPLICE)
+
+
+def without_splice(tb: Optional[types.TracebackType]) -> Optional[types.TracebackType]:
+    """The traceback without splice's own frames (a failing splice call shows the user's line, not splice's)."""
+    kept = []
     while tb is not None:
-        last = tb
+        if not is_splice(tb.tb_frame.f_code.co_filename):
+            kept.append(tb)
+        tb = tb.tb_next
+    out = None
+    for t in reversed(kept):
+        out = types.TracebackType(out, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    return out
+
+
+def _user_frame(tb: Optional[types.TracebackType]) -> Optional[types.FrameType]:
+    """The innermost frame of the user's own code: not splice, site-packages or the stdlib. None when there is no
+    such frame (a SyntaxError in the cell is raised in IPython's compile): then no docs, never the machinery's."""
+    frame = None
+    while tb is not None:
         name = tb.tb_frame.f_code.co_filename
-        if "site-packages" not in name and "/lib/python" not in name and not name.startswith("<frozen"):
+        if "site-packages" not in name and "/lib/python" not in name and not name.startswith("<frozen") and not (
+            is_splice(name)
+        ):
             frame = tb
         tb = tb.tb_next
-    chosen = frame or last
-    return chosen.tb_frame if chosen is not None else None
+    return frame.tb_frame if frame is not None else None
 
 
 def _line_of(frame: types.FrameType, tb: Optional[types.TracebackType]) -> str:

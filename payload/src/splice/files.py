@@ -150,6 +150,15 @@ def entries(folder: str) -> List[str]:
         return []
 
 
+def newest_time(folder: str) -> float:
+    """When the newest journal entry was written (0 for none)."""
+    names = entries(folder)
+    if not names:
+        return 0.0
+    with open(os.path.join(folder, names[-1]), encoding="utf-8") as f:
+        return float(json.load(f)["time"])
+
+
 def undo_one(folder: str, path: Optional[str] = None, force: bool = False) -> Dict:
     """Restore the newest journal entry (for `path`, when given); returns the entry."""
     want = os.path.realpath(path) if path else None

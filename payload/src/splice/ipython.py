@@ -2,7 +2,8 @@
 
 Everything here is a thin layer over the core: transformers that fix a model's habits before a cell runs
 (comments above a cell magic, missing imports, elided class redefinitions), magics for exploring and editing,
-and a custom exception handler that appends a short doc block to the traceback.
+and a custom exception handler: splice's own errors in at most three lines, other tracebacks without splice's frames
+and with a short doc block after them.
 """
 
 from __future__ import annotations
@@ -137,19 +138,35 @@ def _merge_with_live(old: type, new_code: str, notes: List[str]):
 # ---------------------------------------------------------------------------------------------------- exceptions
 
 
-def _exception_handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> List[str]:
-    """IPython's own traceback, then (in the same error output) the doc block."""
-    stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
-    if config.exc_docs:
-        try:
-            from splice.excdocs import block
-            from splice.resolve import candidates
+def short_error(value: BaseException) -> str:
+    """A splice error as the model needs it: the class and the message, at most three lines."""
+    lines = ("%s: %s" % (type(value).__name__, value)).splitlines() or [type(value).__name__]
+    tail = lines[2:3] + [line.strip() for line in lines[3:]]  # the third keeps its indentation (a caret)
+    return "\n".join(lines[:2] + (["  ".join(line.rstrip() for line in tail)] if tail else []))
 
-            text = block(etype, value, tb, candidates)
-        except Exception:  # the docs are a help; they never hide the traceback
-            text = ""
-        if text:
-            stb = list(stb) + [text]
+
+def _exception_handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> List[str]:
+    """splice's own errors in one to three lines; other errors: IPython's traceback without splice's frames, then
+    (in the same error output) the doc block."""
+    from splice.errors import SpliceError
+
+    if isinstance(value, SpliceError):
+        stb = [short_error(value)]
+    else:
+        from splice.excdocs import without_splice
+
+        tb = without_splice(tb)
+        stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+        if config.exc_docs:
+            try:
+                from splice.excdocs import block
+                from splice.resolve import candidates
+
+                text = block(etype, value, tb, candidates)
+            except Exception:  # the docs are a help; they never hide the traceback
+                text = ""
+            if text:
+                stb = list(stb) + [text]
     sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
     shell._showtraceback(etype, value, stb)
     return stb

@@ -147,7 +147,7 @@ def patch_class(old: type, new: type, report: List[str], prefix: str = "") -> No
             same = False
         setattr(old, attr, value)
         if new_fn is not None or not same:
-            report.append("%s.%s" % (name, attr))
+            report.append("%s.%s%s" % (name, attr, " (added)" if current is None else ""))
     for attr in list(old.__dict__):
         if attr not in new.__dict__ and attr not in _SKIP_ATTRS and not attr.startswith("__"):
             delattr(old, attr)
@@ -191,15 +191,22 @@ def modules_for(path: str) -> List[types.ModuleType]:
 
 
 def apply_to_namespace(namespace: Dict[str, Any], old_text: str, new_text: str, filename: str,
-                       old_range: Tuple[int, int], new_range: Tuple[int, int], report: PatchReport) -> None:
-    """Execute the touched top-level statements of new_text in `namespace`, patching old objects in place."""
+                       old_range: Tuple[int, int], new_range: Tuple[int, int], report: PatchReport,
+                       flags: int = 0) -> None:
+    """Execute the touched top-level statements of new_text in `namespace`, patching old objects in place.
+
+    flags: compiler flags to add (a notebook's `__future__` imports from earlier cells)."""
     new_tree = ast.parse(new_text, filename)
     old_tree = ast.parse(old_text, filename)
-    new_stmts = _top_level(new_tree, new_range) if new_range[1] >= new_range[0] else []
     old_stmts = _top_level(old_tree, (old_range[0], max(old_range[1], old_range[0])))
+    if new_range[1] >= new_range[0]:
+        new_stmts = _top_level(new_tree, new_range)
+    else:  # lines removed: the statement around the gap that still defines a touched name (a method's class)
+        gap = _top_level(new_tree, (new_range[0] - 1, new_range[0]))
+        new_stmts = [s for s in gap if _defined([s]) & _defined(old_stmts)]
     before = {n: namespace[n] for n in _defined(new_stmts) | _defined(old_stmts) if n in namespace}
     if new_stmts:
-        code = compile(ast.Module(body=new_stmts, type_ignores=[]), filename, "exec", _future_flags(new_tree),
+        code = compile(ast.Module(body=new_stmts, type_ignores=[]), filename, "exec", _future_flags(new_tree) | flags,
                        dont_inherit=True)  # the module's own __future__ imports, never splice's
         exec(code, namespace)
     for name in sorted(_defined(new_stmts)):
@@ -275,92 +282,7 @@ def patch_file(path: str, old_text: str, new_text: str, old_range: Tuple[int, in
     return reports
 
 
-# ---------------------------------------------------------------------------------------------------- notebook
-
-
-_counter = [0]
-
-
-def _remember(source: str, label: str) -> str:
-    """Register source under a synthetic file name, so tracebacks and inspect.getsource show the new code."""
-    import linecache
-
-    _counter[0] += 1
-    name = "<splice %s #%d>" % (label, _counter[0])
-    lines = source.splitlines(keepends=True)
-    linecache.cache[name] = (len(source), None, lines, name)  # mtime None: never evicted by checkcache
-    return name
-
-
-def _lookup(namespace: Dict[str, Any], dotted: str) -> Tuple[Any, Any, str]:
-    """(parent object or None for the namespace, the object, its last name)."""
-    parts = dotted.split(".")
-    if parts[0] not in namespace:
-        raise LookupError("%r is not defined in the notebook (a file target needs path.py::%s)" % (parts[0], dotted))
-    parent, obj = None, namespace[parts[0]]
-    for p in parts[1:]:
-        parent = obj
-        obj = parent.__dict__[p] if isinstance(parent, type) and p in parent.__dict__ else getattr(parent, p)
-    return parent, obj, parts[-1]
-
-
-def patch_notebook(namespace: Dict[str, Any], target: str, code: str, append: bool = False, flags: int = 0) -> str:
-    """Replace (or, with append, add to a class) code defined in the notebook itself, keeping identities."""
-    import textwrap
-
-    code = textwrap.dedent(code).strip("\n") + "\n"
-    parent, obj, name = _lookup(namespace, target)
-    if append:
-        if not isinstance(obj, type):
-            raise LookupError("append needs a class; %s is a %s" % (target, type(obj).__name__))
-        parent, owner = obj, obj
-    else:
-        owner = parent if isinstance(parent, type) else None
-    wrapped = "class __splice_tmp__:\n" + textwrap.indent(code, "    ") if owner is not None else code
-    filename = _remember(wrapped, target)
-    scratch: Dict[str, Any] = {}
-    exec(compile(wrapped, filename, "exec", flags, dont_inherit=True), namespace, scratch)
-    if owner is not None:
-        tmp = scratch["__splice_tmp__"]
-        members = {k: v for k, v in tmp.__dict__.items() if k not in _SKIP_ATTRS and k != "__doc__"}
-        done: List[str] = []
-        for key, value in members.items():
-            fn, wrapper = _unwrap(value)
-            current = owner.__dict__.get(key)
-            old_fn, old_wrapper = _unwrap(current)
-            if fn is not None and old_fn is not None and wrapper is old_wrapper:
-                try:
-                    patch_function(old_fn, fn, owner)
-                    done.append("%s.%s" % (owner.__name__, key))
-                    continue
-                except Unsafe:
-                    pass  # a new function, with its __class__ cell pointing at the live class
-            if fn is not None:
-                value = wrapper(rebind(fn, owner)) if wrapper else rebind(fn, owner)
-            setattr(owner, key, value)
-            done.append("%s.%s" % (owner.__name__, key))
-        return "live: %s %s (notebook)" % ("added" if append else "patched", ", ".join(done))
-    new = {k: v for k, v in scratch.items() if not k.startswith("__")}
-    if name not in new:
-        raise LookupError("the new code does not define %r" % name)
-    value = new[name]
-    if isinstance(obj, types.FunctionType) and isinstance(value, types.FunctionType):
-        try:
-            patch_function(obj, value)
-            return "live: patched %s (notebook; same function object)" % target
-        except Unsafe as exc:
-            namespace[name] = value
-            return "live: replaced %s (notebook; new function object: %s)" % (target, exc)
-    if isinstance(obj, type) and isinstance(value, type):
-        report: List[str] = []
-        try:
-            patch_class(obj, value, report)
-        except Unsafe as exc:
-            namespace[name] = value
-            return "live: redefined %s (notebook; %s — existing instances keep the old class)" % (target, exc)
-        return "live: patched %s (notebook; members: %s)" % (target, ", ".join(report) or "none changed")
-    namespace[name] = value
-    return "live: rebound %s (notebook)" % target
+# ---------------------------------------------------------------------------------------------------- sources
 
 
 def source_of(obj: Any) -> Tuple[List[str], int]:

@@ -57,14 +57,17 @@ def register(ip: Any) -> None:
         p.add_argument("-c", "--context", type=int, default=0)
         p.add_argument("--raw", action="store_true")
         a = p.parse_args(argv)
-        if "::" not in a.target and ":" not in a.target and not a.target.endswith(".py"):
+        from splice.notebook import claim
+
+        bare = "::" not in a.target and ":" not in a.target and not a.target.endswith(".py")
+        if bare and claim(a.target) is None:  # not cell code: a live object's source (json.dumps, …)
             return _live_source(ip, a.target)
         if a.raw:
             return api.show(a.target, context=a.context)
         return api.show_numbered(a.target, context=a.context)
 
     def find_magic(argv: List[str]) -> str:
-        """%find PATTERN [PATH|FILE::Qual] [-w] [-r] [-i] [-g GLOB]: hits grouped by file and enclosing symbol."""
+        """%find PATTERN [PATH|FILE::Qual] [-w] [-r] [-i] [-g GLOB] [-n MAX_LINES]: hits grouped by file and symbol."""
         p = _parser("find", find_magic.__doc__ or "")
         p.add_argument("pattern")
         p.add_argument("path", nargs="?", default=".")
@@ -72,8 +75,10 @@ def register(ip: Any) -> None:
         p.add_argument("-r", "--regex", action="store_true")
         p.add_argument("-i", "--ignore-case", action="store_true")
         p.add_argument("-g", "--glob", default="*.py")
+        p.add_argument("-n", "--max-lines", type=int)
         a = p.parse_args(argv)
-        return find(a.pattern, a.path, regex=a.regex, word=a.word, glob=a.glob, ignore_case=a.ignore_case)
+        return find(a.pattern, a.path, regex=a.regex, word=a.word, glob=a.glob, ignore_case=a.ignore_case,
+                    max_lines=a.max_lines)
 
     def refs_magic(argv: List[str]) -> str:
         """%refs path.py::NAME: where the symbol is used across its project."""
@@ -106,8 +111,19 @@ def _live_source(ip: Any, name: str) -> str:
     return "\n".join("%*d  %s" % (width, start + i, line.rstrip("\n")) for i, line in enumerate(lines))
 
 
-def _is_file_target(target: str) -> bool:
-    return "::" in target or target.endswith((".py", ".pyi")) or (":" in target and not target.startswith("section:"))
+def split_old_new(cell: str) -> "tuple[str, str]":
+    """The cell of `%%splice -e`: OLD, one line of `===` (or more `=`), NEW; aider's <<<<<<< SEARCH and
+    >>>>>>> REPLACE lines around them are accepted too."""
+    lines = cell.splitlines()
+    if lines and lines[0].strip().startswith("<<<<<<<"):
+        lines = lines[1:]
+    if lines and lines[-1].strip().startswith(">>>>>>>"):
+        lines = lines[:-1]
+    seps = [i for i, line in enumerate(lines) if len(line.strip()) >= 3 and set(line.strip()) == {"="}]
+    if len(seps) != 1:
+        raise SpliceError("%%%%splice -e: the cell holds the old text, one line ===, then the new text (found %d "
+                          "=== lines)" % len(seps))
+    return "\n".join(lines[: seps[0]]), "\n".join(lines[seps[0] + 1 :])
 
 
 def register_edit(ip: Any) -> None:
@@ -127,14 +143,16 @@ def register_edit(ip: Any) -> None:
         return "\n".join(lines)
 
     def splice_magic(line: str, cell: Any = None) -> None:
-        """%%splice [--append|--insert-before|--insert-after] [--force] [--keep-elided] [--dry-run] TARGET
-        replaces the chunk with the cell (whole definition, or body without its def line);
-        %splice --remove TARGET.  TARGET: path.py::Cls.meth, pkg.mod:func, or a notebook name (Cls.meth)."""
+        """%%splice [-e|--append|--insert-before|--insert-after] [--force] [--keep-elided] [--dry-run] TARGET
+        replaces the chunk with the cell (whole definition, or body without its def line); with -e the cell holds
+        OLD, a line ===, then NEW: edit inside the chunk; %splice --remove TARGET.
+        TARGET: path.py::Cls.meth, pkg.mod:func, or code defined in the notebook (Cls.meth, helper, In[7])."""
         p = _parser("splice", splice_magic.__doc__ or "")
         p.add_argument("target")
         mode = p.add_mutually_exclusive_group()
         for flag in ("--append", "--insert-before", "--insert-after", "--remove"):
             mode.add_argument(flag, action="store_true")
+        mode.add_argument("-e", "--edit", action="store_true")
         p.add_argument("--force", action="store_true")
         p.add_argument("--keep-elided", action="store_true")
         p.add_argument("--dry-run", action="store_true")
@@ -142,19 +160,13 @@ def register_edit(ip: Any) -> None:
             a = p.parse_args(shlex.split(line))
             if cell is None and not a.remove:
                 raise SpliceError("%splice needs a cell body (%%splice TARGET) or --remove")
-            if not _is_file_target(a.target):
-                from splice.live import patch_notebook
-
-                if a.remove or a.insert_before or a.insert_after:
-                    raise SpliceError("notebook targets take a replace or --append; edit files by path.py::NAME")
-                flags = getattr(getattr(ip, "compile", None), "flags", 0)  # __future__ imports of earlier cells
-                print(patch_notebook(ip.user_ns, a.target, cell, append=a.append, flags=flags))
-                return
             from splice.ipython import config
 
             kw = dict(force=a.force, dry_run=a.dry_run, check=config.checks or None)
             if a.remove:
                 edit = api.remove(a.target, **kw)
+            elif a.edit:
+                edit = api.edit(a.target, *split_old_new(cell), **kw)
             elif a.append:
                 edit = api.append(a.target, cell, **kw)
             elif a.insert_before or a.insert_after:
@@ -176,11 +188,15 @@ def register_edit(ip: Any) -> None:
             a = p.parse_args(shlex.split(line))
             import os
 
-            from splice import files
+            from splice import files, notebook
             from splice.live import changed_ranges, patch_file
 
             folder = files.journal_dir(a.path or os.path.join(os.getcwd(), "x.py"))
             for _ in range(a.steps):
+                label = notebook.undo_label(a.path, files.newest_time(folder))
+                if label is not None:
+                    print(notebook.undo(label))
+                    continue
                 entry = files.undo_one(folder, a.path)
                 print("undid %s of %s" % (entry["op"], entry["target"]))
                 before = (entry.get("current") or b"").decode("utf-8", "replace")

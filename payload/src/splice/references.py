@@ -99,9 +99,10 @@ def refs(target: str, root: Optional[str] = None, use_jedi: bool = True, max_lin
                                        "" if exact else " (approximate: same name; install jedi for exact)")
     out = [head]
     last_file = last_sym = None
+    absolute = os.path.isabs(parse_target(target).path)  # paths as the user wrote them: absolute stay absolute
     for h in hits:
         if h.path != last_file:
-            out.append(os.path.relpath(h.path))
+            out.append(os.path.abspath(h.path) if absolute else os.path.relpath(h.path))
             last_file, last_sym = h.path, None
         label = h.symbol or "<module>"
         out.append("  %s  L%d: %s" % (label if label != last_sym else " " * len(label), h.line,

@@ -12,13 +12,14 @@ import fnmatch
 import os
 import re
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Pattern, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Pattern, Tuple
 
-from splice.budget import DEFAULT_LINES, clip, cut
+from splice.budget import DEFAULT_LINES, clip
 
 SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox",
              "node_modules", ".venv", "venv", ".eggs", ".splice", ".ipynb_checkpoints"}
 _HEADER = re.compile(r"(?:async[ \t]+def|def|class)[ \t]+([A-Za-z_]\w*)")
+FEW = 10  # up to this many hits, `find` shows them all in full even where that is longer than grep's output
 _STRINGS = re.compile(r"""[rbuRBUfF]{0,2}(?:'[^'\\\n]*(?:\\.[^'\\\n]*)*'|"[^"\\\n]*(?:\\.[^"\\\n]*)*")""")
 
 
@@ -355,56 +356,118 @@ def _scope(path: str) -> Tuple[str, Optional[List[Tuple[int, int]]]]:
     """`find` takes any target as its path: a folder or file as is, a module name, or `FILE::Qual` (its lines)."""
     if os.path.exists(path):
         return path, None
-    from splice.edit import Doc
-    from splice.files import load
+    from splice.files import load_doc
     from splice.targets import parse_target
 
     t = parse_target(path, folders=True)
     if not t.qualname:
         return t.path, None
-    return t.path, Doc(load(t.path).source, t.path).chunk(t.qualname).spans
+    return t.path, load_doc(t.path)[0].chunk(t.qualname).spans
+
+
+def _in_full(by_file: Dict[str, List[Hit]], shown: Callable[[str], str],
+             budget: int) -> Tuple[List[str], int, List[Tuple[str, List[Hit]]]]:
+    """Hits in full within `budget` lines: (lines, hits shown, [(file, hits not shown)]); symbols only for these.
+
+    A file line (none when the search was one file, as grep), then per hit `  12: text` at module level,
+    `  Sym  12: text` opening a symbol's run and `    15: text` going on with it."""
+    out: List[str] = []
+    full = 0
+    rest: List[Tuple[str, List[Hit]]] = []
+    for file, file_hits in by_file.items():
+        label = shown(file)
+        if rest or len(out) + 1 + bool(label) > budget:
+            rest.append((file, file_hits))
+            continue
+        if label:
+            out.append(label)
+        named = with_symbols(file_hits)
+        for i, h in enumerate(named):
+            if len(out) >= budget:
+                rest.append((file, named[i:]))
+                break
+            text = clip(h.text.strip(), 100)
+            if not h.symbol:
+                out.append("  %d: %s" % (h.line, text))
+            elif i and named[i - 1].symbol == h.symbol:
+                out.append("    %d: %s" % (h.line, text))
+            else:
+                out.append("  %s  %d: %s" % (h.symbol, h.line, text))
+            full += 1
+    return out, full, rest
+
+
+def _counted(pattern: str, path: str, hits: List[Hit], counts: Dict[str, int], shown: Callable[[str], str],
+             budget: int, max_lines: int) -> str:
+    """The first hits in full within `budget` lines, then hit counts per symbol, file by file, then the call that
+    shows everything: at most max_lines + 1 lines."""
+    by_file: Dict[str, List[Hit]] = {}
+    for h in hits:
+        by_file.setdefault(h.path, []).append(h)
+    total = sum(counts.values())
+    out, full, rest = _in_full(by_file, shown, budget)
+    lines = ["%d hits in %d file%s for %r: %d in full, then counts per symbol"
+             % (total, len(counts), "" if len(counts) == 1 else "s", pattern, full)] + out
+    listed = {h.path for h in hits[:full]}
+    unread = [(f, []) for f in counts if f not in by_file]  # found, counted, not materialised
+    for file, file_hits in (rest + unread)[: max(max_lines - len(lines), 0)]:
+        per: Dict[str, int] = {}
+        for h in with_symbols(file_hits):
+            per[h.symbol or "(module)"] = per.get(h.symbol or "(module)", 0) + 1
+        left = counts[file] - len(by_file.get(file, []))
+        if left > 0:
+            per["hits" if not per else "more"] = left
+        line = (shown(file) or "more:") + (" (more)" if file in listed and shown(file) else "") + " "
+        items = list(per.items())
+        while items and len(line) + len(items[0][0]) < 140:
+            key, n = items.pop(0)
+            line += " %s %d," % (key, n)
+        lines.append(line.rstrip(",") + (", … %d" % sum(n for _, n in items) if items else ""))
+        listed.add(file)
+    unlisted = len(set(counts) - listed)
+    lines.append("… %d not in full%s: find(%r, %r, max_lines=%d) shows all"
+                 % (total - full, " (%d files not listed)" % unlisted if unlisted else "", pattern, path,
+                    total + len(counts)))
+    return "\n".join(lines)
 
 
 def find(pattern: str, path: str = ".", regex: bool = False, word: bool = False, glob: str = "*.py",
-         ignore_case: bool = False, max_lines: int = DEFAULT_LINES) -> str:
-    """Hits grouped by file and enclosing symbol, within a budget: `file` then `  Sym  L12: text`.
-    `path`: a folder, a file, a module name, or `FILE::Qual.name` for the hits inside one chunk."""
+         ignore_case: bool = False, max_lines: Optional[int] = None) -> str:
+    """Hits grouped by file and enclosing symbol: `file`, then `  Sym  12: text` (see _in_full).
+
+    No larger than `grep -rn` for the same query: a path once per file and a symbol once per run instead of a path
+    per hit, code without its indentation; when that is still longer than grep's output (every hit in another
+    symbol) for more than FEW hits, or over `max_lines`, the first hits in full, then hit counts per symbol, then
+    the call for the rest. An explicit `max_lines` lifts the grep-size cap: every hit that fits is shown in full.
+    `path`: a folder, a file, a module name, or `FILE::Qual.name` for the hits inside one chunk.
+    """
+    asked = max_lines is not None
+    max_lines = max_lines if max_lines is not None else DEFAULT_LINES
     counts: Dict[str, int] = {}
     path, spans = _scope(path)
-    hits = find_hits(pattern, path, regex, word, glob, ignore_case, symbols=False, counts=counts, keep=max_lines)
+    keep = max_lines * 4 if spans is None else None  # one chunk of one file: filter every hit of the file
+    hits = find_hits(pattern, path, regex, word, glob, ignore_case, symbols=False, counts=counts, keep=keep)
     if spans is not None:
         hits = [h for h in hits if any(a < h.line <= b for a, b in spans)]
         counts = {path: len(hits)} if hits else {}
     if not hits:
         return "no hits for %r under %s (%s)" % (pattern, path, glob)
-    files: Dict[str, List[Hit]] = {}
-    for h in hits:
-        files.setdefault(h.path, []).append(h)
-    shown, rows = [], 1
-    for file_hits in files.values():  # symbols only for what the budget will show
-        if rows > max_lines:
-            break
-        shown += file_hits[: max_lines]
-        rows += 1 + len(file_hits)
-    named = {(h.path, h.line): h for h in with_symbols(shown)}
-    hits = [named.get((h.path, h.line), h) for h in hits]
-    files = {}
-    for h in hits:
-        files.setdefault(h.path, []).append(h)
+    one_file = os.path.isfile(path)
+    shown = (lambda f: "") if one_file else (lambda f: f) if os.path.isabs(path) else os.path.relpath
     total = sum(counts.values())
-    out = ["%d hit%s in %d file%s for %r" % (total, "" if total == 1 else "s", len(counts),
-                                             "" if len(counts) == 1 else "s", pattern)]
-    for file, file_hits in files.items():
-        out.append(os.path.relpath(file) if not os.path.isabs(path) else file)
-        last = None
-        for h in file_hits:
-            label = h.symbol or "<module>"
-            prefix = "  %s  " % label if label != last else "  %s  " % (" " * len(label))
-            last = label
-            out.append("%sL%d: %s" % (prefix, h.line, clip(h.text.strip(), 100)))
-    hint = "a narrower path=, glob=, word=True or regex"
-    text = cut(out, max_lines, max_chars=max_lines * 160, hint=hint)
-    unseen = total - len(hits)
-    if unseen > 0:
-        text += "\n… %d more hits in %d more files (narrow with %s)" % (unseen, len(counts) - len(files), hint)
-    return text
+    if total > len(hits):
+        return _counted(pattern, path, hits, counts, shown, max_lines * 2 // 3, max_lines)
+    by_file: Dict[str, List[Hit]] = {}
+    for h in hits:
+        by_file.setdefault(h.path, []).append(h)
+    out, full, rest = _in_full(by_file, shown, max_lines)
+    text = "\n".join(out)
+    grep = sum(len(h.text) + len(str(h.line)) + 2 + (0 if one_file else len(h.path) + 1) for h in hits)
+    if not rest and (len(text) <= grep or total <= FEW or asked):  # a few hits: in full, even if longer
+        return text
+    budget = min(len(out) - 1, max_lines * 2 // 3)
+    best = _counted(pattern, path, hits, counts, shown, budget, max_lines)
+    while len(best) > grep and budget > 1:
+        budget = budget * 3 // 4
+        best = _counted(pattern, path, hits, counts, shown, budget, max_lines)
+    return best
