@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
@@ -20,13 +19,9 @@ from packaging.pylock import PackageWheel, Pylock, PylockSelectError, PylockVali
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from bundler.resources import tomllib
 from bundler.targets import Target
 from bundler.wheels import BuildError, Progress, download, file_hash
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
 
 INDEX_OPTIONS = {"-i": "--index-url", "--index-url": "--index-url", "--extra-index-url": "--extra-index-url"}
 INDEX_OPTIONS.update({"-f": "--find-links", "--find-links": "--find-links", "--trusted-host": "--trusted-host"})

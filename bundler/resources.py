@@ -7,6 +7,11 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+if sys.version_info >= (3, 11):
+    import tomllib  # novermin
+else:
+    import tomli as tomllib
+
 PACKAGE = Path(__file__).resolve().parent
 PACKED = PACKAGE / "_data"  # bundler/_data/{templates,payload} inside a built wheel
 CHECKOUT = PACKAGE.parent
@@ -32,9 +37,5 @@ def payload_dir() -> Optional[Path]:
 
 def project_version(project: Path) -> str:
     """The [project] version of a pyproject.toml ('?' when it is dynamic or absent)."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:
-        import tomli as tomllib
     with open(project / "pyproject.toml", "rb") as f:
         return str(tomllib.load(f).get("project", {}).get("version", "?"))
