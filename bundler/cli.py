@@ -63,8 +63,8 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
     payload = payload_dir()
-    bundled = "splice %s" % project_version(payload) if payload else "no splice payload"
-    click.echo("splice-bundle %s (bundles %s, from %s)" % (__version__, bundled, payload))
+    bundled = "splice %s, from %s" % (project_version(payload), payload) if payload else "no splice payload"
+    click.echo("splice-bundle %s (bundles %s)" % (__version__, bundled))
     ctx.exit()
 
 

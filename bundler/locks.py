@@ -47,7 +47,8 @@ class Locked:
 
 
 def is_lock(path: Path) -> bool:
-    """A pylock file (by name, PEP 751) or a requirements file with at least one --hash."""
+    """A pylock file (PEP 751: pylock.toml, pylock.NAME.toml; any .toml is read as one) or a requirements file
+    with at least one --hash."""
     return path.suffix == ".toml" or "--hash" in path.read_text(encoding="utf-8")
 
 
@@ -63,9 +64,11 @@ def read_pylock(path: Path, target: Target) -> List[Locked]:
     for package, dist in chosen:
         version = str(package.version or "")
         if not isinstance(dist, PackageWheel):
-            kind = type(dist).__name__.replace("Package", "").lower()
+            kind = {"PackageSdist": "only an sdist", "PackageVcs": "a VCS source"}.get(
+                type(dist).__name__, "a %s" % type(dist).__name__[len("Package") :].lower()
+            )
             raise BuildError(
-                "%s: %s %s has no wheel that runs on %s (the lock offers a %s; a bundle packs wheels)"
+                "%s: %s %s has no wheel that runs on %s (the lock offers %s; a bundle packs wheels)"
                 % (path.name, package.name, version, target.describe(), kind)
             )
         source = dist.url
@@ -196,7 +199,7 @@ def _from_source(entry: Locked, dest: Path, dead_hosts: Set[str], progress: Prog
     except (OSError, ValueError) as exc:
         dead_hosts.add(host)
         out.unlink(missing_ok=True)
-        progress("lock URLs on %s unreachable (%s): asking the index instead" % (host, exc))
+        progress("lock URLs on %s unreachable (%s): asking the index instead" % (host or entry.source, exc))
         return None
 
 

@@ -171,3 +171,32 @@ def test_a_dependency_the_hashed_file_does_not_list_is_named(tmp_path, wheelhous
     proc = _build_offline(tmp_path, "-r", str(reqs), "--find-links", str(links), "-o", str(tmp_path / "x.py"))
     assert proc.returncode == 1 and not (tmp_path / "x.py").exists()
     assert "Error: markupsafe 2.1.5 (" in proc.stderr and "not in requirements.txt, so no hash" in proc.stderr
+
+
+def test_markers_are_evaluated_for_the_target_not_the_builder(tmp_path):
+    from bundler.locks import read_requirements
+    from bundler.targets import PROFILES
+
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text(
+        'tomli==2.0.1 ; python_version < "3.11" \\\n    --hash=sha256:aa\n'
+        "rich[jupyter]==13.7.1 --hash=sha256:bb  # a comment\n"
+    )
+    legacy, _ = read_requirements(reqs, PROFILES["chatgpt-legacy"])
+    assert [(e.pin, e.hashes) for e in legacy] == [
+        ("tomli==2.0.1", [("sha256", "aa")]),
+        ("rich[jupyter]==13.7.1", [("sha256", "bb")]),
+    ]
+    assert [e.name for e in read_requirements(reqs, PROFILES["chatgpt"])[0]] == ["rich"]
+
+
+def test_a_lock_entry_with_only_an_sdist_is_named(tmp_path):
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(
+        'lock-version = "1.0"\ncreated-by = "hand"\n[[packages]]\nname = "foo"\nversion = "1.0"\n'
+        'sdist = { url = "https://example.invalid/foo-1.0.tar.gz", hashes = { sha256 = "00" } }\n'
+    )
+    proc = _build_offline(tmp_path, "-r", str(lock), "-o", str(tmp_path / "x.py"))
+    assert proc.returncode == 1 and not (tmp_path / "x.py").exists()
+    assert "Error: pylock.toml: foo 1.0 has no wheel that runs on host" in proc.stderr
+    assert "the lock offers only an sdist" in proc.stderr
