@@ -11,11 +11,12 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from bundler import __version__
 from bundler.archive import ZIP_EPOCH, file_entries, write_payload
-from bundler.render import REPO, header, render, runtime
+from bundler.locks import fetch_locked, is_lock
+from bundler.render import header, render, runtime
+from bundler.resources import payload_dir
 from bundler.targets import Target, incompatible
 from bundler.wheels import BuildError, WheelInfo, build_project, download, is_project
 
-DEFAULT_PAYLOAD = REPO / "payload"
 DEFAULT_OUTPUT = Path("dist") / "splice_bootstrap.py"
 
 
@@ -25,7 +26,7 @@ class BuildOptions:
     requirement_files: Sequence[Path] = ()
     find_links: Sequence[Path] = ()
     add: Sequence[Path] = ()
-    payload: Optional[Path] = DEFAULT_PAYLOAD  # None: no splice payload
+    payload: Optional[Path] = field(default_factory=payload_dir)  # None: no splice payload
     output: Path = DEFAULT_OUTPUT
     target: Target = field(default_factory=Target)
     compression: str = "gz"
@@ -39,7 +40,7 @@ class BuildResult:
     files: List[str]
     payload_size: int
     final_size: int
-    cold_estimate: float
+    cold_seconds: float
     meta: Dict
 
     @property
@@ -82,9 +83,16 @@ def _collect(
             wheels.append(build_project(path, work / "local", progress, epoch))
         else:
             plain.append(path)
-    wheels += download(
-        opts.requirements, opts.requirement_files, opts.find_links, opts.target, work / "downloaded", progress
-    )
+    locks = [f for f in opts.requirement_files if is_lock(f)]
+    if locks:
+        unlocked = list(opts.requirements) + [str(f) for f in opts.requirement_files if f not in locks]
+        if unlocked:
+            raise BuildError("a lock file packs exactly what it locks: add %s to the lock" % ", ".join(unlocked))
+        wheels += fetch_locked(locks, opts.find_links, opts.target, work / "locked", progress)
+    else:
+        wheels += download(
+            opts.requirements, opts.requirement_files, opts.find_links, opts.target, work / "downloaded", progress
+        )
     infos = [WheelInfo.read(p) for p in wheels]
     by_name: Dict[str, WheelInfo] = {}
     for info in infos:
@@ -134,6 +142,7 @@ def build(opts: BuildOptions, progress: Callable[[str], None] = lambda msg: None
                     dist_info=w.dist_info,
                     top_level=w.top_level,
                     members=w.members,
+                    sha256=w.sha256,
                 )
                 for w in wheels
             ],

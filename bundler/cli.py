@@ -12,8 +12,9 @@ from typing import Callable, Dict, List, Optional, Tuple
 import click
 
 from bundler import __version__
-from bundler.build import DEFAULT_OUTPUT, DEFAULT_PAYLOAD, BuildOptions, build
+from bundler.build import DEFAULT_OUTPUT, BuildOptions, build
 from bundler.render import runtime
+from bundler.resources import payload_dir, project_version
 from bundler.targets import PROFILES, Target, incompatible, make_target
 from bundler.wheels import BuildError
 
@@ -58,8 +59,24 @@ def _target(
         raise click.UsageError(str(exc)) from None
 
 
+def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    payload = payload_dir()
+    bundled = "splice %s, from %s" % (project_version(payload), payload) if payload else "no splice payload"
+    click.echo("splice-bundle %s (bundles %s)" % (__version__, bundled))
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="splice-bundle")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_version,
+    help="Show the bundler's version and the splice version it bundles.",
+)
 def main() -> None:
     """Pack splice and chosen wheels into ONE importable .py that installs itself offline.
 
@@ -67,6 +84,7 @@ def main() -> None:
     splice-bundle build                          # dist/splice_bootstrap.py: splice for this interpreter
     splice-bundle build rich jedi --target chatgpt --compression xz
     splice-bundle build --find-links wheels/ -r requirements.txt    # offline build
+    splice-bundle build -r pylock.toml --target chatgpt             # exactly the locked wheels, hash-checked
     splice-bundle inspect dist/splice_bootstrap.py
     splice-bundle verify dist/splice_bootstrap.py --target chatgpt
     """
@@ -80,7 +98,8 @@ def main() -> None:
     "requirement_files",
     multiple=True,
     type=click.Path(exists=True, path_type=Path),
-    help="Requirements file for pip download (repeatable).",
+    help="Requirements file for pip download, or a lock: pylock.toml or requirements with --hash lines, "
+    "every wheel checked against its hash (repeatable).",
 )
 @click.option(
     "--find-links",
@@ -98,10 +117,9 @@ def main() -> None:
 @click.option("--no-payload", is_flag=True, help="Leave the splice library out: a bundle of wheels only.")
 @click.option(
     "--payload-dir",
+    "payload_project",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=DEFAULT_PAYLOAD,
-    show_default=True,
-    help="The splice payload project to build.",
+    help="The splice payload project to build (default: the one packed with splice-bundle).",
 )
 @click.option(
     "-o",
@@ -131,7 +149,7 @@ def build_cmd(
     find_links: Tuple[Path, ...],
     add: Tuple[Path, ...],
     no_payload: bool,
-    payload_dir: Path,
+    payload_project: Optional[Path],
     output: Path,
     compression: str,
     extensions: Tuple[str, ...],
@@ -145,12 +163,13 @@ def build_cmd(
       splice-bundle build --add ./myproject --add notes/ -o dist/tools.py
       splice-bundle build --no-payload numpy --python-version 3.8 --platform manylinux2014_x86_64
     """
+    payload = None if no_payload else payload_project or _default_payload()
     opts = BuildOptions(
         requirements,
         requirement_files,
         find_links,
         add,
-        None if no_payload else payload_dir,
+        payload,
         output,
         _target(**target_opts),  # type: ignore[arg-type]
         compression,
@@ -177,8 +196,19 @@ def build_cmd(
             result.final_size / wt if wt else 0,
         )
     )
-    lines.append("cold start ≈ %.2f s here (verify + extract); warm start: milliseconds" % result.cold_estimate)
+    cold = result.cold_seconds
+    lines.append(
+        "cold start: verify + unpack %s here (a first import's extra work; later imports find the cache)"
+        % ("%.0f ms" % (cold * 1e3) if cold < 1 else "%.1f s" % cold)
+    )
     click.echo("\n".join(lines))
+
+
+def _default_payload() -> Path:
+    found = payload_dir()
+    if found is None:
+        raise click.UsageError("this splice-bundle carries no splice payload: pass --payload-dir DIR or --no-payload")
+    return found
 
 
 def _read_bundle(path: Path) -> Tuple[str, Dict]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.util
-from pathlib import Path
 from types import ModuleType
 from typing import Dict, Optional
 
-REPO = Path(__file__).resolve().parents[1]
-TEMPLATE = REPO / "templates" / "bootstrap.py"
+from bundler.resources import template_path
+
 HEADER_LINE = "BUNDLE = {}  # @@BUNDLE@@ (the bundler writes the manifest here)"
 LINE_CHARS = 1020  # base64 characters per payload comment line
 
@@ -18,19 +17,14 @@ _runtime: Optional[ModuleType] = None
 
 
 def template_text() -> str:
-    if not TEMPLATE.exists():
-        raise FileNotFoundError(
-            "bootstrap template not found at %s (install splice-bundle from its repository "
-            "with `pip install -e .`)" % TEMPLATE
-        )
-    return TEMPLATE.read_text(encoding="utf-8")
+    return template_path().read_text(encoding="utf-8")
 
 
 def runtime() -> ModuleType:
     """The template imported as a module: with an empty BUNDLE its import has no side effects."""
     global _runtime
     if _runtime is None:
-        spec = importlib.util.spec_from_file_location("_splice_bootstrap_runtime", TEMPLATE)
+        spec = importlib.util.spec_from_file_location("_splice_bootstrap_runtime", template_path())
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)

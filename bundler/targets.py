@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Tuple
 
 from packaging import tags as ptags
+from packaging.markers import default_environment
 from packaging.utils import parse_wheel_filename
 
 
@@ -49,11 +50,12 @@ class Target:
             args += ["--abi", abi]
         return args
 
-    def supported(self) -> FrozenSet[ptags.Tag]:
+    def tags(self) -> List[ptags.Tag]:
+        """The target's wheel tags, most preferred first (as pip ranks them)."""
         if self.is_host:
-            return frozenset(ptags.sys_tags())
+            return list(ptags.sys_tags())
         impl = self.implementation or "cp"
-        version = tuple(int(p) for p in (self.python_version or "%d.%d" % sys.version_info[:2]).split("."))[:2]
+        version = tuple(int(p) for p in self._version().split("."))[:2]
         platforms = list(self.platforms) or list(ptags.platform_tags())
         found: List[ptags.Tag] = []
         if impl == "cp":
@@ -61,7 +63,40 @@ class Target:
         else:
             found += ptags.generic_tags("%s%d%d" % (impl, *version), abis=list(self.abis) or None, platforms=platforms)
         found += ptags.compatible_tags(version, "%s%d%d" % (impl, *version), platforms=platforms)
-        return frozenset(found)
+        return found
+
+    def supported(self) -> FrozenSet[ptags.Tag]:
+        return frozenset(self.tags())
+
+    def _version(self) -> str:
+        return self.python_version or "%d.%d" % sys.version_info[:2]
+
+    def marker_environment(self) -> Dict[str, str]:
+        """Values for environment markers (PEP 508) on the target: the host's, with the target's Python,
+        implementation and platform put in."""
+        env = dict(default_environment())
+        if self.is_host:
+            return env
+        version = self._version()
+        if version != env["python_version"]:
+            env["python_full_version"] = env["implementation_version"] = version + ".0" * (2 - version.count("."))
+        env["python_version"] = ".".join(version.split(".")[:2])
+        impl = self.implementation or "cp"
+        env["implementation_name"] = {"cp": "cpython", "pp": "pypy"}.get(impl, impl)
+        env["platform_python_implementation"] = {"cp": "CPython", "pp": "PyPy"}.get(impl, impl)
+        plat = self.platforms[0] if self.platforms else ""
+        for prefixes, system, sys_platform, os_name in (
+            (("manylinux", "musllinux", "linux"), "Linux", "linux", "posix"),
+            (("macosx",), "Darwin", "darwin", "posix"),
+            (("win",), "Windows", "win32", "nt"),
+        ):
+            if plat.startswith(prefixes):
+                env.update(platform_system=system, sys_platform=sys_platform, os_name=os_name)
+                arch = plat.split("_", 1)[1] if plat.startswith(("win_", "linux_")) else plat
+                for known in ("x86_64", "aarch64", "arm64", "i686", "amd64", "ppc64le", "s390x", "armv7l"):
+                    if arch.endswith(known):
+                        env["platform_machine"] = {"amd64": "AMD64"}.get(known, known)
+        return env
 
 
 def _manylinux(arch: str, glibc_max: Tuple[int, int]) -> Tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ from typing import Callable, List, Optional, Sequence
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from bundler.resources import IGNORED
 from bundler.targets import Target, wheel_tags
 
 Progress = Callable[[str], None]
@@ -34,6 +36,7 @@ class WheelInfo:
     dist_info: str
     top_level: List[str]
     members: int
+    sha256: str  # of the wheel file as fetched: what a lock lists
 
     @classmethod
     def read(cls, path: Path) -> "WheelInfo":
@@ -63,7 +66,16 @@ class WheelInfo:
             dist_info,
             sorted(tops),
             len(names),
+            file_hash(path, "sha256"),
         )
+
+
+def file_hash(path: Path, algo: str) -> str:
+    digest = hashlib.new(algo)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _run(cmd: Sequence[str], what: str, env: Optional[dict] = None) -> None:
@@ -85,7 +97,7 @@ def build_project(project: Path, outdir: Path, progress: Progress, source_date_e
         shutil.copytree(
             project,
             src,
-            ignore=shutil.ignore_patterns("build", "dist", "*.egg-info", "__pycache__", ".git", ".venv", "*.pyc"),
+            ignore=shutil.ignore_patterns(*IGNORED),
         )
         out = Path(tmp) / "out"
         env = dict(os.environ, SOURCE_DATE_EPOCH=str(source_date_epoch), PYTHONDONTWRITEBYTECODE="1")
@@ -109,6 +121,7 @@ def download(
     target: Target,
     dest: Path,
     progress: Progress,
+    pip_options: Sequence[str] = (),
 ) -> List[Path]:
     """Fetch binary wheels for the requirements (and their dependencies) for the target interpreter."""
     if not requirements and not requirement_files:
@@ -131,7 +144,7 @@ def download(
         cmd += ["--find-links", str(folder)]
     if find_links:
         cmd.append("--no-index")
-    cmd += target.pip_args()
+    cmd += target.pip_args() + list(pip_options)
     for req_file in requirement_files:
         cmd += ["-r", str(req_file)]
     cmd += list(requirements)

@@ -6,6 +6,7 @@ import json
 import os
 import queue
 import shutil
+import site
 import socket
 import subprocess
 import sys
@@ -65,16 +66,34 @@ def run_offline(
     return subprocess.run(full, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
-def make_venv(path: Path, python: str = sys.executable, with_pip: bool = False, system_site: bool = False) -> Path:
-    """A fresh virtual environment; returns its python."""
+def make_venv(path: Path, python: str = sys.executable, with_pip: bool = False, inherit: bool = False) -> Path:
+    """A fresh virtual environment; returns its python. inherit: it also sees the packages of the environment the
+    tests run in (see inherit_test_env)."""
     if python == sys.executable:
-        venv.EnvBuilder(with_pip=with_pip, system_site_packages=system_site, symlinks=True).create(path)
+        venv.EnvBuilder(with_pip=with_pip, symlinks=True).create(path)
     else:
         cmd = [python, "-m", "venv", str(path)] + ([] if with_pip else ["--without-pip"])
-        if system_site:
-            cmd.append("--system-site-packages")
         subprocess.run(cmd, check=True, capture_output=True)
-    return path / "bin" / "python"
+    py = path / "bin" / "python"
+    if inherit:
+        inherit_test_env(py)
+    return py
+
+
+def running_site_dirs() -> List[str]:
+    """The site-packages folders of the environment running the tests: a venv's own (uv's too), not its base
+    interpreter's, which is what --system-site-packages would give."""
+    dirs = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    return [d for d in dirs if os.path.isdir(d)]
+
+
+def inherit_test_env(py: Path) -> None:
+    """Let the venv of py import what the test environment has: a .pth line per site folder, after its own."""
+    version = "python%d.%d" % sys.version_info[:2]
+    purelib = py.parent.parent / "lib" / version / "site-packages"
+    (purelib / "_splice_test_env.pth").write_text("".join(d + "\n" for d in running_site_dirs()))
 
 
 def splice_bundle(*args: str, env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess:

@@ -12,7 +12,7 @@ pytest.importorskip("jupyter_client")
 
 @pytest.fixture()
 def kernel(tmp_path):
-    py = make_venv(tmp_path / "venv", system_site=True)  # ipykernel from the test environment
+    py = make_venv(tmp_path / "venv", inherit=True)  # ipykernel from the environment running the tests
     env = offline_env(tmp_path / "cache")
     k = Kernel(py, env, tmp_path)
     yield k
