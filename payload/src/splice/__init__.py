@@ -23,6 +23,7 @@ from splice.api import (  # noqa: E402
     remove,
     replace,
     show,
+    test,
     undo,
 )
 from splice.docs import doc  # noqa: E402
@@ -69,6 +70,7 @@ __all__ = [
     "remove",
     "replace",
     "show",
+    "test",
     "undo",
 ]
 

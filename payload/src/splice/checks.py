@@ -281,28 +281,10 @@ def run_tests(path: str, timeout: float = TIMEOUTS["tests"]) -> Stage:
         return Stage("tests", "skipped", "skipped (pytest not installed)")
     files = related_tests(path, root)
     scope = ("%d related file%s" % (len(files), "s" if len(files) > 1 else "")) if files else "whole suite"
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-rf", "--tb=line", "-p", "no:cacheprovider", "--color=no"]
-    cmd += [os.path.relpath(f, root) for f in files]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root)
-    except subprocess.TimeoutExpired:
-        return Stage("tests", "timeout", "timeout after %ds (%s)" % (timeout, scope))
-    out = proc.stdout
-    counts = re.findall(r"(\d+) (passed|failed|error|errors|skipped)", out.strip().splitlines()[-1] if out.strip()
-                        else "")
-    tally = ", ".join("%s %s" % c for c in counts) or "no tests ran"
-    if proc.returncode in (0, 5):
-        return Stage("tests", "ok", "%s (%s)" % (tally, scope))
-    failures = []
-    locations = re.findall(r"^(/\S+|\S+\.py):(\d+): (.*)$", out, re.M)
-    for m in re.finditer(r"^FAILED (\S+)(?: - (.*))?$", out, re.M):
-        where = ""
-        if locations:
-            file, line, _ = locations[min(len(failures), len(locations) - 1)]
-            where = " at %s:%s" % (os.path.relpath(file, root) if os.path.isabs(file) else file, line)
-        failures.append("%s — %s%s" % (m.group(1), clip((m.group(2) or "").strip(), 80), where))
-    detail = ": " + "; ".join(failures[:2]) if failures else ""
-    return Stage("tests", "failed", "%s%s (%s)" % (tally, detail, scope))
+    from splice.testrun import tests_stage_report
+
+    report = tests_stage_report(files, root, scope, path, timeout)  # failures first; names the suspects call
+    return Stage("tests", report.status, report.summary(indent="    "))
 
 
 # ---------------------------------------------------------------------------------------------------- pipeline
