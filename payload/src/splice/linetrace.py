@@ -13,8 +13,20 @@ import threading
 from typing import Callable, Dict, Optional, Set
 
 TRACERS = ("coverage", "monitoring", "settrace")
-_NOT_LIBRARY_DIRS = {"tests", "test", "testing", "site-packages", "dist-packages", ".venv", "venv", ".tox", ".nox",
-                     "build", "node_modules", "__pycache__"}
+_NOT_LIBRARY_DIRS = {
+    "tests",
+    "test",
+    "testing",
+    "site-packages",
+    "dist-packages",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "build",
+    "node_modules",
+    "__pycache__",
+}
 
 Lines = Dict[str, Set[int]]  # file -> line numbers
 
@@ -170,7 +182,8 @@ def make_tracer(root: str, name: Optional[str] = None) -> _Tracer:
     """The named tracer, or the best available: coverage, then sys.monitoring, then sys.settrace."""
     choice = name if name and name != "auto" else next(n for n in TRACERS if available(n))
     if choice not in TRACERS or not available(choice):
-        raise ValueError("tracer %r is not available here; choose from %s" % (
-            choice, ", ".join(n for n in TRACERS if available(n))))
+        raise ValueError(
+            "tracer %r is not available here; choose from %s" % (choice, ", ".join(n for n in TRACERS if available(n)))
+        )
     cls = {"coverage": CoverageTracer, "monitoring": MonitoringTracer, "settrace": SettraceTracer}[choice]
     return cls(root)

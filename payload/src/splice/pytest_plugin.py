@@ -105,8 +105,12 @@ def pytest_collectreport(report: Any) -> None:
         return
     text = str(report.longrepr)
     errors = [ln[1:].strip() for ln in text.splitlines() if ln.startswith("E ")]
-    rec: Dict[str, Any] = {"id": report.nodeid or ".", "outcome": "error", "when": "collect",
-                           "message": (errors[-1] if errors else text.strip().splitlines()[-1:] or [""])[0]}
+    rec: Dict[str, Any] = {
+        "id": report.nodeid or ".",
+        "outcome": "error",
+        "when": "collect",
+        "message": errors[-1] if errors else (text.strip().splitlines() or [""])[-1],
+    }
     spots = list(re.finditer(r"^(\S+\.py):(\d+)(?::| in )", text, re.M))
     if spots:
         where = spots[-1]
@@ -124,7 +128,12 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     if _tracer is not None:
         _tracer.finish()
         coverage = {t: {_rel(f): sorted(ls) for f, ls in files.items()} for t, files in _tracer.lines.items()}
-    data = {"tests": list(_tests.values()), "collect": _collect, "exitstatus": int(exitstatus),
-            "tracer": getattr(_tracer, "name", ""), "coverage": coverage}
+    data = {
+        "tests": list(_tests.values()),
+        "collect": _collect,
+        "exitstatus": int(exitstatus),
+        "tracer": getattr(_tracer, "name", ""),
+        "coverage": coverage,
+    }
     with open(out, "w", encoding="utf-8") as f:
         json.dump(data, f)

@@ -39,8 +39,13 @@ class Group:
     passing: int = 0
 
 
-def rank(cov: Coverage, failing: Sequence[str], passing: Sequence[str], formula: str = "ochiai",
-         hints: Optional[Counter] = None) -> List[Tuple[Line, float]]:
+def rank(
+    cov: Coverage,
+    failing: Sequence[str],
+    passing: Sequence[str],
+    formula: str = "ochiai",
+    hints: Optional[Counter] = None,
+) -> List[Tuple[Line, float]]:
     """Lines run by at least one failing test, most suspicious first."""
     score = FORMULAS[formula]
     ef: Counter = Counter()
@@ -56,15 +61,12 @@ def rank(cov: Coverage, failing: Sequence[str], passing: Sequence[str], formula:
 
 
 def _top(ranked: List[Tuple[Line, float]], k: int) -> Set[Line]:
-    """The first k lines and those tied with the k-th (at most 3k)."""
-    if len(ranked) <= k:
-        return {line for line, _ in ranked}
-    cutoff = ranked[k - 1][1]
-    return {line for line, s in ranked[: 3 * k] if s >= cutoff}
+    """The lines tied for the best score (at most 3k): one failure's own fingerprint, not the code all tests run."""
+    return {line for line, s in ranked[: 3 * k] if s >= ranked[0][1]} if ranked else set()
 
 
 def group_failures(cov: Coverage, failing: Sequence[str], passing: Sequence[str], k: int = 5) -> List[List[str]]:
-    """Failures whose own top-k lines (each failure ranked alone against the passing tests) overlap share a group."""
+    """Failures whose best lines (each failure ranked alone against the passing tests) overlap share a group."""
     tops = {t: _top(rank(cov, [t], passing), k) for t in failing}
     parent = {t: t for t in failing}
 
@@ -75,7 +77,7 @@ def group_failures(cov: Coverage, failing: Sequence[str], passing: Sequence[str]
         return t
 
     for i, a in enumerate(failing):
-        for b in failing[i + 1:]:
+        for b in failing[i + 1 :]:
             if tops[a] & tops[b]:
                 parent[find(a)] = find(b)
     groups: Dict[str, List[str]] = {}
@@ -84,8 +86,13 @@ def group_failures(cov: Coverage, failing: Sequence[str], passing: Sequence[str]
     return sorted(groups.values(), key=lambda g: (-len(g), failing.index(g[0])))
 
 
-def localize(cov: Coverage, failing: Sequence[str], passing: Sequence[str], formula: str = "ochiai",
-             frames: Optional[Dict[str, Iterable[Line]]] = None) -> List[Group]:
+def localize(
+    cov: Coverage,
+    failing: Sequence[str],
+    passing: Sequence[str],
+    formula: str = "ochiai",
+    frames: Optional[Dict[str, Iterable[Line]]] = None,
+) -> List[Group]:
     """Group the failures, then rank each group's lines against all passing tests (other groups' failures left out).
 
     `frames`: the library lines of each failure's traceback, to break ties between equally suspicious lines.
@@ -117,8 +124,11 @@ def enclosing(path: str, line: int, cache: Dict[str, object]) -> str:
     index = cache[path]
     best = None
     for chunk in getattr(index, "chunks", {}).values():
-        if chunk.kind in ("def", "async def", "class") and chunk.header <= line - 1 < chunk.end and (
-                best is None or chunk.header >= best.header):
+        if (
+            chunk.kind in ("def", "async def", "class")
+            and chunk.header <= line - 1 < chunk.end
+            and (best is None or chunk.header >= best.header)
+        ):
             best = chunk
     return "%s::%s" % (path, best.qualname) if best else path
 

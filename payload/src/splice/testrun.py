@@ -94,8 +94,11 @@ class TestReport:
     def tally(self) -> str:
         if self.problem:
             return "%s (%s)" % (self.problem, self.scope)
-        parts = ["%d %s" % (self.counts[k], k + ("s" if k == "error" and self.counts[k] > 1 else ""))
-                 for k in _ORDER if self.counts[k]]
+        parts = [
+            "%d %s" % (self.counts[k], k + ("s" if k == "error" and self.counts[k] > 1 else ""))
+            for k in _ORDER
+            if self.counts[k]
+        ]
         if not parts:
             return "no tests ran: pytest found none in %s (name a test file, folder or node id)" % self.scope
         return "%s (%s)" % (", ".join(parts), self.scope)
@@ -112,8 +115,10 @@ class TestReport:
             out += f.lines(self.root)
         hidden = len(self.failures) - self.max_failures
         if hidden > 0:
-            out.append("… %d more failure%s: %s" % (hidden, "s" if hidden > 1 else "",
-                                                   self.more("max_failures", len(self.failures))))
+            out.append(
+                "… %d more failure%s: %s"
+                % (hidden, "s" if hidden > 1 else "", self.more("max_failures", len(self.failures)))
+            )
         out += self.suspect_summary()
         return ("\n" + indent).join(out)
 
@@ -128,14 +133,19 @@ class TestReport:
         for n, group in enumerate(self.suspects[: self.max_groups]):
             excs = sorted({by_id[t].exc for t in group.tests if t in by_id and by_id[t].exc})
             who = group.tests[0] + (" +%d" % (len(group.tests) - 1) if len(group.tests) > 1 else "")
-            label = "suspects%s for %s (%s):" % (" %d" % (n + 1) if len(self.suspects) > 1 else "", who,
-                                                 ", ".join(excs) or "failed")
+            label = "suspects%s for %s (%s):" % (
+                " %d" % (n + 1) if len(self.suspects) > 1 else "",
+                who,
+                ", ".join(excs) or "failed",
+            )
             out.append(label)
             out += ["  " + s for s in suspect_lines(group, self.root, self.top, cache)]
         hidden = len(self.suspects) - self.max_groups
         if hidden > 0:
-            out.append("… %d more group%s of failures: %s" % (hidden, "s" if hidden > 1 else "",
-                                                              self.more("max_groups", len(self.suspects))))
+            out.append(
+                "… %d more group%s of failures: %s"
+                % (hidden, "s" if hidden > 1 else "", self.more("max_groups", len(self.suspects)))
+            )
         return out
 
     def __str__(self) -> str:
@@ -177,8 +187,11 @@ def select(targets: Union[None, str, Sequence[str]], root: Optional[str] = None)
             continue
         related = related_tests(path, root)
         args += [os.path.relpath(f, root).replace(os.sep, "/") for f in related]
-        notes.append("%d file%s related to %s" % (len(related), "" if len(related) == 1 else "s", rel)
-                     if related else "whole suite: nothing related to %s" % rel)
+        notes.append(
+            "%d file%s related to %s" % (len(related), "" if len(related) == 1 else "s", rel)
+            if related
+            else "whole suite: nothing related to %s" % rel
+        )
         if not related:
             return root, [], notes[-1]
     scope = notes[0] if len(notes) == 1 else "%d targets" % len(notes)
@@ -188,8 +201,15 @@ def select(targets: Union[None, str, Sequence[str]], root: Optional[str] = None)
 # ---------------------------------------------------------------------------------------------------- running
 
 
-def run_pytest(args: Sequence[str], root: str, *, only: Optional[Sequence[str]] = None, trace: Optional[str] = None,
-               timeout: float = TIMEOUT, extra: Sequence[str] = ()) -> Dict[str, Any]:
+def run_pytest(
+    args: Sequence[str],
+    root: str,
+    *,
+    only: Optional[Sequence[str]] = None,
+    trace: Optional[str] = None,
+    timeout: float = TIMEOUT,
+    extra: Sequence[str] = (),
+) -> Dict[str, Any]:
     """One pytest subprocess with the plugin; returns its JSON (plus `returncode`, `seconds`, `output`)."""
     with tempfile.TemporaryDirectory(prefix="splice-test-") as tmp:
         out = os.path.join(tmp, "out.json")
@@ -202,8 +222,26 @@ def run_pytest(args: Sequence[str], root: str, *, only: Optional[Sequence[str]] 
             env["SPLICE_TEST_ONLY"] = os.path.join(tmp, "only.json")
             with open(env["SPLICE_TEST_ONLY"], "w", encoding="utf-8") as f:
                 json.dump(list(only), f)
-        cmd = [sys.executable, "-m", "pytest", "-q", "--tb=no", "--no-header", "-p", "no:cacheprovider",
-               "--color=no", "-p", "splice.pytest_plugin", "--rootdir", root] + list(extra) + list(args)
+        cmd = (
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "--tb=no",
+                "--no-header",
+                "-p",
+                "no:cacheprovider",
+                "--color=no",
+                "-p",
+                "splice.pytest_plugin",
+                "--rootdir",
+                root,
+                "--continue-on-collection-errors",
+            ]
+            + list(extra)
+            + list(args)
+        )
         start = time.perf_counter()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root, env=env)
@@ -213,8 +251,9 @@ def run_pytest(args: Sequence[str], root: str, *, only: Optional[Sequence[str]] 
         if os.path.exists(out):
             with open(out, encoding="utf-8") as f:
                 data = json.load(f)
-        data.update(returncode=proc.returncode, seconds=time.perf_counter() - start,
-                    output=(proc.stdout + proc.stderr).strip())
+        data.update(
+            returncode=proc.returncode, seconds=time.perf_counter() - start, output=(proc.stdout + proc.stderr).strip()
+        )
         if not os.path.exists(out) or proc.returncode in (3, 4):
             lines = [ln for ln in data["output"].splitlines() if ln.strip()]
             data["problem"] = "pytest exited with code %d: %s" % (proc.returncode, clip(" ".join(lines[-2:]), 300))
@@ -226,9 +265,18 @@ def _report(data: Dict[str, Any], root: str, scope: str) -> TestReport:
     for rec in data.get("collect", []) + data.get("tests", []):
         report.counts[rec["outcome"]] += 1
         if rec["outcome"] in ("failed", "error"):
-            report.failures.append(Failure(rec["id"], rec["outcome"], rec.get("when", "call"), rec.get("exc", ""),
-                                           rec.get("message", ""), rec.get("line", 0), rec.get("text", ""),
-                                           rec.get("frames", [])))
+            report.failures.append(
+                Failure(
+                    rec["id"],
+                    rec["outcome"],
+                    rec.get("when", "call"),
+                    rec.get("exc", ""),
+                    rec.get("message", ""),
+                    rec.get("line", 0),
+                    rec.get("text", ""),
+                    rec.get("frames", []),
+                )
+            )
     return report
 
 
@@ -244,8 +292,15 @@ class Spectrum:
     tracer: str = ""
 
 
-def spectrum(report: TestReport, args: Sequence[str], data: Dict[str, Any], *, tracer: Optional[str] = None,
-             timeout: float = TIMEOUT, extra: Sequence[str] = ()) -> Union[Spectrum, str]:
+def spectrum(
+    report: TestReport,
+    args: Sequence[str],
+    data: Dict[str, Any],
+    *,
+    tracer: Optional[str] = None,
+    timeout: float = TIMEOUT,
+    extra: Sequence[str] = (),
+) -> Union[Spectrum, str]:
     """Second run: the failing tests and the passing tests of their files, each under line coverage.
 
     The same test files are where the passing tests that share code with a failure mostly are; the whole suite
@@ -260,12 +315,25 @@ def spectrum(report: TestReport, args: Sequence[str], data: Dict[str, Any], *, t
     cov = {t: {(f, n) for f, lines in per_file.items() for n in lines} for t, per_file in run["coverage"].items()}
     outcomes = {r["id"]: r["outcome"] for r in run.get("tests", [])}
     frames = {f.id: [tuple(x) for x in f.library_frames(report.root)] for f in report.failures}
-    return Spectrum(cov, [t for t in failing if outcomes.get(t) in ("failed", "error")],
-                    [t for t, o in outcomes.items() if o == "passed"], frames, run["seconds"], run.get("tracer", ""))
+    return Spectrum(
+        cov,
+        [t for t in failing if outcomes.get(t) in ("failed", "error")],
+        [t for t, o in outcomes.items() if o == "passed"],
+        frames,
+        run["seconds"],
+        run.get("tracer", ""),
+    )
 
 
-def add_suspects(report: TestReport, args: Sequence[str], data: Dict[str, Any], *, formula: str = "ochiai",
-                 tracer: Optional[str] = None, timeout: float = TIMEOUT) -> None:
+def add_suspects(
+    report: TestReport,
+    args: Sequence[str],
+    data: Dict[str, Any],
+    *,
+    formula: str = "ochiai",
+    tracer: Optional[str] = None,
+    timeout: float = TIMEOUT,
+) -> None:
     from splice.suspects import localize
 
     if not any(f.when != "collect" for f in report.failures):
@@ -308,6 +376,8 @@ def tests_stage_report(files: Sequence[str], root: str, scope: str, path: str, t
     """The run `check=` does after an edit: failures first, suspects left to a call the summary names."""
     data = run_pytest([os.path.relpath(f, root) for f in files], root, timeout=timeout)
     report = _report(data, root, scope)
+    rel = os.path.relpath(path)
+    path = path if rel.startswith("..") else rel.replace(os.sep, "/")
     report.call = "splice.test(%r, {opts})" % path
     if report.failures:
         report.suspect_note = "suspects: splice.test(%r)" % path
