@@ -217,6 +217,21 @@ def last_frames(report) -> List[Tuple[str, int]]:
     return out
 
 
+def save_spectrum(project: str, n: int, rel: str, line: int, spec) -> None:
+    """Kept under .work/spectra so rankings can be compared again without running the tests."""
+    folder = WORK / "spectra"
+    folder.mkdir(exist_ok=True)
+    data = {
+        "file": rel,
+        "line": line,
+        "failing": spec.failing,
+        "passing": spec.passing,
+        "frames": spec.frames,
+        "coverage": {t: sorted(lines) for t, lines in spec.coverage.items()},
+    }
+    (folder / ("%s-%02d.json" % (project, n))).write_text(json.dumps(data))
+
+
 def tokens(text: str) -> int:
     return len(ENC.encode(text))
 
@@ -289,6 +304,7 @@ def bench_project(spec, per_project: int, seed: int, settrace_n: int) -> List[di
                 rows.append(row)
                 continue
             row.update(coverage_s=spec_run.seconds, tracer=spec_run.tracer, tests_traced=len(spec_run.coverage))
+            save_spectrum(name, len(rows), rel, m[0], spec_run)
             for formula in ("ochiai", "dstar"):
                 groups = localize(spec_run.coverage, spec_run.failing, spec_run.passing, formula, spec_run.frames)
                 row[formula] = rank_in_groups(groups, (rel, m[0]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -51,7 +52,7 @@ class Failure:
         if self.text:
             file = self.id.split("::")[0] if self.line else self.frames[-1][0]
             head += " — %s:%d: %s" % (file, self.line or self.frames[-1][1], clip(self.text, 100))
-        msg = [m for m in self.message.splitlines() if m.strip()] or [""]
+        msg = _message_lines(self.message)
         first = "%s: %s" % (self.exc, msg[0]) if self.exc else msg[0]
         body = [first] + msg[1:]
         if len(body) > MESSAGE_LINES:
@@ -60,6 +61,18 @@ class Failure:
         if lib and self.when != "collect":
             body[0] += "  (raised at %s:%d)" % tuple(lib[-1])
         return [head] + ["  " + clip(b, 160) for b in body]
+
+
+_NOISE = re.compile(r" object at 0x[0-9a-f]+>|^\s*(Use -v to get|Omitting \d+ identical|Full diff:)")
+_DIFF = re.compile(r"^\s*(?:[-?] |\+ (?!\s*(?:where|and)\b))")
+
+
+def _message_lines(message: str) -> List[str]:
+    """The exception's lines without what repeats the first: reprs with addresses, and pytest's diff when the
+    first line already shows both values whole (it abbreviates long ones with '...')."""
+    lines = [m for m in message.splitlines() if m.strip()] or [""]
+    keep_diff = "..." in lines[0]
+    return lines[:1] + [m for m in lines[1:] if not _NOISE.search(m) and (keep_diff or not _DIFF.match(m))]
 
 
 @dataclass
