@@ -229,7 +229,7 @@ def test_two_planted_bugs_each_in_its_own_group(shop):
         tops = {g.tests[0].split("::")[1]: g.ranked[0][0] for g in report.suspects}
         assert tops == {"test_fmt": ("shop/money.py", 6), "test_count": ("shop/cart.py", 22)}
     text = str(report)
-    assert '  shop/money.py::fmt  L6  sign = "-" if amount > 0 else ""' in text
+    assert '  shop/money.py::fmt  L6-7 (2 tied)  sign = "-" if amount > 0 else ""' in text  # only failures run both
     assert "  shop/cart.py::Cart.count  L22  return sum(1 for _, _, qty in self.items)" in text
 
 

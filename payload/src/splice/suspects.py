@@ -133,15 +133,35 @@ def enclosing(path: str, line: int, cache: Dict[str, object]) -> str:
     return "%s::%s" % (path, best.qualname) if best else path
 
 
-def suspect_lines(group: Group, root: str, top: int = 5, cache: Optional[Dict[str, object]] = None) -> List[str]:
-    """`pkg/core.py::Option.resolve  L2907  <line text>` for the group's top lines."""
+@dataclass
+class Suspect:
+    """One entry of the output: a line, or the lines of one function tied at the same score."""
+
+    target: str  # path::Qual.name, a target splice.show / splice.edit take
+    lines: List[int]
+    score: float
+    text: str = ""  # of the first line
+
+    def __str__(self) -> str:
+        if len(self.lines) == 1:
+            return "%s  L%d  %s" % (self.target, self.lines[0], self.text)
+        return "%s  L%d-%d (%d tied)  %s" % (self.target, min(self.lines), max(self.lines), len(self.lines), self.text)
+
+
+def suspects_of(group: Group, root: str, top: int = 5, cache: Optional[Dict[str, object]] = None) -> List[Suspect]:
+    """The group's top entries; lines of one function tied at the same score are one entry (a block that only failing
+    tests run is a place to look at, not five separate guesses)."""
     import linecache
 
     cache = {} if cache is None else cache
-    out = []
-    for (file, line), _ in group.ranked[:top]:
+    out: List[Suspect] = []
+    for (file, line), score in group.ranked:
         full = file if os.path.isabs(file) else os.path.join(root, file)
-        text = linecache.getline(full, line).strip()
-        where = enclosing(full, line, cache).replace(full, file, 1)
-        out.append("%s  L%d  %s" % (where, line, text[:100]))
+        target = enclosing(full, line, cache).replace(full, file, 1)
+        if out and out[-1].target == target and out[-1].score == score:
+            out[-1].lines.append(line)
+            continue
+        if len(out) == top:
+            break
+        out.append(Suspect(target, [line], score, linecache.getline(full, line).strip()[:100]))
     return out

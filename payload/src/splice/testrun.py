@@ -26,6 +26,9 @@ from splice.linetrace import is_library, is_test_file
 TIMEOUT = 300.0
 MESSAGE_LINES = 4
 _ORDER = ("failed", "error", "passed", "skipped", "xfailed", "xpassed")
+# quiet, no console tracebacks (the plugin reads the exceptions), and a collection error does not stop the rest
+_PYTEST_FLAGS = ("-q", "--tb=no", "--no-header", "--color=no", "-p", "no:cacheprovider", "-p", "splice.pytest_plugin")
+_PYTEST_FLAGS += ("--continue-on-collection-errors",)
 _PLUGIN_PATH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -136,7 +139,7 @@ class TestReport:
         return ("\n" + indent).join(out)
 
     def suspect_summary(self) -> List[str]:
-        from splice.suspects import suspect_lines
+        from splice.suspects import suspects_of
 
         if self.suspect_note:
             return [self.suspect_note]
@@ -152,7 +155,7 @@ class TestReport:
                 ", ".join(excs) or "failed",
             )
             out.append(label)
-            out += ["  " + s for s in suspect_lines(group, self.root, self.top, cache)]
+            out += ["  %s" % s for s in suspects_of(group, self.root, self.top, cache)]
         hidden = len(self.suspects) - self.max_groups
         if hidden > 0:
             out.append(
@@ -235,26 +238,7 @@ def run_pytest(
             env["SPLICE_TEST_ONLY"] = os.path.join(tmp, "only.json")
             with open(env["SPLICE_TEST_ONLY"], "w", encoding="utf-8") as f:
                 json.dump(list(only), f)
-        cmd = (
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-q",
-                "--tb=no",
-                "--no-header",
-                "-p",
-                "no:cacheprovider",
-                "--color=no",
-                "-p",
-                "splice.pytest_plugin",
-                "--rootdir",
-                root,
-                "--continue-on-collection-errors",
-            ]
-            + list(extra)
-            + list(args)
-        )
+        cmd = [sys.executable, "-m", "pytest", *_PYTEST_FLAGS, "--rootdir", root, *extra, *args]
         start = time.perf_counter()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root, env=env)
