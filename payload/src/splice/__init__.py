@@ -23,7 +23,6 @@ from splice.api import (  # noqa: E402
     remove,
     replace,
     show,
-    test,
     undo,
 )
 from splice.docs import doc  # noqa: E402
@@ -40,6 +39,7 @@ from splice.errors import (  # noqa: E402
 from splice.outline import outline  # noqa: E402
 from splice.references import refs  # noqa: E402
 from splice.search import find  # noqa: E402
+from splice.testrun import test  # noqa: E402
 
 __all__ = [
     "Ambiguous",

@@ -148,28 +148,6 @@ def check(path: str, stages: object = True, keep_going: bool = False) -> "object
     return run_checks(path, normalize_stages(stages), keep_going=keep_going)
 
 
-def test(
-    targets: Union[None, str, List[str]] = None,
-    *,
-    suspects: bool = True,
-    max_failures: int = 5,
-    top: int = 5,
-    formula: str = "ochiai",
-    tracer: Optional[str] = None,
-    timeout: float = 300.0,
-) -> "object":
-    """Run pytest on node ids, test files/folders, or the tests related to a target (none: the whole suite).
-
-    The report (its str) lists failures first: test id, the test's failing line, the exception with its values;
-    passing tests as a count. With `suspects`, failing tests run again under line coverage and each group of alike
-    failures gets its most suspicious library lines as targets (`pkg/mod.py::Cls.meth  L12  <line>`).
-    """
-    from splice.testrun import test as run
-
-    return run(targets, suspects=suspects, max_failures=max_failures, top=top, formula=formula, tracer=tracer,
-               timeout=timeout)
-
-
 def fix_imports(path: str, *, dry_run: bool = False) -> Edit:
     """Add the unambiguous imports for the file's undefined names; the note lists ambiguous ones."""
     from splice.autoimport import plan_imports

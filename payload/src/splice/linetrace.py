@@ -112,31 +112,28 @@ class MonitoringTracer(_Tracer):
 
     def __init__(self, root: str) -> None:
         super().__init__(root)
-        mon = sys.monitoring  # type: ignore[attr-defined]
+        self.mon = mon = sys.monitoring  # type: ignore[attr-defined]  # novermin (only made where available)
         self.tool = next(i for i in (mon.COVERAGE_ID, 3, 4) if mon.get_tool(i) is None)
         mon.use_tool_id(self.tool, "splice")
         mon.register_callback(self.tool, mon.events.LINE, self._line)
-        self._disable = mon.DISABLE
 
     def _line(self, code, line):  # type: ignore[no-untyped-def]
         if self.wanted(code.co_filename):
             self._current.add((code.co_filename, line))
-        return self._disable
+        return self.mon.DISABLE
 
     def begin(self, test: str) -> None:
         super().begin(test)
-        mon = sys.monitoring  # type: ignore[attr-defined]
-        mon.restart_events()
-        mon.set_events(self.tool, mon.events.LINE)
+        self.mon.restart_events()
+        self.mon.set_events(self.tool, self.mon.events.LINE)
 
     def end(self) -> None:
-        sys.monitoring.set_events(self.tool, 0)  # type: ignore[attr-defined]
+        self.mon.set_events(self.tool, 0)
         super().end()
 
     def finish(self) -> None:
-        mon = sys.monitoring  # type: ignore[attr-defined]
-        mon.register_callback(self.tool, mon.events.LINE, None)
-        mon.free_tool_id(self.tool)
+        self.mon.register_callback(self.tool, self.mon.events.LINE, None)
+        self.mon.free_tool_id(self.tool)
 
 
 class CoverageTracer(_Tracer):

@@ -356,8 +356,12 @@ def test(
     timeout: float = TIMEOUT,
     root: Optional[str] = None,
 ) -> TestReport:
-    """Run tests (node ids, files, folders, or the tests related to a library target; none: the whole suite) and
-    report failures first; with `suspects`, rank the library lines the failures point at."""
+    """Run pytest on node ids, test files/folders, or the tests related to a library target (none: the whole suite).
+
+    The report (its str) lists failures first: test id, the test's own failing line, the exception with its values;
+    passing tests as a count. With `suspects`, the failing tests run again under line coverage and each group of
+    alike failures gets its most suspicious library lines as targets (`pkg/mod.py::Cls.meth  L12  <line>`).
+    """
     root, args, scope = select(targets, root)
     data = run_pytest(args, root, timeout=timeout)
     report = _report(data, root, scope)
