@@ -60,6 +60,10 @@ def pytest_runtest_protocol(item: Any, nextitem: Any):  # type: ignore[no-untype
         _tracer.end()
 
 
+def _path(item: Any) -> str:
+    return str(getattr(item, "path", None) or item.fspath)  # pytest 7+ has .path; older only .fspath
+
+
 def _frames(tb: Any) -> List[List[Any]]:
     out = []
     while tb is not None:
@@ -72,7 +76,7 @@ def _frames(tb: Any) -> List[List[Any]]:
 def pytest_runtest_makereport(item: Any, call: Any):  # type: ignore[no-untyped-def]
     outcome = yield
     rep = outcome.get_result()
-    rec = _tests.setdefault(rep.nodeid, {"id": rep.nodeid, "outcome": "passed", "file": _rel(str(item.fspath))})
+    rec = _tests.setdefault(rep.nodeid, {"id": rep.nodeid, "outcome": "passed", "file": _rel(_path(item))})
     if rep.when == "call":
         if hasattr(rep, "wasxfail"):
             rec["outcome"] = "xfailed" if rep.skipped else ("failed" if rep.failed else "xpassed")
@@ -90,7 +94,7 @@ def pytest_runtest_makereport(item: Any, call: Any):  # type: ignore[no-untyped-
         rec.update(exc="", message=str(getattr(rep, "longreprtext", ""))[:_MESSAGE_CHARS])
         return
     frames = _frames(excinfo.tb)
-    test_file = os.path.realpath(str(item.fspath))
+    test_file = os.path.realpath(_path(item))
     own = [f for f in frames if os.path.realpath(f[0]) == test_file]
     rec["exc"] = excinfo.typename
     rec["message"] = str(excinfo.value)[:_MESSAGE_CHARS]

@@ -1,7 +1,7 @@
 """Spectrum-based fault localization: which library lines do failing tests run that passing tests do not?
 
-Pure functions over per-test line coverage (test -> set of (file, line)). Failures that look alike are grouped first
-(two bugs' failures mixed would drown each other's lines), then each group's lines are ranked by Ochiai or DStar
+Pure functions over per-test line coverage (test -> set of (file, line)). Failures explained by one line are grouped
+first (two bugs' failures mixed would drown each other's lines), then each group's lines are ranked by Ochiai or DStar
 (Pearson et al., ICSE 2017), ties broken by lines the group's tracebacks pass through, then by fewer passing tests.
 """
 
@@ -60,30 +60,21 @@ def rank(
     return scored
 
 
-def _top(ranked: List[Tuple[Line, float]], k: int) -> Set[Line]:
-    """The lines tied for the best score (at most 3k): one failure's own fingerprint, not the code all tests run."""
-    return {line for line, s in ranked[: 3 * k] if s >= ranked[0][1]} if ranked else set()
+def group_failures(cov: Coverage, failing: Sequence[str], passing: Sequence[str]) -> List[List[str]]:
+    """Failures explained by one line share a group: rank the failures left, take those that run the top line, repeat.
 
-
-def group_failures(cov: Coverage, failing: Sequence[str], passing: Sequence[str], k: int = 5) -> List[List[str]]:
-    """Failures whose best lines (each failure ranked alone against the passing tests) overlap share a group."""
-    tops = {t: _top(rank(cov, [t], passing), k) for t in failing}
-    parent = {t: t for t in failing}
-
-    def find(t: str) -> str:
-        while parent[t] != t:
-            parent[t] = parent[parent[t]]
-            t = parent[t]
-        return t
-
-    for i, a in enumerate(failing):
-        for b in failing[i + 1 :]:
-            if tops[a] & tops[b]:
-                parent[find(a)] = find(b)
-    groups: Dict[str, List[str]] = {}
-    for t in failing:
-        groups.setdefault(find(t), []).append(t)
-    return sorted(groups.values(), key=lambda g: (-len(g), failing.index(g[0])))
+    One fault makes failures that all run its line, however different they are otherwise; a second fault's failures
+    do not run the first one's line, so they stay for the next round.
+    """
+    left = list(failing)
+    groups = []
+    while left:
+        ranked = rank(cov, left, passing)
+        top = ranked[0][0] if ranked else None
+        group = [t for t in left if top in cov.get(t, ())] or left[:1]
+        groups.append(group)
+        left = [t for t in left if t not in group]
+    return groups
 
 
 def localize(
