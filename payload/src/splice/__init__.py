@@ -39,6 +39,7 @@ from splice.errors import (  # noqa: E402
 from splice.outline import outline  # noqa: E402
 from splice.references import refs  # noqa: E402
 from splice.search import find  # noqa: E402
+from splice.testrun import test  # noqa: E402
 
 __all__ = [
     "Ambiguous",
@@ -69,6 +70,7 @@ __all__ = [
     "remove",
     "replace",
     "show",
+    "test",
     "undo",
 ]
 

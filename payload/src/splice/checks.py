@@ -288,35 +288,13 @@ def run_tests(path: str, timeout: float = TIMEOUTS["tests"], suite: bool = True)
         return Stage("tests", "skipped", "skipped: no related tests (none imports the module or is named after it; "
                                          "stages 'all' runs the whole suite)")
     scope = ("%d related file%s" % (len(files), "s" if len(files) > 1 else "")) if files else "whole suite"
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-rf", "--tb=line", "-p", "no:cacheprovider", "--color=no"]
-    cmd += [os.path.relpath(f, root) for f in files]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root,
-                              env=dict(os.environ, PYTHONUNBUFFERED="1"))  # progress survives a cut
-    except subprocess.TimeoutExpired as exc:
-        if suite:
-            return Stage("tests", "timeout", "timeout after %ds (%s)" % (timeout, scope))
-        out = exc.stdout.decode("utf-8", "replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
-        progress = [line for line in out.splitlines() if re.match(r"^[.sxX]+\s*(\[\s*\d+%\])?$", line)]
-        done = sum(line.count(".") for line in progress)
+    from splice.testrun import tests_stage_report
+
+    report = tests_stage_report(files, root, scope, path, timeout)  # failures first; names the suspects call
+    if report.status == "timeout" and not suite and not (report.counts["failed"] or report.counts["error"]):
         return Stage("tests", "cut", "cut at the %ds budget after %d passed, no failure so far (%s; 'all' runs "
-                                     "them without the budget)" % (timeout, done, scope))
-    out = proc.stdout
-    counts = re.findall(r"(\d+) (passed|failed|error|errors|skipped)", out.strip().splitlines()[-1] if out.strip()
-                        else "")
-    tally = ", ".join("%s %s" % c for c in counts) or "no tests ran"
-    if proc.returncode in (0, 5):
-        return Stage("tests", "ok", "%s (%s)" % (tally, scope))
-    failures = []
-    locations = re.findall(r"^(/\S+|\S+\.py):(\d+): (.*)$", out, re.M)
-    for m in re.finditer(r"^FAILED (\S+)(?: - (.*))?$", out, re.M):
-        where = ""
-        if locations:
-            file, line, _ = locations[min(len(failures), len(locations) - 1)]
-            where = " at %s:%s" % (os.path.relpath(file, root) if os.path.isabs(file) else file, line)
-        failures.append("%s — %s%s" % (m.group(1), clip((m.group(2) or "").strip(), 80), where))
-    detail = ": " + "; ".join(failures[:2]) if failures else ""
-    return Stage("tests", "failed", "%s%s (%s)" % (tally, detail, scope))
+                                     "them without the budget)" % (timeout, report.counts["passed"], scope))
+    return Stage("tests", report.status, report.summary(indent="    "))
 
 
 # ---------------------------------------------------------------------------------------------------- pipeline

@@ -182,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--no-tests", action="store_true", help="leave the tests out")
     ck.add_argument("--keep-going", action="store_true", help="do not stop at the first failing stage")
     _agent_parsers(sub)
+    _add_test_parser(sub, common)
     return p
 
 
@@ -225,6 +226,31 @@ def _run_agent(args: argparse.Namespace) -> int:
     text, is_error = tools.run_call(args.name, arguments, root)
     print(text, file=sys.stderr if is_error else sys.stdout)
     return 1 if is_error else 0
+
+
+def _add_test_parser(sub: "argparse._SubParsersAction", common: argparse.ArgumentParser) -> None:
+    t = sub.add_parser("test", help="run tests, failures first, then the suspicious library lines", parents=[common])
+    t.add_argument("target", nargs="*", help="node ids, test files or folders, or a library target (its related "
+                   "tests); none: the whole suite")
+    t.add_argument("--no-suspects", action="store_true", help="skip the second run that ranks suspicious lines")
+    t.add_argument("--max-failures", type=int, default=5)
+    t.add_argument("--max-groups", type=int, default=3)
+    t.add_argument("--top", type=int, default=5, help="suspicious lines per group of failures")
+    t.add_argument("--formula", choices=["ochiai", "dstar"], default="ochiai")
+    t.add_argument("--timeout", type=float, default=300.0)
+
+
+def _run_test(args: argparse.Namespace) -> int:
+    import shlex
+
+    from splice.testrun import test
+
+    report = test(args.target, suspects=not args.no_suspects, max_failures=args.max_failures, top=args.top,
+                  max_groups=args.max_groups, formula=args.formula, timeout=args.timeout)
+    report.call = " ".join(["splice test"] + [shlex.quote(t) for t in args.target] + ["{opts}"])
+    text = report.summary()
+    print(json.dumps({"text": text, "ok": report.ok}) if args.json else text)
+    return 0 if report.ok else 1
 
 
 def run(argv: Optional[List[str]] = None) -> int:
@@ -289,6 +315,8 @@ def run(argv: Optional[List[str]] = None) -> int:
             report = api.check(args.target, _stages(args.stages, args.no_tests), keep_going=args.keep_going)
             print("checks %s:\n%s" % (args.target, report))
             return 0 if report.ok else CHECKS_FAILED
+        elif args.cmd == "test":
+            return _run_test(args)
         elif args.cmd == "undo":
             result = api.undo(args.target, steps=args.steps, force=args.force)
         elif args.cmd == "chunks":

@@ -1,4 +1,4 @@
-"""Line magics for exploring without dumping files: %outline %show %find %refs %doc (and %splice_help)."""
+"""Line magics for exploring without dumping files: %outline %show %find %refs %doc %test (and %splice_help)."""
 
 from __future__ import annotations
 
@@ -95,6 +95,23 @@ def register(ip: Any) -> None:
     for name, fn in (("outline", outline_magic), ("show", show_magic), ("find", find_magic),
                      ("refs", refs_magic), ("doc", doc_magic)):
         ip.register_magic_function(_run(fn), "line", name)
+    ip.register_magic_function(_run(_test_magic), "line", "test")
+
+
+def _test_magic(argv: List[str]) -> str:
+    """%test [TARGET ...] [--no-suspects] [-n MAX_FAILURES]: run tests (node ids, files, folders, or a library
+    target's related tests), failures first, then the suspicious library lines."""
+    from splice.testrun import test
+
+    p = _parser("test", _test_magic.__doc__ or "")
+    p.add_argument("target", nargs="*")
+    p.add_argument("--no-suspects", action="store_true")
+    p.add_argument("-n", "--max-failures", type=int, default=5)
+    p.add_argument("--max-groups", type=int, default=3)
+    a = p.parse_args(argv)
+    report = test(a.target, suspects=not a.no_suspects, max_failures=a.max_failures, max_groups=a.max_groups)
+    report.call = " ".join(["%test"] + [shlex.quote(t) for t in a.target] + ["{opts}"])
+    return report.summary()
 
 
 def _live_source(ip: Any, name: str) -> str:
