@@ -15,6 +15,7 @@ splice.remove("m.py::OLD_CONSTANT")                removes it and its blank line
 splice.add_import("m.py", "from x import y")       also drop_import("m.py", "y"), imports("m.py")
 splice.batch("m.py", [("edit", "f", old, new), ("remove", "g")])    several edits, all or nothing
 splice.create("new.py", code)   splice.undo("m.py", steps=1)   every edit returns an Edit with a diff
+splice.test("tests/")  (%test, splice test)        failures first, then suspect lines as targets to show/edit
 rules: write only the chunk you change; never '# ... same as above' (refused: it would delete code);
   a result that would not parse is refused with the line and caret (force=True overrides).
 %%splice m.py::Cls.meth   (cell = new code; also --append/--insert-after/--remove; Cls.meth for notebook code)
