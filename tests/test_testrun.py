@@ -363,4 +363,7 @@ def test_check_after_an_edit_shows_failures_first_and_offers_suspects(shop):
     lines = stage.line().splitlines()
     assert lines[0] == "tests: 3 failed (1 related file)"
     assert lines[1].startswith("    FAILED tests/test_money.py::test_cents — tests/test_money.py:5:")
-    assert lines[-1] == "    suspects: splice.test('shop/money.py')"
+    assert lines[-2:] == [
+        "    … 1 more failure: splice.test('shop/money.py', max_failures=3)",
+        "    suspects: splice.test('shop/money.py')",
+    ]

@@ -13,10 +13,10 @@ explore: %outline m.py (then m.py::Cls)  %show m.py::Cls.meth  %find 'txt' [dir|
 splice.edit("m.py::Cls.meth", "x + 1", "x + 2")    show/replace/undo as above; code with def line: whole method
 splice.append("m.py::Cls", "def new(self): ...")   end of a class/function/section/module
 splice.insert_after("m.py::helper", code)          also insert_before; indentation and blank lines handled
-splice.remove("m.py::OLD_CONSTANT")                removes it and its blank lines
-splice.add_import("m.py", "from x import y")       also drop_import("m.py", "y"), imports("m.py")
+splice.remove("m.py::OLD")  splice.add_import("m.py", "from x import y")  also drop_import(p, "y"), imports(p)
 splice.batch("m.py", [("edit", "f", old, new), ("remove", "g")])    several edits, all or nothing
 splice.create("new.py", code)  splice.undo("m.py")  edits return an Edit; check=True: lint, types, related tests
+splice.test("tests/")  (%test, splice test)        failures first, then suspect lines as targets to show/edit
 rules: write only the chunk you change; never '# ... same as above' (refused: it would delete code);
   a result that would not parse is refused with the line and caret (force=True overrides).
 %%splice m.py::Cls.meth  (also -e/--append/--insert-after/--remove)  %splice_undo   modules are patched live

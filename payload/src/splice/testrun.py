@@ -379,9 +379,11 @@ def test(
 
 
 def tests_stage_report(files: Sequence[str], root: str, scope: str, path: str, timeout: float = TIMEOUT) -> TestReport:
-    """The run `check=` does after an edit: failures first, suspects left to a call the summary names."""
+    """The run `check=` does after an edit: the first two failures (a verdict, not a report), suspects left to a call
+    the summary names."""
     data = run_pytest([os.path.relpath(f, root) for f in files], root, timeout=timeout)
     report = _report(data, root, scope)
+    report.max_failures = 2
     rel = os.path.relpath(path)
     path = path if rel.startswith("..") else rel.replace(os.sep, "/")
     report.call = "splice.test(%r, {opts})" % path
