@@ -150,8 +150,11 @@ class Kernel:
         with open(os.path.join(spec, "kernel.json"), "w") as f:
             json.dump({"argv": argv, "display_name": "splice", "language": "python"}, f)
         env = dict(os.environ, JPY_PARENT_PID=str(os.getpid()), MPLBACKEND="Agg", PYTHONPATH=self._pythonpath())
+        # Unix sockets where there are any: no ports to race for, and it works with no network at all (a sandbox's
+        # network namespace has no loopback); their files live in the kernel's temporary folder, not the root.
+        ipc = dict(transport="ipc", ip=os.path.join(self._spec_dir, "k")) if os.name == "posix" else {}
         self.km = KernelManager(
-            kernel_name="splice", kernel_spec_manager=KernelSpecManager(kernel_dirs=[self._spec_dir])
+            kernel_name="splice", kernel_spec_manager=KernelSpecManager(kernel_dirs=[self._spec_dir]), **ipc
         )
         self.km.start_kernel(env=env, cwd=self.folder)
         self.pid = getattr(getattr(self.km, "provisioner", None), "pid", None) or self.km.kernel.pid
