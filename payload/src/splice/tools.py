@@ -374,8 +374,8 @@ TOOLS: Dict[str, Tool] = {
         ),
         Tool(
             "run",
-            "Run Python in a persistent IPython kernel in the root (splice extension loaded; names persist). "
-            "Replies stdout, stderr, result, error with docs; plots as images.",
+            "Run Python in a persistent IPython kernel (cwd: root; names persist; splice extension): stdout, "
+            "stderr, result, error with docs; plots as images.",
             (
                 Param("code", "string"),
                 Param("timeout", "integer", "seconds (default 60), then interrupt"),
@@ -387,11 +387,11 @@ TOOLS: Dict[str, Tool] = {
         ),
         Tool(
             "test",
-            "Run pytest: failures first (assertion, test line, code line), passes as a count, then suspect lines.",
+            "pytest: failures first with their lines, passes counted, suspect code lines ranked.",
             (
-                Param("targets", "array", "node ids, test files, or a target (its related tests); none: all"),
+                Param("targets", "array", "node ids, files, or a target (its related tests); default all"),
                 Param("max_failures", "integer"),
-                Param("suspects", "boolean", "rank suspect lines (default true)"),
+                Param("suspects", "boolean", "default true"),
             ),
             _test,
             {"targets": ["tests/test_app.py::test_total"]},
