@@ -185,3 +185,30 @@ def test_a_killed_client_process_leaves_no_kernel(root, tmp_path):
         proc.kill()
         proc.wait()
     assert gone(kernel) and gone(server)
+
+
+def test_a_cell_that_ignores_the_interrupt_gets_a_fresh_kernel(conn):
+    old, _ = pids(conn)
+    code = "import time\nwhile True:\n    try:\n        time.sleep(100)\n    except KeyboardInterrupt:\n        pass"
+    text, err = conn.call("run", {"code": code, "timeout": 1})
+    assert err and "the kernel did not stop 10 s after the interrupt: restarted it" in text
+    assert gone(old)
+    assert conn.ok("run", {"code": "1 + 1"}) == "Out: 2"
+
+
+def test_python_picks_the_kernels_interpreter(root, tmp_path):
+    from helpers import make_venv
+
+    project_py = make_venv(tmp_path / "project-venv", inherit=True)  # sees the test environment's ipykernel
+    bare_py = make_venv(tmp_path / "bare-venv")
+    for py, works in ((project_py, True), (bare_py, False)):
+        c = Conn(root, cmd=[sys.executable, "-m", "splice", "mcp", "--root", str(root), "--python", str(py)])
+        try:
+            if works:
+                assert c.ok("run", {"code": "import sys, splice; print(sys.executable)"}) == str(py)
+            else:
+                text = c.error("run", {"code": "1"})
+                assert text.startswith("SpliceError: the kernel did not start with %s" % py), text
+                assert "it needs ipykernel there" in text
+        finally:
+            c.close()

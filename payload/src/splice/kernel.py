@@ -16,7 +16,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +27,15 @@ from splice.errors import SpliceError
 MAX_LINES = 120
 MAX_CHARS = 8000
 GRACE = 10.0  # seconds an interrupted cell gets to stop before the kernel is restarted
+# Plain tracebacks: Python's own frames and lines at a third of IPython's context mode in tokens; figures inline.
+SETUP = """\
+%load_ext splice
+%xmode Plain
+import importlib.util
+if importlib.util.find_spec("matplotlib"):
+    get_ipython().run_line_magic("matplotlib", "inline")
+del importlib
+"""
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -107,23 +115,19 @@ class Kernel:
         self.kc: Any = None
         self.pid: Optional[int] = None
         self._spec_dir: Optional[str] = None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="splice-kernel")
-        self._lock = threading.Lock()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="splice-kernel")  # one call at a time
 
     # ------------------------------------------------------------------------------------------------ public
 
     def run(self, code: str, timeout: float = 60.0) -> Output:
-        with self._lock:
-            return self._thread.submit(self._run, code, timeout).result()
+        return self._thread.submit(self._run, code, timeout).result()
 
     def restart(self) -> str:
-        with self._lock:
-            return self._thread.submit(self._restart).result()
+        return self._thread.submit(self._restart).result()
 
     def shutdown(self) -> None:
-        with self._lock:
-            if self.km is not None:
-                self._thread.submit(self._stop).result()
+        if self.km is not None:
+            self._thread.submit(self._stop).result()
         self._thread.shutdown(wait=False)
 
     def kill_now(self) -> None:
@@ -167,13 +171,7 @@ class Kernel:
             raise SpliceError(
                 "the kernel did not start with %s (%s): it needs ipykernel there" % (self.python, exc)
             ) from None
-        # Plain tracebacks: Python's own, a third of IPython's context mode in tokens, the same frames and lines.
-        setup = "%load_ext splice\n%xmode Plain\n" + ("%matplotlib inline" if self._has_matplotlib() else "")
-        self._execute(setup, 60, silent=True)
-
-    def _has_matplotlib(self) -> bool:
-        out = self._execute("import importlib.util as _u; print(bool(_u.find_spec('matplotlib')))", 30, silent=False)
-        return out.text.strip().endswith("True")
+        self._execute(SETUP, 60, silent=True)
 
     def _pythonpath(self) -> str:
         """The kernel imports splice from where the server does (a bundle's folder is on sys.path, not installed);
