@@ -222,7 +222,7 @@ def main() -> None:
         )
     md += [
         "",
-        "Tool list (15 tools, o200k tokens, nothing else to call first): "
+        "Tool list (%d tools, o200k tokens, nothing else to call first): " % len(schemas("mcp"))
         + ", ".join("%s %d" % kv for kv in tokens.items())
         + ". Serena 2.1: 6,495 (21 tools) up to 9,883, plus a "
         "1,896-token initial-instructions call.",

@@ -13,7 +13,7 @@ from bundler import __version__
 from bundler.archive import ZIP_EPOCH, file_entries, write_payload
 from bundler.locks import fetch_locked, is_lock
 from bundler.render import header, render, runtime
-from bundler.resources import payload_dir
+from bundler.resources import payload_dir, tomllib
 from bundler.targets import Target, incompatible
 from bundler.wheels import BuildError, WheelInfo, build_project, download, is_project
 
@@ -31,6 +31,7 @@ class BuildOptions:
     target: Target = field(default_factory=Target)
     compression: str = "gz"
     extensions: Sequence[str] = ()
+    extras: Sequence[str] = ()  # extras of the splice payload whose requirements are packed too (mcp: a server)
 
 
 @dataclass
@@ -65,6 +66,29 @@ def module_name(output: Path) -> str:
     return name
 
 
+def extra_requirements(payload: Optional[Path], extras: Sequence[str], target: Target) -> List[str]:
+    """The requirements of the payload's extras (`splice[mcp]`) that apply on the target, markers judged there."""
+    if not extras:
+        return []
+    if payload is None:
+        raise BuildError("--extra %s names extras of the splice payload; it is left out (--no-payload)" % extras[0])
+    from packaging.requirements import Requirement
+
+    with open(payload / "pyproject.toml", "rb") as f:
+        declared = tomllib.load(f).get("project", {}).get("optional-dependencies", {})
+    env = target.marker_environment()
+    out: List[str] = []
+    for extra in extras:
+        if extra not in declared:
+            raise BuildError("splice has no extra %r; it has: %s" % (extra, ", ".join(sorted(declared))))
+        for line in declared[extra]:
+            req = Requirement(line)
+            if req.marker is None or req.marker.evaluate(env):
+                req.marker = None
+                out.append(str(req))
+    return out
+
+
 def _collect(
     opts: BuildOptions, work: Path, progress: Callable[[str], None], epoch: int
 ) -> Tuple[List[WheelInfo], List[Path]]:
@@ -83,15 +107,16 @@ def _collect(
             wheels.append(build_project(path, work / "local", progress, epoch))
         else:
             plain.append(path)
+    requirements = list(opts.requirements) + extra_requirements(opts.payload, opts.extras, opts.target)
     locks = [f for f in opts.requirement_files if is_lock(f)]
     if locks:
-        unlocked = list(opts.requirements) + [str(f) for f in opts.requirement_files if f not in locks]
+        unlocked = requirements + [str(f) for f in opts.requirement_files if f not in locks]
         if unlocked:
             raise BuildError("a lock file packs exactly what it locks: add %s to the lock" % ", ".join(unlocked))
         wheels += fetch_locked(locks, opts.find_links, opts.target, work / "locked", progress)
     else:
         wheels += download(
-            opts.requirements, opts.requirement_files, opts.find_links, opts.target, work / "downloaded", progress
+            requirements, opts.requirement_files, opts.find_links, opts.target, work / "downloaded", progress
         )
     infos = [WheelInfo.read(p) for p in wheels]
     by_name: Dict[str, WheelInfo] = {}

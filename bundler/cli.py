@@ -114,6 +114,13 @@ def main() -> None:
     type=click.Path(exists=True, path_type=Path),
     help="A local project (built into a wheel), a .whl, or plain files/folders to ship (repeatable).",
 )
+@click.option(
+    "--extra",
+    "extras",
+    multiple=True,
+    help="Pack the wheels of a splice extra for the target too (repeatable): --extra mcp makes the bundle a full "
+    "MCP server, `python BUNDLE.py -c splice mcp`.",
+)
 @click.option("--no-payload", is_flag=True, help="Leave the splice library out: a bundle of wheels only.")
 @click.option(
     "--payload-dir",
@@ -148,6 +155,7 @@ def build_cmd(
     requirement_files: Tuple[Path, ...],
     find_links: Tuple[Path, ...],
     add: Tuple[Path, ...],
+    extras: Tuple[str, ...],
     no_payload: bool,
     payload_project: Optional[Path],
     output: Path,
@@ -174,6 +182,7 @@ def build_cmd(
         _target(**target_opts),  # type: ignore[arg-type]
         compression,
         extensions,
+        extras,
     )
     try:
         result = build(opts, progress=lambda msg: click.echo("… " + msg, err=True))

@@ -3,9 +3,11 @@
 # against the sha256 below before anything touches the disk.
 """Self-extracting bundle made by splice-bundle (stdlib only, Python 3.8+).
 
-Three ways in:
+Four ways in:
   import NAME                                  (this file on sys.path)
   python NAME.py [--info|--extract-to DIR|--uninstall] [--json]
+  python NAME.py -m MODULE [ARGS...]           (or -c CONSOLE_SCRIPT [ARGS...]: run a program from the bundle;
+                                                its stdin, stdout and exit status are its own)
   paste the whole text into an IPython cell    (no __file__ needed)
 
 On first use it verifies the payload, extracts it into a cache keyed by the payload hash, installs the wheels
@@ -934,7 +936,57 @@ def _startup(quiet=None):
     return result
 
 
+def _console_script(name):
+    """The entry point `name` of the console_scripts of the distributions now importable (the bundle's among them)."""
+    from importlib import metadata
+
+    eps = metadata.entry_points()
+    group = eps.select(group="console_scripts") if hasattr(eps, "select") else eps.get("console_scripts", [])
+    found = [ep for ep in group if ep.name == name]
+    return found[0] if found else None, sorted({ep.name for ep in group})
+
+
+def _run_program(kind, name, args):
+    """`-m MODULE` / `-c SCRIPT`: install as on import, then hand the process over. Nothing goes to stdout (a stdio
+    MCP server's channel); a cold start's status line goes to stderr."""
+    try:
+        result = activate()
+    except BundleError as exc:
+        sys.stderr.write("%s: %s\n" % (BUNDLE.get("name", "bundle"), exc))
+        return 2
+    if result["cold"] and os.environ.get("SPLICE_QUIET", "") in ("", "0"):
+        sys.stderr.write(_status_line(result) + "\n")
+    if kind == "-m":
+        import importlib.util
+        import runpy
+
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            sys.stderr.write("%s: no module named %s\n" % (BUNDLE["name"], name))
+            return 1
+        sys.argv = [name] + list(args)
+        runpy.run_module(name, run_name="__main__", alter_sys=True)
+        return 0
+    ep, names = _console_script(name)
+    if ep is None:
+        sys.stderr.write("%s: no console script %r; there are: %s\n" % (BUNDLE["name"], name, ", ".join(names)))
+        return 2
+    sys.argv = [name] + list(args)
+    return ep.load()()
+
+
 def _main(argv):
+    if argv[:1] in (["-m"], ["-c"]):
+        if len(argv) < 2:
+            sys.stderr.write(
+                "%s: %s needs a %s name\n"
+                % (BUNDLE["name"], argv[0], "module" if argv[0] == "-m" else "console script")
+            )
+            return 2
+        return _run_program(argv[0], argv[1], argv[2:])
     import argparse
     import json
 

@@ -67,13 +67,18 @@ class Conn:
     """A real MCP client session (official SDK, stdio, spawned `python -m splice mcp`) driven from sync tests: the
     client lives in one task of an event loop on a thread; calls are submitted to that loop."""
 
-    def __init__(self, root: Path, roots: Optional[List[str]] = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        roots: Optional[List[str]] = None,
+        cmd: Optional[List[str]] = None,
+        env: Optional[Dict[str, str]] = None,
+    ) -> None:
         from mcp import Client
         from mcp.client.stdio import StdioServerParameters
 
-        params = StdioServerParameters(
-            command=sys.executable, args=["-m", "splice", "mcp", "--root", str(root)], env=ENV, cwd=str(root)
-        )
+        cmd = cmd or [sys.executable, "-m", "splice", "mcp", "--root", str(root)]
+        params = StdioServerParameters(command=cmd[0], args=cmd[1:], env=env or ENV, cwd=str(root))
         kw: Dict[str, Any] = {}
         if roots is not None:
             import mcp_types as types
@@ -100,7 +105,7 @@ class Conn:
             raise RuntimeError("the server did not start")
 
     def run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(120)
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(180)
 
     def raw(self, name: str, args: Any) -> Any:
         return self.run(self.client.call_tool(name, args))

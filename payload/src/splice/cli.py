@@ -190,6 +190,7 @@ def _agent_parsers(sub: "argparse._SubParsersAction") -> None:
     """`splice mcp|tools|call`: the agent door (docs/agents.md); the tools are declared once in splice.tools."""
     m = sub.add_parser("mcp", help="serve the tools over MCP stdio (needs the extra splice[mcp])")
     m.add_argument("--root", default=".", help="the folder the agent may edit (default: the current one)")
+    m.add_argument("--python", help="the interpreter of the run tool's kernel (default: this one; needs ipykernel)")
     t = sub.add_parser("tools", help="print the tool schemas (MCP, OpenAI function calling, Anthropic tool use)")
     t.add_argument("--format", choices=["mcp", "openai", "anthropic"], default="mcp")
     c = sub.add_parser("call", help="run one tool call: splice call edit '{\"target\": ..., \"old\": ...}'")
@@ -215,6 +216,9 @@ def _run_agent(args: argparse.Namespace) -> int:
         except ImportError as exc:
             print("splice mcp needs the mcp package (%s): pip install 'splice[mcp]'" % exc, file=sys.stderr)
             return 1
+        from splice.kernel import use_python
+
+        use_python(args.python)
         serve(root)
         return 0
     raw = sys.stdin.read() if args.arguments == "-" else args.arguments
@@ -223,7 +227,12 @@ def _run_agent(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print("splice: arguments are not JSON (%s): %s" % (exc, raw[:80]), file=sys.stderr)
         return 2
-    text, is_error = tools.run_call(args.name, arguments, root)
+    try:
+        text, is_error = tools.run_call(args.name, arguments, root)
+    finally:
+        from splice.kernel import shutdown_all
+
+        shutdown_all()
     print(text, file=sys.stderr if is_error else sys.stdout)
     return 1 if is_error else 0
 

@@ -8,18 +8,20 @@ types with pydantic's multi-line report; here arguments are checked by `splice.t
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import warnings
 from typing import Any, List
 from urllib.parse import unquote, urlparse
 
-from splice import __version__
+from splice import __version__, kernel
 from splice.confine import Root
-from splice.tools import run_call, schemas
+from splice.tools import reply, schemas
 
 INSTRUCTIONS = (
     "Edit Python by name: outline a file, then edit/replace/insert/append/remove one chunk by its target; "
-    "every edit replies with its diff and checks."
+    "every edit replies with its diff and checks. run executes code in a persistent kernel, test runs pytest."
 )
 
 
@@ -59,10 +61,10 @@ def build(root: Root) -> Any:
     async def call_tool(ctx: Any, params: Any) -> Any:
         if state["roots_stale"]:
             await narrow_to_client_roots(ctx)
-        text, is_error = await anyio.to_thread.run_sync(
-            run_call, params.name, params.arguments or {}, root, limiter=lock
-        )
-        return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=is_error)
+        out = await anyio.to_thread.run_sync(reply, params.name, params.arguments or {}, root, limiter=lock)
+        content: List[Any] = [types.TextContent(type="text", text=out.text)]
+        content += [types.ImageContent(type="image", data=data, mime_type=mime) for mime, data in out.images]
+        return types.CallToolResult(content=content, is_error=out.error)
 
     async def roots_changed(ctx: Any, params: Any) -> None:
         state["roots_stale"] = True
@@ -79,8 +81,14 @@ def build(root: Root) -> Any:
         )
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    kernel.kill_all()
+    os._exit(128 + signum)
+
+
 def serve(root: Root) -> None:
-    """Serve over stdin/stdout until the client closes them (after `enter_root`: the process works in the root)."""
+    """Serve over stdin/stdout until the client closes them (after `enter_root`: the process works in the root).
+    The `run` kernel goes with the server: on a closed stdin, and on SIGTERM/SIGHUP."""
     import anyio
     from mcp.server.stdio import stdio_server
 
@@ -90,4 +98,9 @@ def serve(root: Root) -> None:
         async with stdio_server() as (read, write):
             await server.run(read, write, server.create_initialization_options())
 
-    anyio.run(main)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminated)
+    try:
+        anyio.run(main)
+    finally:
+        kernel.shutdown_all()

@@ -18,6 +18,7 @@ from splice import api
 from splice.budget import DEFAULT_LINES
 from splice.confine import Root
 from splice.errors import BadTarget, SpliceError
+from splice.kernel import Output
 
 DEFAULT_CHECK = "syntax,names"
 _TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
@@ -52,7 +53,7 @@ class Tool:
     name: str
     doc: str
     params: Tuple[Param, ...]
-    run: Callable[[Root, Dict[str, Any]], str] = field(repr=False)
+    run: Callable[[Root, Dict[str, Any]], Any] = field(repr=False)  # str, or kernel.Output (images, error flag)
     example: Dict[str, Any] = field(default_factory=dict)  # for errors and docs, not sent in the schema
     writes: bool = False
 
@@ -193,6 +194,35 @@ def _imports(root: Root, a: Dict[str, Any]) -> str:
     if fix:
         done.append(str(api.fix_imports(path)))
     return "\n".join(done) if done else api.imports(path)
+
+
+def _run(root: Root, a: Dict[str, Any]) -> Output:
+    from splice import kernel
+
+    k = kernel.session(root.folder)
+    restarted = k.restart() if a.get("restart") else ""
+    if not a.get("code"):
+        if restarted:
+            return Output(restarted)
+        raise BadCall("run needs 'code' (or restart: true). e.g. %s" % TOOLS["run"].usage())
+    if a.get("timeout", 60) < 1:
+        raise BadCall("run: timeout is in seconds, 1 or more")
+    out = k.run(a["code"], timeout=a.get("timeout", 60))
+    if restarted:
+        out.text = restarted + "\n" + out.text
+    return out
+
+
+def _test(root: Root, a: Dict[str, Any]) -> str:
+    from splice.testrun import test
+
+    targets = a.get("targets") or None
+    for t in targets or ():
+        path = t.split("::", 1)[0]
+        if path.endswith((".py", "/")) or os.path.exists(os.path.join(root.folder, path)):
+            root.path(path)
+    report = test(targets, max_failures=a.get("max_failures", 5), suspects=a.get("suspects", True), root=root.folder)
+    return str(report)
 
 
 # ---------------------------------------------------------------------------------------------------- declaration
@@ -342,6 +372,30 @@ TOOLS: Dict[str, Tool] = {
             {"path": "app.py", "add": ["from decimal import Decimal"]},
             True,
         ),
+        Tool(
+            "run",
+            "Run Python in a persistent IPython kernel (cwd: root; names persist; splice extension): stdout, "
+            "stderr, result, error with docs; plots as images.",
+            (
+                Param("code", "string"),
+                Param("timeout", "integer", "seconds (default 60), then interrupt"),
+                Param("restart", "boolean", "fresh kernel first"),
+            ),
+            _run,
+            {"code": "from app import Cart\nCart().total()"},
+            True,
+        ),
+        Tool(
+            "test",
+            "pytest: failures first with their lines, passes counted, suspect code lines ranked.",
+            (
+                Param("targets", "array", "node ids, files, or a target (its related tests); default all"),
+                Param("max_failures", "integer"),
+                Param("suspects", "boolean", "default true"),
+            ),
+            _test,
+            {"targets": ["tests/test_app.py::test_total"]},
+        ),
     ]
 }
 
@@ -406,8 +460,9 @@ def _checked(tool: Tool, args: object) -> Dict[str, Any]:
     return out
 
 
-def call(name: str, args: object, root: Root) -> str:
-    """Run one tool call; errors are SpliceError with the text to show (bad arguments: BadCall)."""
+def call(name: str, args: object, root: Root) -> Any:
+    """Run one tool call: str, or kernel.Output for `run`; errors are SpliceError with the text to show (bad
+    arguments: BadCall)."""
     tool = TOOLS.get(name)
     if tool is None:
         raise BadCall("no tool %r; tools: %s" % (name, ", ".join(TOOLS)))
@@ -431,16 +486,24 @@ def enter_root(folder: str) -> Root:
 
 
 def run_call(name: str, args: object, root: Root) -> Tuple[str, bool]:
-    """(text, is_error): what the server replies and `splice call` prints. Never raises; a bug in splice is one line
-    for the model and a traceback on stderr for the person who runs the server."""
+    """(text, is_error): what `splice call` prints."""
+    out = reply(name, args, root)
+    return out.text, out.error
+
+
+def reply(name: str, args: object, root: Root) -> Output:
+    """What the server replies (text, images, error flag). Never raises; a bug in splice is one line for the model
+    and a traceback on stderr for the person who runs the server."""
     try:
-        return call(name, args, root), False
+        done = call(name, args, root)
+        return done if isinstance(done, Output) else Output(done)
     except SpliceError as exc:  # the library's hint to force a broken result has no counterpart in the tools
-        return "%s: %s" % (type(exc).__name__, str(exc).replace(" or pass force=True", "")), True
+        text = "%s: %s" % (type(exc).__name__, str(exc).replace(" or pass force=True", ""))
     except re.error as exc:
-        return "BadCall: not a valid regular expression (%s); regex=false searches plain text" % exc, True
+        text = "BadCall: not a valid regular expression (%s); regex=false searches plain text" % exc
     except (OSError, UnicodeError, ValueError, LookupError, RecursionError) as exc:
-        return "%s: %s" % (type(exc).__name__, exc), True
+        text = "%s: %s" % (type(exc).__name__, exc)
     except Exception as exc:  # noqa: BLE001 - the server keeps serving
         traceback.print_exc(file=sys.stderr)
-        return "InternalError: %s: %s (a bug in splice; the call did not finish)" % (type(exc).__name__, exc), True
+        text = "InternalError: %s: %s (a bug in splice; the call did not finish)" % (type(exc).__name__, exc)
+    return Output(text, error=True)
