@@ -119,6 +119,13 @@ class TestReport:
             return "no tests ran: pytest found none in %s (name a test file, folder or node id)" % self.scope
         return "%s (%s)" % (", ".join(parts), self.scope)
 
+    def for_command(self, command: str, targets: Sequence[str]) -> "TestReport":
+        """The calls it names written as a command line (`splice test`, `%test`) with these targets."""
+        import shlex
+
+        self.call = " ".join([command] + [shlex.quote(t) for t in targets] + ["{opts}"])
+        return self
+
     def more(self, option: str, value: int) -> str:
         """The call that shows more, in the door's own syntax (`call` has `{opts}` where the option goes)."""
         if self.call.startswith("splice."):
