@@ -103,13 +103,11 @@ def localize(
 
 def enclosing(path: str, line: int, cache: Dict[str, object]) -> str:
     """`path::Qual.name` of the innermost class/function holding `line` (just `path` at module level)."""
-    from splice import files
-    from splice.edit import Doc
+    from splice.files import load_doc
 
     if path not in cache:
         try:
-            loaded = files.load(path)
-            cache[path] = Doc(loaded.source, path).index
+            cache[path] = load_doc(path)[0].index  # the parse a following splice.show / edit of the suspect reuses
         except Exception:  # unreadable or unparsable now: name the file only
             cache[path] = None
     index = cache[path]
