@@ -397,10 +397,10 @@ def _in_full(by_file: Dict[str, List[Hit]], symbols: Callable[[str], List[Hit]],
     return out, full, rest
 
 
-def _counted(pattern: str, path: str, by_file: Dict[str, List[Hit]], symbols: Callable[[str], List[Hit]],
+def _counted(pattern: str, again: str, by_file: Dict[str, List[Hit]], symbols: Callable[[str], List[Hit]],
              counts: Dict[str, int], shown: Callable[[str], str], budget: int, max_lines: int) -> str:
     """The first hits in full within `budget` lines, then hit counts per symbol, file by file, then the call that
-    shows everything: at most max_lines + 1 lines."""
+    shows everything (`again`, with %d for its max_lines): at most max_lines + 1 lines."""
     total = sum(counts.values())
     out, full, rest = _in_full(by_file, symbols, shown, budget)
     lines = ["%d hits in %d file%s for %r: %d in full, then counts per symbol"
@@ -422,9 +422,8 @@ def _counted(pattern: str, path: str, by_file: Dict[str, List[Hit]], symbols: Ca
         lines.append(line.rstrip(",") + (", … %d" % sum(n for _, n in items) if items else ""))
         listed.add(file)
     unlisted = len(set(counts) - listed)
-    lines.append("… %d not in full%s: find(%r, %r, max_lines=%d) shows all"
-                 % (total - full, " (%d files not listed)" % unlisted if unlisted else "", pattern, path,
-                    total + len(counts)))
+    not_listed = " (%d files not listed)" % unlisted if unlisted else ""
+    lines.append("… %d not in full%s: %s shows all" % (total - full, not_listed, again % (total + len(counts))))
     return "\n".join(lines)
 
 
@@ -441,6 +440,11 @@ def find(pattern: str, path: str = ".", regex: bool = False, word: bool = False,
     asked = max_lines is not None
     max_lines = max_lines if max_lines is not None else DEFAULT_LINES
     counts: Dict[str, int] = {}
+    # the call that shows every hit: the same query as given (options, a FILE::Qual path), with a larger budget
+    given = (("regex", regex, False), ("word", word, False), ("glob", glob, "*.py"),
+             ("ignore_case", ignore_case, False))
+    opts = "".join(", %s=%r" % (k, v) for k, v, default in given if v != default)
+    again = "find(%r, %r%s, max_lines=%%d)" % (pattern, path, opts)
     path, spans = _scope(path)
     keep = max_lines * 4 if spans is None else None  # one chunk of one file: filter every hit of the file
     hits = find_hits(pattern, path, regex, word, glob, ignore_case, symbols=False, counts=counts, keep=keep)
@@ -463,15 +467,15 @@ def find(pattern: str, path: str = ".", regex: bool = False, word: bool = False,
         return named[file]
 
     if total > len(hits):
-        return _counted(pattern, path, by_file, symbols, counts, shown, max_lines * 2 // 3, max_lines)
+        return _counted(pattern, again, by_file, symbols, counts, shown, max_lines * 2 // 3, max_lines)
     out, full, rest = _in_full(by_file, symbols, shown, max_lines)
     text = "\n".join(out)
     grep = sum(len(h.text) + len(str(h.line)) + 2 + (0 if one_file else len(h.path) + 1) for h in hits)
     if not rest and (len(text) <= grep or total <= FEW or asked):  # a few hits: in full, even if longer
         return text
     budget = min(len(out) - 1, max_lines * 2 // 3)
-    best = _counted(pattern, path, by_file, symbols, counts, shown, budget, max_lines)
+    best = _counted(pattern, again, by_file, symbols, counts, shown, budget, max_lines)
     while len(best) > grep and budget > 1:
         budget = budget * 3 // 4
-        best = _counted(pattern, path, by_file, symbols, counts, shown, budget, max_lines)
+        best = _counted(pattern, again, by_file, symbols, counts, shown, budget, max_lines)
     return best
