@@ -90,7 +90,7 @@ def _commit(
         if not result.changed:
             result.notes.append("no change")
         return result
-    if cell:  # notebook code: patched into the running objects; nothing is written
+    if isinstance(target, notebook.CellTarget):  # notebook code: patched into the running objects; nothing written
         return notebook.commit(target, result)
     real = loaded.path if loaded else target.path
     stages = None

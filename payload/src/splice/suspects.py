@@ -11,7 +11,7 @@ import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 Line = Tuple[str, int]  # (file relative to the project root, line number)
 Coverage = Dict[str, Set[Line]]
@@ -82,7 +82,7 @@ def localize(
     failing: Sequence[str],
     passing: Sequence[str],
     formula: str = "ochiai",
-    frames: Optional[Dict[str, Iterable[Line]]] = None,
+    frames: Optional[Mapping[str, Iterable[Line]]] = None,
 ) -> List[Group]:
     """Group the failures, then rank each group's lines against all passing tests (other groups' failures left out).
 

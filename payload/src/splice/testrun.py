@@ -15,7 +15,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from splice.budget import clip
 from splice.files import project_root
@@ -25,8 +25,8 @@ TIMEOUT = 300.0
 MESSAGE_LINES = 4
 _ORDER = ("failed", "error", "passed", "skipped", "xfailed", "xpassed")
 # quiet, no console tracebacks (the plugin reads the exceptions), and a collection error does not stop the rest
-_PYTEST_FLAGS = ("-q", "--tb=no", "--no-header", "--color=no", "-p", "no:cacheprovider", "-p", "splice.pytest_plugin")
-_PYTEST_FLAGS += ("--continue-on-collection-errors",)
+_PYTEST_FLAGS: Tuple[str, ...] = ("-q", "--tb=no", "--no-header", "--color=no", "-p", "no:cacheprovider")
+_PYTEST_FLAGS += ("-p", "splice.pytest_plugin", "--continue-on-collection-errors")
 _PROGRESS = re.compile(r"^([.sxXFE]+)\s*(?:\[\s*\d+%\])?$", re.M)  # -q progress lines
 _MARKS = {".": "passed", "s": "skipped", "x": "xfailed", "X": "xpassed", "F": "failed", "E": "error"}
 _PLUGIN_PATH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
