@@ -354,12 +354,10 @@ def with_symbols(hits: List[Hit]) -> List[Hit]:
 
 def _scope(path: str) -> Tuple[str, Optional[List[Tuple[int, int]]]]:
     """`find` takes any target as its path: a folder or file as is, a module name, or `FILE::Qual` (its lines)."""
-    if os.path.exists(path):
-        return path, None
     from splice.files import load_doc
     from splice.targets import parse_target
 
-    t = parse_target(path, folders=True)
+    t = parse_target(path, folders=True)  # a path on disk, file or folder, is taken as it is
     if not t.qualname:
         return t.path, None
     return t.path, load_doc(t.path)[0].chunk(t.qualname).spans
