@@ -11,7 +11,8 @@ import pytest
 import splice
 from helpers import REPO, make_venv
 from splice.autoimport import plan_imports
-from splice.checks import builtin_names, related_tests, run_checks
+from splice.checks import builtin_names, run_checks
+from splice.testrun import related_tests
 
 
 @pytest.fixture()

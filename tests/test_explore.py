@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -167,3 +168,17 @@ def test_cli_exploration_commands(tmp_path):
     assert run("show", "app.py::Cart.total", "--raw").stdout == "    def total(self):\n        return 0\n"
     assert "Cart.total  3: return 0" in run("find", "return 0").stdout
     assert "function loads(" in run("doc", "json.loads").stdout
+
+
+def test_find_cut_names_the_same_query_with_a_larger_budget(tmp_path):
+    (tmp_path / "m.py").write_text(
+        "class K:\n    def f(self):\n"
+        + "".join("        x%d = 'NEEDLE needle'\n" % i for i in range(30))
+        + "".join("Y%d = 'NEEDLE'\n" % i for i in range(30))
+    )
+    path = str(tmp_path / "m.py")
+    last = find("needle", path + "::K.f", word=True, ignore_case=True, max_lines=10).splitlines()[-1]
+    call = re.search(r": (find\(.*\)) shows all$", last).group(1)
+    assert call == "find('needle', %r, word=True, ignore_case=True, max_lines=31)" % (path + "::K.f")
+    shown = eval(call, {"find": find}).splitlines()  # the call it names shows every hit of that query
+    assert len(shown) == 30 and all(re.match(r" +(K\.f  )?\d+: x\d+ = ", line) for line in shown)

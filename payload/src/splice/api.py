@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Iterable, List, Optional, Tuple, Union
 
-from splice import files
+from splice import files, notebook
 from splice.edit import (
     Doc,
     Edit,
@@ -23,7 +23,6 @@ from splice.edit import (
     ranges,
 )
 from splice.errors import BadTarget, NotFound, SpliceError
-from splice.notebook import CellTarget
 from splice.reindent import normalize
 from splice.targets import Target, parse_target
 
@@ -31,7 +30,7 @@ Op = Union[Tuple, dict]
 
 
 def _doc(target: Target) -> Tuple[Doc, Optional[files.Loaded]]:
-    if isinstance(target, CellTarget):
+    if isinstance(target, notebook.CellTarget):
         return Doc.from_text(target.text, target.path), None
     return files.load_doc(target.path)
 
@@ -68,7 +67,7 @@ def _commit(
     old_range, new_range = ranges(placed)
     diff = make_diff(doc, new_lines, placed)
     notes = list(notes or [])
-    cell = isinstance(target, CellTarget)
+    cell = isinstance(target, notebook.CellTarget)
     if cell and (auto_import or check):
         notes.append("checks and auto_import run on files; a notebook cell gets its imports when it runs")
     if auto_import and not cell:
@@ -91,10 +90,8 @@ def _commit(
         if not result.changed:
             result.notes.append("no change")
         return result
-    if cell:  # notebook code: patched into the running objects; nothing is written
-        from splice.notebook import commit
-
-        return commit(target, result)
+    if isinstance(target, notebook.CellTarget):  # notebook code: patched into the running objects; nothing written
+        return notebook.commit(target, result)
     real = loaded.path if loaded else target.path
     stages = None
     if check:
@@ -131,8 +128,6 @@ def _op(
 
 def _target(target: str, path: Optional[str]) -> Target:
     """Files by path or module; in a notebook, first the bare names of code defined in cells (splice.notebook)."""
-    from splice import notebook
-
     found = notebook.claim(target, path)
     if found is not None:
         return found
@@ -380,10 +375,8 @@ def batch(
     ops: tuples like ("replace", "Foo.bar", code), ("edit", "Foo.baz", old, new), ("remove", "OLD"),
     ("append", "Foo", code), ("insert_after", "helper", code), or dicts {"op": ..., "target": ..., ...}.
     """
-    from splice.notebook import claim
-
-    cell = claim(path)
-    t = CellTarget(cell.path, "", cell.text) if cell is not None else Target(path, "")
+    cell = notebook.claim(path)
+    t = notebook.CellTarget(cell.path, "", cell.text) if cell is not None else Target(path, "")
     doc, loaded = _doc(t)
     splices: List[Splice] = []
     names = []
@@ -409,8 +402,6 @@ def undo(path: Optional[str] = None, *, steps: int = 1, force: bool = False) -> 
 
     In a notebook, `path` may name cell code (`Cls.meth`, `In[7]`): its cell's newest edit is undone in the live
     objects; without `path`, the newest edit of a file or a cell."""
-    from splice import notebook
-
     base = path or os.path.join(os.getcwd(), "x.py")
     folder = files.journal_dir(base)
     done = []

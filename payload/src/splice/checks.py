@@ -243,43 +243,11 @@ def type_check(path: str) -> Optional[Tuple[str, List[Diagnostic]]]:
 # ---------------------------------------------------------------------------------------------------- tests
 
 
-def related_tests(path: str, root: Optional[str] = None) -> List[str]:
-    """Test files that import the module or are named after it; empty when none match."""
-    root = root or project_root(path)
-    real = os.path.realpath(path)
-    rel = os.path.relpath(real, root)
-    mod = rel[:-3].replace(os.sep, ".") if rel.endswith(".py") else rel
-    parts = mod.split(".")
-    if parts[0] in ("src", "lib") and len(parts) > 1:
-        parts = parts[1:]
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    dotted = ".".join(parts)
-    stem = parts[-1] if parts else ""
-    pattern = re.compile(r"^\s*(?:from\s+%s(?:\s|\.)|import\s+%s\b|from\s+%s\s+import\s+[^#\n]*\b%s\b)" % (
-        re.escape(dotted), re.escape(dotted), re.escape(".".join(parts[:-1]) or "\0"), re.escape(stem)), re.M)
-    from splice.search import iter_files
-
-    found = []
-    for file in iter_files(root, "*.py"):
-        name = os.path.basename(file)
-        if not (name.startswith("test_") or name.endswith("_test.py")) or os.path.realpath(file) == real:
-            continue
-        if name in ("test_%s.py" % stem, "%s_test.py" % stem):
-            found.append(file)
-            continue
-        try:
-            with open(file, encoding="utf-8", errors="replace") as f:
-                if pattern.search(f.read()):
-                    found.append(file)
-        except OSError:
-            continue
-    return sorted(found)
-
-
 def run_tests(path: str, timeout: float = TIMEOUTS["tests"], suite: bool = True) -> Stage:
     """The related tests (the whole suite when none are related and `suite`); without `suite`, a run that reaches
     `timeout` is reported as cut, not failed (it found no failure before the cut)."""
+    from splice.testrun import related_tests, tests_stage_report
+
     root = project_root(path)
     if _tool("pytest") is None:
         return Stage("tests", "skipped", "skipped (pytest not installed)")
@@ -288,8 +256,6 @@ def run_tests(path: str, timeout: float = TIMEOUTS["tests"], suite: bool = True)
         return Stage("tests", "skipped", "skipped: no related tests (none imports the module or is named after it; "
                                          "stages 'all' runs the whole suite)")
     scope = ("%d related file%s" % (len(files), "s" if len(files) > 1 else "")) if files else "whole suite"
-    from splice.testrun import tests_stage_report
-
     report = tests_stage_report(files, root, scope, path, timeout)  # failures first; names the suspects call
     if report.status == "timeout" and not suite and not (report.counts["failed"] or report.counts["error"]):
         return Stage("tests", "cut", "cut at the %ds budget after %d passed, no failure so far (%s; 'all' runs "

@@ -250,13 +250,11 @@ def _add_test_parser(sub: "argparse._SubParsersAction", common: argparse.Argumen
 
 
 def _run_test(args: argparse.Namespace) -> int:
-    import shlex
-
     from splice.testrun import test
 
     report = test(args.target, suspects=not args.no_suspects, max_failures=args.max_failures, top=args.top,
                   max_groups=args.max_groups, formula=args.formula, timeout=args.timeout)
-    report.call = " ".join(["splice test"] + [shlex.quote(t) for t in args.target] + ["{opts}"])
+    report.for_command("splice test", args.target)
     text = report.summary()
     print(json.dumps({"text": text, "ok": report.ok}) if args.json else text)
     return 0 if report.ok else 1

@@ -62,7 +62,9 @@ class Root:
         t = parse_target(target)
         if self.contains(t.path):
             return t
-        by_module = "::" not in target and t.path != target.strip().split(":", 1)[0]  # found on sys.path
+        spec = target.strip()
+        written = spec.split("::", 1)[0] if "::" in spec else spec.split(":", 1)[0]
+        by_module = t.path != written  # a module name (pkg.mod:Qual, pkg.mod::Qual, pkg.mod) found on sys.path
         if by_module and not write:
             return t
         raise self.refuse(t.path if not by_module else target, "write" if write else "read")

@@ -110,8 +110,7 @@ def _test_magic(argv: List[str]) -> str:
     p.add_argument("--max-groups", type=int, default=3)
     a = p.parse_args(argv)
     report = test(a.target, suspects=not a.no_suspects, max_failures=a.max_failures, max_groups=a.max_groups)
-    report.call = " ".join(["%test"] + [shlex.quote(t) for t in a.target] + ["{opts}"])
-    return report.summary()
+    return report.for_command("%test", a.target).summary()
 
 
 def _live_source(ip: Any, name: str) -> str:

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from splice.errors import NotFound, SpliceError
-from splice.targets import Target
+from splice.targets import _DOTTED, Target
 
-_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _CELL = re.compile(r"^In\[(\d+)\]$")
 _VERSION = re.compile(r"^<splice In\[(\d+)\] v\d+>$")
 _INPUT = re.compile(r"^<ipython-input-(\d+)-")
@@ -78,9 +77,9 @@ def claim(target: str, path: Optional[str] = None) -> Optional[CellTarget]:
     root = ip.user_ns.get(parts[0])
     code = _code_of(root)
     top = getattr(root, "__qualname__", "").split(".")[0]
-    number, text = None, ""
-    if code is not None and _number(ip, code.co_filename) is not None:
-        number = _number(ip, code.co_filename)
+    number = _number(ip, code.co_filename) if code is not None else None
+    text = ""
+    if code is not None and number is not None:
         text = _cell_text(ip, number) if "In[%d]" % number in _cells else "".join(linecache.getlines(code.co_filename))
     in_cells = code is not None and not os.path.isfile(code.co_filename)
     if (number is None or not _defines(text, top)) and (in_cells or isinstance(root, type) and _main(root)):

@@ -354,37 +354,35 @@ def with_symbols(hits: List[Hit]) -> List[Hit]:
 
 def _scope(path: str) -> Tuple[str, Optional[List[Tuple[int, int]]]]:
     """`find` takes any target as its path: a folder or file as is, a module name, or `FILE::Qual` (its lines)."""
-    if os.path.exists(path):
-        return path, None
     from splice.files import load_doc
     from splice.targets import parse_target
 
-    t = parse_target(path, folders=True)
+    t = parse_target(path, folders=True)  # a path on disk, file or folder, is taken as it is
     if not t.qualname:
         return t.path, None
     return t.path, load_doc(t.path)[0].chunk(t.qualname).spans
 
 
-def _in_full(by_file: Dict[str, List[Hit]], shown: Callable[[str], str],
-             budget: int) -> Tuple[List[str], int, List[Tuple[str, List[Hit]]]]:
-    """Hits in full within `budget` lines: (lines, hits shown, [(file, hits not shown)]); symbols only for these.
+def _in_full(by_file: Dict[str, List[Hit]], symbols: Callable[[str], List[Hit]], shown: Callable[[str], str],
+             budget: int) -> Tuple[List[str], int, List[Tuple[str, int]]]:
+    """Hits in full within `budget` lines: (lines, hits shown, [(file, index of its first hit not shown)]).
 
     A file line (none when the search was one file, as grep), then per hit `  12: text` at module level,
     `  Sym  12: text` opening a symbol's run and `    15: text` going on with it."""
     out: List[str] = []
     full = 0
-    rest: List[Tuple[str, List[Hit]]] = []
-    for file, file_hits in by_file.items():
+    rest: List[Tuple[str, int]] = []
+    for file in by_file:
         label = shown(file)
         if rest or len(out) + 1 + bool(label) > budget:
-            rest.append((file, file_hits))
+            rest.append((file, 0))
             continue
         if label:
             out.append(label)
-        named = with_symbols(file_hits)
+        named = symbols(file)
         for i, h in enumerate(named):
             if len(out) >= budget:
-                rest.append((file, named[i:]))
+                rest.append((file, i))
                 break
             text = clip(h.text.strip(), 100)
             if not h.symbol:
@@ -397,22 +395,19 @@ def _in_full(by_file: Dict[str, List[Hit]], shown: Callable[[str], str],
     return out, full, rest
 
 
-def _counted(pattern: str, path: str, hits: List[Hit], counts: Dict[str, int], shown: Callable[[str], str],
-             budget: int, max_lines: int) -> str:
+def _counted(pattern: str, again: str, by_file: Dict[str, List[Hit]], symbols: Callable[[str], List[Hit]],
+             counts: Dict[str, int], shown: Callable[[str], str], budget: int, max_lines: int) -> str:
     """The first hits in full within `budget` lines, then hit counts per symbol, file by file, then the call that
-    shows everything: at most max_lines + 1 lines."""
-    by_file: Dict[str, List[Hit]] = {}
-    for h in hits:
-        by_file.setdefault(h.path, []).append(h)
+    shows everything (`again`, with %d for its max_lines): at most max_lines + 1 lines."""
     total = sum(counts.values())
-    out, full, rest = _in_full(by_file, shown, budget)
+    out, full, rest = _in_full(by_file, symbols, shown, budget)
     lines = ["%d hits in %d file%s for %r: %d in full, then counts per symbol"
              % (total, len(counts), "" if len(counts) == 1 else "s", pattern, full)] + out
-    listed = {h.path for h in hits[:full]}
-    unread = [(f, []) for f in counts if f not in by_file]  # found, counted, not materialised
-    for file, file_hits in (rest + unread)[: max(max_lines - len(lines), 0)]:
+    listed = set(by_file) - {f for f, skip in rest if not skip}  # files with hits in full
+    unread = [(f, 0) for f in counts if f not in by_file]  # found, counted, not materialised
+    for file, skip in (rest + unread)[: max(max_lines - len(lines), 0)]:
         per: Dict[str, int] = {}
-        for h in with_symbols(file_hits):
+        for h in symbols(file)[skip:] if file in by_file else []:
             per[h.symbol or "(module)"] = per.get(h.symbol or "(module)", 0) + 1
         left = counts[file] - len(by_file.get(file, []))
         if left > 0:
@@ -425,9 +420,8 @@ def _counted(pattern: str, path: str, hits: List[Hit], counts: Dict[str, int], s
         lines.append(line.rstrip(",") + (", … %d" % sum(n for _, n in items) if items else ""))
         listed.add(file)
     unlisted = len(set(counts) - listed)
-    lines.append("… %d not in full%s: find(%r, %r, max_lines=%d) shows all"
-                 % (total - full, " (%d files not listed)" % unlisted if unlisted else "", pattern, path,
-                    total + len(counts)))
+    not_listed = " (%d files not listed)" % unlisted if unlisted else ""
+    lines.append("… %d not in full%s: %s shows all" % (total - full, not_listed, again % (total + len(counts))))
     return "\n".join(lines)
 
 
@@ -444,6 +438,11 @@ def find(pattern: str, path: str = ".", regex: bool = False, word: bool = False,
     asked = max_lines is not None
     max_lines = max_lines if max_lines is not None else DEFAULT_LINES
     counts: Dict[str, int] = {}
+    # the call that shows every hit: the same query as given (options, a FILE::Qual path), with a larger budget
+    given = (("regex", regex, False), ("word", word, False), ("glob", glob, "*.py"),
+             ("ignore_case", ignore_case, False))
+    opts = "".join(", %s=%r" % (k, v) for k, v, default in given if v != default)
+    again = "find(%r, %r%s, max_lines=%%d)" % (pattern, path, opts)
     path, spans = _scope(path)
     keep = max_lines * 4 if spans is None else None  # one chunk of one file: filter every hit of the file
     hits = find_hits(pattern, path, regex, word, glob, ignore_case, symbols=False, counts=counts, keep=keep)
@@ -455,19 +454,26 @@ def find(pattern: str, path: str = ".", regex: bool = False, word: bool = False,
     one_file = os.path.isfile(path)
     shown = (lambda f: "") if one_file else (lambda f: f) if os.path.isabs(path) else os.path.relpath
     total = sum(counts.values())
-    if total > len(hits):
-        return _counted(pattern, path, hits, counts, shown, max_lines * 2 // 3, max_lines)
     by_file: Dict[str, List[Hit]] = {}
     for h in hits:
         by_file.setdefault(h.path, []).append(h)
-    out, full, rest = _in_full(by_file, shown, max_lines)
+    named: Dict[str, List[Hit]] = {}
+
+    def symbols(file: str) -> List[Hit]:  # each file read for its symbols once, only when its hits are shown
+        if file not in named:
+            named[file] = with_symbols(by_file[file])
+        return named[file]
+
+    if total > len(hits):
+        return _counted(pattern, again, by_file, symbols, counts, shown, max_lines * 2 // 3, max_lines)
+    out, full, rest = _in_full(by_file, symbols, shown, max_lines)
     text = "\n".join(out)
     grep = sum(len(h.text) + len(str(h.line)) + 2 + (0 if one_file else len(h.path) + 1) for h in hits)
     if not rest and (len(text) <= grep or total <= FEW or asked):  # a few hits: in full, even if longer
         return text
     budget = min(len(out) - 1, max_lines * 2 // 3)
-    best = _counted(pattern, path, hits, counts, shown, budget, max_lines)
+    best = _counted(pattern, again, by_file, symbols, counts, shown, budget, max_lines)
     while len(best) > grep and budget > 1:
         budget = budget * 3 // 4
-        best = _counted(pattern, path, hits, counts, shown, budget, max_lines)
+        best = _counted(pattern, again, by_file, symbols, counts, shown, budget, max_lines)
     return best

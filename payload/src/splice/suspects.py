@@ -11,7 +11,7 @@ import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 Line = Tuple[str, int]  # (file relative to the project root, line number)
 Coverage = Dict[str, Set[Line]]
@@ -82,7 +82,7 @@ def localize(
     failing: Sequence[str],
     passing: Sequence[str],
     formula: str = "ochiai",
-    frames: Optional[Dict[str, Iterable[Line]]] = None,
+    frames: Optional[Mapping[str, Iterable[Line]]] = None,
 ) -> List[Group]:
     """Group the failures, then rank each group's lines against all passing tests (other groups' failures left out).
 
@@ -103,13 +103,11 @@ def localize(
 
 def enclosing(path: str, line: int, cache: Dict[str, object]) -> str:
     """`path::Qual.name` of the innermost class/function holding `line` (just `path` at module level)."""
-    from splice import files
-    from splice.edit import Doc
+    from splice.files import load_doc
 
     if path not in cache:
         try:
-            loaded = files.load(path)
-            cache[path] = Doc(loaded.source, path).index
+            cache[path] = load_doc(path)[0].index  # the parse a following splice.show / edit of the suspect reuses
         except Exception:  # unreadable or unparsable now: name the file only
             cache[path] = None
     index = cache[path]

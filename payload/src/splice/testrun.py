@@ -11,13 +11,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from splice.budget import clip
 from splice.files import project_root
@@ -27,8 +25,8 @@ TIMEOUT = 300.0
 MESSAGE_LINES = 4
 _ORDER = ("failed", "error", "passed", "skipped", "xfailed", "xpassed")
 # quiet, no console tracebacks (the plugin reads the exceptions), and a collection error does not stop the rest
-_PYTEST_FLAGS = ("-q", "--tb=no", "--no-header", "--color=no", "-p", "no:cacheprovider", "-p", "splice.pytest_plugin")
-_PYTEST_FLAGS += ("--continue-on-collection-errors",)
+_PYTEST_FLAGS: Tuple[str, ...] = ("-q", "--tb=no", "--no-header", "--color=no", "-p", "no:cacheprovider")
+_PYTEST_FLAGS += ("-p", "splice.pytest_plugin", "--continue-on-collection-errors")
 _PROGRESS = re.compile(r"^([.sxXFE]+)\s*(?:\[\s*\d+%\])?$", re.M)  # -q progress lines
 _MARKS = {".": "passed", "s": "skipped", "x": "xfailed", "X": "xpassed", "F": "failed", "E": "error"}
 _PLUGIN_PATH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -121,6 +119,13 @@ class TestReport:
             return "no tests ran: pytest found none in %s (name a test file, folder or node id)" % self.scope
         return "%s (%s)" % (", ".join(parts), self.scope)
 
+    def for_command(self, command: str, targets: Sequence[str]) -> "TestReport":
+        """The calls it names written as a command line (`splice test`, `%test`) with these targets."""
+        import shlex
+
+        self.call = " ".join([command] + [shlex.quote(t) for t in targets] + ["{opts}"])
+        return self
+
     def more(self, option: str, value: int) -> str:
         """The call that shows more, in the door's own syntax (`call` has `{opts}` where the option goes)."""
         if self.call.startswith("splice."):
@@ -180,10 +185,8 @@ def select(targets: Union[None, str, Sequence[str]], root: Optional[str] = None)
     """(root, pytest args relative to root, scope) for node ids, test files/folders, or library targets.
 
     A library target (`pkg/core.py`, `pkg/core.py::Cls.meth`, `pkg.core:func`) stands for its related tests
-    (the files `checks.related_tests` finds); when none match, the whole suite runs.
+    (the files `related_tests` finds); when none match, the whole suite runs.
     """
-    from splice.checks import related_tests
-
     items = [targets] if isinstance(targets, str) else list(targets or [])
     if not items:
         root = root or project_root(os.path.join(os.getcwd(), "x.py"))
@@ -216,6 +219,44 @@ def select(targets: Union[None, str, Sequence[str]], root: Optional[str] = None)
     return root, list(dict.fromkeys(args)), scope
 
 
+def related_tests(path: str, root: Optional[str] = None) -> List[str]:
+    """Test files that import the module or are named after it; empty when none match (what `check=` runs and a
+    library target of `splice.test` stands for)."""
+    root = root or project_root(path)
+    real = os.path.realpath(path)
+    rel = os.path.relpath(real, root)
+    mod = rel[:-3].replace(os.sep, ".") if rel.endswith(".py") else rel
+    parts = mod.split(".")
+    if parts[0] in ("src", "lib") and len(parts) > 1:
+        parts = parts[1:]
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    dotted = ".".join(parts)
+    stem = parts[-1] if parts else ""
+    pattern = re.compile(
+        r"^\s*(?:from\s+%s(?:\s|\.)|import\s+%s\b|from\s+%s\s+import\s+[^#\n]*\b%s\b)"
+        % (re.escape(dotted), re.escape(dotted), re.escape(".".join(parts[:-1]) or "\0"), re.escape(stem)),
+        re.M,
+    )
+    from splice.search import iter_files
+
+    found = []
+    for file in iter_files(root, "*.py"):
+        name = os.path.basename(file)
+        if not (name.startswith("test_") or name.endswith("_test.py")) or os.path.realpath(file) == real:
+            continue
+        if name in ("test_%s.py" % stem, "%s_test.py" % stem):
+            found.append(file)
+            continue
+        try:
+            with open(file, encoding="utf-8", errors="replace") as f:
+                if pattern.search(f.read()):
+                    found.append(file)
+        except OSError:
+            continue
+    return sorted(found)
+
+
 # ---------------------------------------------------------------------------------------------------- running
 
 
@@ -229,6 +270,9 @@ def run_pytest(
     extra: Sequence[str] = (),
 ) -> Dict[str, Any]:
     """One pytest subprocess with the plugin; returns its JSON (plus `returncode`, `seconds`, `output`)."""
+    import subprocess  # here, not at import: `import splice` stays light
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="splice-test-") as tmp:
         out = os.path.join(tmp, "out.json")
         env = dict(os.environ, SPLICE_TEST_OUT=out, SPLICE_TEST_ROOT=root)
