@@ -182,3 +182,19 @@ def test_find_cut_names_the_same_query_with_a_larger_budget(tmp_path):
     assert call == "find('needle', %r, word=True, ignore_case=True, max_lines=31)" % (path + "::K.f")
     shown = eval(call, {"find": find}).splitlines()  # the call it names shows every hit of that query
     assert len(shown) == 30 and all(re.match(r" +(K\.f  )?\d+: x\d+ = ", line) for line in shown)
+
+
+def test_find_cut_names_the_call_of_the_door_it_came_through(tmp_path, monkeypatch):
+    """The CLI, the magic and the agent door each name their own call, with the query's options kept."""
+    (tmp_path / "many.py").write_text("".join("X%d = 'NEEDLE'\n" % i for i in range(80)))
+    monkeypatch.chdir(tmp_path)
+    last = {door: find("NEEDLE", "many.py", word=True, door=door).splitlines()[-1] for door in ("cli", "magic", "tool")}
+    assert last["cli"].endswith(": splice find NEEDLE many.py --word --max-lines 81 shows all")
+    assert last["magic"].endswith(": %find NEEDLE many.py --word --max-lines 81 shows all")
+    tool = 'find {"pattern": "NEEDLE", "path": "many.py", "word": true, "max_lines": 81}'
+    assert last["tool"].endswith(": %s shows all" % tool)
+    proc = subprocess.run(
+        [sys.executable, "-m", "splice", "find", "NEEDLE", "many.py", "--word", "--max-lines", "81"],
+        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO / "payload" / "src")),
+    )
+    assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 80  # the named call shows every hit

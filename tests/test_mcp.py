@@ -358,6 +358,7 @@ def test_writes_and_reads_stay_inside_the_root(conn, root):
     ):
         assert conn.error("edit", {"target": target, "old": "1", "new": "2"}).startswith("OutsideRoot:")
         assert conn.error("show", {"target": target}).startswith("OutsideRoot:")
+        assert conn.error("outline", {"target": target}).startswith("OutsideRoot:")
     assert conn.error("create", {"path": "../outside/new.py", "code": "x = 1"}).startswith("OutsideRoot:")
     assert conn.error("create", {"path": "linkdir/new.py", "code": "x = 1"}).startswith("OutsideRoot:")
     assert conn.error("find", {"pattern": "secret", "path": ".."}).startswith("OutsideRoot:")

@@ -169,7 +169,7 @@ def test_file_targets_still_resolve_in_a_notebook(kernel):
     assert "use.py" in lines and "shop.py" in lines
     (work / "many.py").write_text("".join("X%d = 'NEEDLE'\n" % i for i in range(80)))
     lines = out(k, "%find NEEDLE many.py").splitlines()
-    assert len(lines) <= 61 and lines[-1] == "… 40 not in full: find('NEEDLE', 'many.py', max_lines=81) shows all"
+    assert len(lines) <= 61 and lines[-1] == "… 40 not in full: %find NEEDLE many.py --max-lines 81 shows all"
     assert len(out(k, "%find NEEDLE many.py -n 81").splitlines()) == 80
 
 

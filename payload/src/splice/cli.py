@@ -284,7 +284,7 @@ def run(argv: Optional[List[str]] = None) -> int:
             from splice.search import find
 
             result = find(args.pattern, args.path, regex=args.regex, word=args.word, glob=args.glob,
-                          ignore_case=args.ignore_case, max_lines=args.max_lines)
+                          ignore_case=args.ignore_case, max_lines=args.max_lines, door="cli")
         elif args.cmd == "refs":
             from splice.references import refs
 

@@ -78,7 +78,7 @@ def register(ip: Any) -> None:
         p.add_argument("-n", "--max-lines", type=int)
         a = p.parse_args(argv)
         return find(a.pattern, a.path, regex=a.regex, word=a.word, glob=a.glob, ignore_case=a.ignore_case,
-                    max_lines=a.max_lines)
+                    max_lines=a.max_lines, door="magic")
 
     def refs_magic(argv: List[str]) -> str:
         """%refs path.py::NAME: where the symbol is used across its project."""

@@ -9,10 +9,12 @@ chunk rule (decorators and directly attached comments belong to the definition b
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import re
+import shlex
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, List, Optional, Pattern, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Pattern, Tuple
 
 from splice.budget import DEFAULT_LINES, clip
 
@@ -395,10 +397,11 @@ def _in_full(by_file: Dict[str, List[Hit]], symbols: Callable[[str], List[Hit]],
     return out, full, rest
 
 
-def _counted(pattern: str, again: str, by_file: Dict[str, List[Hit]], symbols: Callable[[str], List[Hit]],
-             counts: Dict[str, int], shown: Callable[[str], str], budget: int, max_lines: int) -> str:
+def _counted(pattern: str, again: Callable[[int], str], by_file: Dict[str, List[Hit]],
+             symbols: Callable[[str], List[Hit]], counts: Dict[str, int], shown: Callable[[str], str], budget: int,
+             max_lines: int) -> str:
     """The first hits in full within `budget` lines, then hit counts per symbol, file by file, then the call that
-    shows everything (`again`, with %d for its max_lines): at most max_lines + 1 lines."""
+    shows everything (`again` of its max_lines): at most max_lines + 1 lines."""
     total = sum(counts.values())
     out, full, rest = _in_full(by_file, symbols, shown, budget)
     lines = ["%d hits in %d file%s for %r: %d in full, then counts per symbol"
@@ -421,28 +424,41 @@ def _counted(pattern: str, again: str, by_file: Dict[str, List[Hit]], symbols: C
         listed.add(file)
     unlisted = len(set(counts) - listed)
     not_listed = " (%d files not listed)" % unlisted if unlisted else ""
-    lines.append("… %d not in full%s: %s shows all" % (total - full, not_listed, again % (total + len(counts))))
+    lines.append("… %d not in full%s: %s shows all" % (total - full, not_listed, again(total + len(counts))))
     return "\n".join(lines)
 
 
+def _again(door: str, pattern: str, path: str, **given: Any) -> Callable[[int], str]:
+    """The call that shows every hit: the same query as given (options, a FILE::Qual path) with a larger budget,
+    written for the door the user came through ("python", "cli", "magic", "tool")."""
+    defaults = {"regex": False, "word": False, "glob": "*.py", "ignore_case": False}
+    opts = [(k, v) for k, v in given.items() if v != defaults[k]]
+    if door == "tool":
+        return lambda n: "find " + json.dumps(dict([("pattern", pattern), ("path", path)] + opts + [("max_lines", n)]))
+    if door in ("cli", "magic"):
+        head = "splice find" if door == "cli" else "%find"
+        flags = "".join(" --%s" % k.replace("_", "-") if v is True else " --glob %s" % shlex.quote(v) for k, v in opts)
+        words = " ".join(shlex.quote(w) for w in (pattern, path))
+        return lambda n: "%s %s%s --max-lines %d" % (head, words, flags, n)
+    args = "".join(", %s=%r" % kv for kv in opts)
+    return lambda n: "find(%r, %r%s, max_lines=%d)" % (pattern, path, args, n)
+
+
 def find(pattern: str, path: str = ".", regex: bool = False, word: bool = False, glob: str = "*.py",
-         ignore_case: bool = False, max_lines: Optional[int] = None) -> str:
+         ignore_case: bool = False, max_lines: Optional[int] = None, door: str = "python") -> str:
     """Hits grouped by file and enclosing symbol: `file`, then `  Sym  12: text` (see _in_full).
 
     No larger than `grep -rn` for the same query: a path once per file and a symbol once per run instead of a path
     per hit, code without its indentation; when that is still longer than grep's output (every hit in another
     symbol) for more than FEW hits, or over `max_lines`, the first hits in full, then hit counts per symbol, then
     the call for the rest. An explicit `max_lines` lifts the grep-size cap: every hit that fits is shown in full.
-    `path`: a folder, a file, a module name, or `FILE::Qual.name` for the hits inside one chunk.
+    `path`: a folder, a file, a module name, or `FILE::Qual.name` for the hits inside one chunk. `door` words the
+    call for the rest ("python", "cli", "magic", "tool").
     """
     asked = max_lines is not None
     max_lines = max_lines if max_lines is not None else DEFAULT_LINES
     counts: Dict[str, int] = {}
-    # the call that shows every hit: the same query as given (options, a FILE::Qual path), with a larger budget
-    given = (("regex", regex, False), ("word", word, False), ("glob", glob, "*.py"),
-             ("ignore_case", ignore_case, False))
-    opts = "".join(", %s=%r" % (k, v) for k, v, default in given if v != default)
-    again = "find(%r, %r%s, max_lines=%%d)" % (pattern, path, opts)
+    again = _again(door, pattern, path, regex=regex, word=word, glob=glob, ignore_case=ignore_case)
     path, spans = _scope(path)
     keep = max_lines * 4 if spans is None else None  # one chunk of one file: filter every hit of the file
     hits = find_hits(pattern, path, regex, word, glob, ignore_case, symbols=False, counts=counts, keep=keep)

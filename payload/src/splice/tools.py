@@ -80,8 +80,10 @@ def _outline(root: Root, a: Dict[str, Any]) -> str:
     from splice.outline import outline
 
     target = a["target"]
-    if os.path.exists(os.path.join(root.folder, target)) or target.endswith((".py", ".pyi", ".pyw", "/")):
-        root.path(target)  # else a module name: its source may be read wherever it is
+    if os.path.isdir(os.path.join(root.folder, target)) or target.endswith("/"):
+        root.path(target)
+    else:
+        root.target(target)  # a file or FILE::Qual inside the root; a module name may be read wherever it is
     return outline(target, depth=a.get("depth"), max_lines=a.get("max_lines", DEFAULT_LINES), door="tool")
 
 
@@ -94,7 +96,14 @@ def _find(root: Root, a: Dict[str, Any]) -> str:
     from splice.search import find
 
     path = root.path(a.get("path", "."))
-    return find(a["pattern"], path, regex=a.get("regex", False), word=a.get("word", False))
+    return find(
+        a["pattern"],
+        path,
+        regex=a.get("regex", False),
+        word=a.get("word", False),
+        max_lines=a.get("max_lines"),
+        door="tool",
+    )
 
 
 def _refs(root: Root, a: Dict[str, Any]) -> str:
@@ -230,7 +239,9 @@ def _test(root: Root, a: Dict[str, Any]) -> str:
 TARGET = Param("target", "string", required=True)
 CODE = Param("code", "string", required=True)
 CHECK = Param(
-    "check", "string", "checks in the reply: syntax,names (default), none, default (+ruff,types), all (+tests)"
+    "check",
+    "string",
+    "checks in the reply: syntax,names (default); none; fast (+ruff,types); default (+related tests)",
 )
 PATH = Param("path", "string", "file", required=True)
 
@@ -266,6 +277,7 @@ TOOLS: Dict[str, Tool] = {
                 Param("path", "string", "default: root"),
                 Param("regex", "boolean"),
                 Param("word", "boolean"),
+                Param("max_lines", "integer"),
             ),
             _find,
             {"pattern": "total(", "path": "src"},
