@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterable, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from splice import files, notebook
 from splice.edit import (
@@ -397,22 +397,27 @@ def batch(
     return edit_
 
 
+def undo_steps(
+    path: Optional[str] = None, *, steps: int = 1, force: bool = False
+) -> Iterator[Tuple[str, Optional[Dict]]]:
+    """Undo the newest edits one at a time: (what was undone, the file's journal entry or None for a notebook cell).
+    The magic patches running modules from each entry; `undo` keeps the messages."""
+    folder = files.journal_dir(path or os.path.join(os.getcwd(), "x.py"))
+    for _ in range(steps):
+        label = notebook.undo_label(path, files.newest_time(folder) if path is None else 0.0)
+        if label is not None:
+            yield notebook.undo(label), None
+            continue
+        entry = files.undo_one(folder, path, force=force)
+        yield "undid %s of %s" % (entry["op"], entry["target"]), entry
+
+
 def undo(path: Optional[str] = None, *, steps: int = 1, force: bool = False) -> List[str]:
     """Undo the newest edits (of `path`, when given) from the project's journal; returns what was undone.
 
     In a notebook, `path` may name cell code (`Cls.meth`, `In[7]`): its cell's newest edit is undone in the live
     objects; without `path`, the newest edit of a file or a cell."""
-    base = path or os.path.join(os.getcwd(), "x.py")
-    folder = files.journal_dir(base)
-    done = []
-    for _ in range(steps):
-        label = notebook.undo_label(path, files.newest_time(folder))
-        if label is not None:
-            done.append(notebook.undo(label))
-            continue
-        entry = files.undo_one(folder, path, force=force)
-        done.append("undid %s of %s" % (entry["op"], entry["target"]))
-    return done
+    return [message for message, _ in undo_steps(path, steps=steps, force=force)]
 
 
 def chunks(path: str) -> List[str]:

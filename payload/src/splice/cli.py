@@ -238,6 +238,9 @@ def _run_agent(args: argparse.Namespace) -> int:
 
 
 def _add_test_parser(sub: "argparse._SubParsersAction", common: argparse.ArgumentParser) -> None:
+    from splice.suspects import FORMULAS
+    from splice.testrun import TIMEOUT
+
     t = sub.add_parser("test", help="run tests, failures first, then the suspicious library lines", parents=[common])
     t.add_argument("target", nargs="*", help="node ids, test files or folders, or a library target (its related "
                    "tests); none: the whole suite")
@@ -245,8 +248,8 @@ def _add_test_parser(sub: "argparse._SubParsersAction", common: argparse.Argumen
     t.add_argument("--max-failures", type=int, default=5)
     t.add_argument("--max-groups", type=int, default=3)
     t.add_argument("--top", type=int, default=5, help="suspicious lines per group of failures")
-    t.add_argument("--formula", choices=["ochiai", "dstar"], default="ochiai")
-    t.add_argument("--timeout", type=float, default=300.0)
+    t.add_argument("--formula", choices=sorted(FORMULAS), default="ochiai")
+    t.add_argument("--timeout", type=float, default=TIMEOUT)
 
 
 def _run_test(args: argparse.Namespace) -> int:

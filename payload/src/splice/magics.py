@@ -204,17 +204,12 @@ def register_edit(ip: Any) -> None:
             a = p.parse_args(shlex.split(line))
             import os
 
-            from splice import files, notebook
             from splice.live import changed_ranges, patch_file
 
-            folder = files.journal_dir(a.path or os.path.join(os.getcwd(), "x.py"))
-            for _ in range(a.steps):
-                label = notebook.undo_label(a.path, files.newest_time(folder))
-                if label is not None:
-                    print(notebook.undo(label))
+            for message, entry in api.undo_steps(a.path, steps=a.steps):
+                print(message)
+                if entry is None:  # a notebook cell: already patched back
                     continue
-                entry = files.undo_one(folder, a.path)
-                print("undid %s of %s" % (entry["op"], entry["target"]))
                 before = (entry.get("current") or b"").decode("utf-8", "replace")
                 after_text = ""
                 if os.path.exists(entry["path"]):
