@@ -73,6 +73,7 @@ class Index:
         self.chunks: Dict[str, Chunk] = {}
         self.top: List[str] = []
         self.section_problems: List[str] = []
+        self._signatures: Dict[Tuple[str, int], str] = {}  # outlines ask again as they fit their budget
         n = len(lines)
         self.chunks["<module>"] = Chunk(
             "<module>", "module", "<module>", 0, n, "", body_start=0, body_end=n, body_indent="", scope="module"
@@ -133,8 +134,14 @@ class Index:
         return indent_of(self.lines[index]) != self.lines[index][: node.col_offset]  # type: ignore[attr-defined]
 
     def signature(self, chunk: Chunk) -> str:
-        """`def name(args) -> ret`, `class Name(bases)`, `NAME = value…` as written, on one line (computed on demand:
-        editing never needs it)."""
+        """`def name(args) -> ret`, `class Name(bases)`, `NAME = value…` as written, on one line (computed on demand,
+        once: editing never needs it; a warm outline asks for every one)."""
+        key = (chunk.qualname, chunk.start)
+        if key not in self._signatures:
+            self._signatures[key] = self._signature(chunk)
+        return self._signatures[key]
+
+    def _signature(self, chunk: Chunk) -> str:
         node = chunk.node
         if chunk.kind in ("imports", "main", "section", "module") or node is None:
             return self.lines[chunk.header].strip() if chunk.kind != "module" else ""
