@@ -198,3 +198,16 @@ def test_find_cut_names_the_call_of_the_door_it_came_through(tmp_path, monkeypat
         capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO / "payload" / "src")),
     )
     assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 80  # the named call shows every hit
+
+
+def test_head_tail_keeps_both_ends_even_of_one_huge_line():
+    from splice.budget import head_tail
+
+    one = "a" * 5000 + "b" * 10000 + "c" * 5000  # one line, no newline to cut at
+    lines = head_tail(one, 120, 8000).splitlines()
+    assert lines[0] == "a" * 4000 and lines[-1] == "c" * 4000 and "chars cut from the middle" in lines[1]
+    many = "\n".join("line %d" % i for i in range(500))
+    kept = head_tail(many, 120, 8000).splitlines()
+    assert kept[0] == "line 0" and kept[-1] == "line 499" and len(kept) == 121
+    assert "… 380 lines, " in kept[60]
+    assert head_tail("short\ntext", 120, 8000) == "short\ntext"

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 import splice
+from splice.budget import head_tail
 from splice.errors import SpliceError
 
 MAX_LINES = 120
@@ -46,35 +47,6 @@ class Output:
     text: str
     images: List[Tuple[str, str]] = field(default_factory=list)
     error: bool = False
-
-
-def head_tail(text: str, max_lines: int = MAX_LINES, max_chars: int = MAX_CHARS) -> str:
-    """Keep the start and the end of a long output (where the setup and the verdict are), say how much was cut."""
-    lines = text.splitlines()
-    if len(lines) <= max_lines and len(text) <= max_chars:
-        return text
-    head, tail, used = [], [], 0
-    half_lines, half_chars = max_lines // 2, max_chars // 2
-    for line in lines:
-        if len(head) >= half_lines or used + len(line) > half_chars:
-            break
-        head.append(line[:half_chars])
-        used += len(head[-1]) + 1
-    used = 0
-    for line in reversed(lines[len(head) :]):
-        if len(tail) >= half_lines or used + len(line) > half_chars:
-            break
-        tail.append(line)
-        used += len(line) + 1
-    tail.reverse()
-    cut = len(lines) - len(head) - len(tail)
-    cut_chars = len(text) - sum(len(x) + 1 for x in head + tail)
-    note = "… %d line%s (%d chars) cut from the middle; print less, or a slice of it …" % (
-        cut,
-        "" if cut == 1 else "s",
-        max(cut_chars, 0),
-    )
-    return "\n".join(head + [note] + tail)
 
 
 _SESSIONS: Dict[str, "Kernel"] = {}
@@ -289,5 +261,5 @@ class _Parts:
             sections.append("[interrupted]\n" + "\n".join(self.errors[-1].splitlines()[-6:]))
         sections += ["[image %d: %s, sent as image content]" % (i + 1, m) for i, (m, _) in enumerate(self.images)]
         sections += self.notes
-        text = head_tail("\n".join(sections)) if sections else "ok (no output)"
+        text = head_tail("\n".join(sections), MAX_LINES, MAX_CHARS) if sections else "ok (no output)"
         return Output(text, self.images, bool(self.errors) or interrupted)
