@@ -17,7 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "payload" / "src"))
 
-from splice.checks import STAGES, run_checks  # noqa: E402
+from splice.checks.stages import STAGES, run_checks  # noqa: E402
 
 
 def make_project(root: Path) -> Path:

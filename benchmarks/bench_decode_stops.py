@@ -35,7 +35,7 @@ WRONG = [")", "]", ":", "=", "def", "return", "1", "x", ",", "else", "import", "
 
 def _chunks(limit: int, rng: random.Random) -> list:
     """Top-level functions and classes of the standard library, cut as splice cuts them (its own index)."""
-    from splice.edit import Doc
+    from splice.core.edit import Doc
 
     lib = Path(sysconfig.get_paths()["stdlib"])
     found = []

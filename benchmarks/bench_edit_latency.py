@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "payload" / "src"))
 
 import splice  # noqa: E402
-from splice.edit import Doc, apply_splices, check_syntax, plan_replace  # noqa: E402
+from splice.core.edit import Doc, apply_splices, check_syntax, plan_replace  # noqa: E402
 
 NEW = "def method_{i}(self, value):\n    total = value * 2\n    return total + {i}\n"
 

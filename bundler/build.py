@@ -155,7 +155,7 @@ def build(opts: BuildOptions, progress: Callable[[str], None] = lambda msg: None
             "compression": opts.compression,
             "target": opts.target.describe(),
             "extensions": extensions,
-            "cheatsheet": "splice.cheatsheet:text" if "splice" in extensions else None,
+            "cheatsheet": "splice.doors.cheatsheet:text" if "splice" in extensions else None,
             "wheels": [
                 dict(
                     file=w.path.name,

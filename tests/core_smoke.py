@@ -5,7 +5,7 @@ import sys
 import tempfile
 
 import splice
-from splice.errors import Ambiguous, ElidedCode, NotFound, WouldBreakSyntax
+from splice.core.errors import Ambiguous, ElidedCode, NotFound, WouldBreakSyntax
 
 SRC = (
     "import os\r\n\r\n\r\nclass A:\r\n    @property\r\n    def x(self):\r\n        return 1\r\n\r\n"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 from typing import Dict, List, Set, Tuple
 
-from splice.edit import Doc
-from splice.locate import plain
-from splice.text import Source
+from splice.core.edit import Doc
+from splice.core.locate import plain
+from splice.core.text import Source
 
 
 def innermost_defs(path: str) -> Dict[int, str]:

@@ -17,6 +17,19 @@ from typing import Dict, List, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 UNSHARE = shutil.which("unshare")
+PYENV_VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
+
+
+def pyenv_python(minor: str) -> Optional[Path]:
+    """The newest pyenv-installed Python of this minor version, else `pythonX.Y` on PATH, else None."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = sorted(root.glob(minor + ".*")) if root.exists() else []
+    exe = found[-1] / "bin" / "python" if found else None
+    if exe and exe.exists():
+        return exe
+    found_on_path = shutil.which("python" + minor)
+    return Path(found_on_path) if found_on_path else None
+
 
 
 def _dead_port() -> int:

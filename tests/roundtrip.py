@@ -11,10 +11,10 @@ import sysconfig
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-from splice.edit import Doc, apply_splices, check_syntax, plan_remove, plan_replace
-from splice.errors import SpliceError
-from splice.locate import plain
-from splice.text import Source
+from splice.core.edit import Doc, apply_splices, check_syntax, plan_remove, plan_replace
+from splice.core.errors import SpliceError
+from splice.core.locate import plain
+from splice.core.text import Source
 
 
 def stdlib_files() -> List[Path]:

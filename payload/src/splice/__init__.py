@@ -1,10 +1,25 @@
-"""splice: address a class, function, method or section by name and change just that chunk."""
+"""splice: address a class, function, method or section by name and change just that chunk.
+
+The package's front: the public API (`splice.edit`, `splice.outline`, …) from `splice.api` and the families, and the
+IPython entry point (`%load_ext splice` hands over to `splice.doors.ipython`). Layers, lowest first (a module imports
+only its own layer and lower ones; docs/architecture.md has the picture):
+
+- `splice.core`: one document, text in and text out: chunks by name, the operations, targets, the file layer.
+- families over the core, side by side: `splice.explore` (outline, find, refs, doc), `splice.checks` (checks after an
+  edit, imports, tests), `splice.notebook` (code in cells, live patching, `# %%` scripts), `splice.decode` (local
+  models).
+- `splice.api`: the library's calls, composed from the families.
+- `splice.doors`: the command line, the agent tools and MCP server, the IPython extension and magics.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from splice import _moved
+from splice._version import __version__
+
+_moved.install()
 
 from splice.api import (  # noqa: E402
     add_import,
@@ -25,9 +40,9 @@ from splice.api import (  # noqa: E402
     show,
     undo,
 )
-from splice.docs import doc  # noqa: E402
-from splice.edit import Edit  # noqa: E402
-from splice.errors import (  # noqa: E402
+from splice.checks.testrun import test  # noqa: E402
+from splice.core.edit import Edit  # noqa: E402
+from splice.core.errors import (  # noqa: E402
     Ambiguous,
     BadTarget,
     Conflict,
@@ -36,10 +51,10 @@ from splice.errors import (  # noqa: E402
     SpliceError,
     WouldBreakSyntax,
 )
-from splice.outline import outline  # noqa: E402
-from splice.references import refs  # noqa: E402
-from splice.search import find  # noqa: E402
-from splice.testrun import test  # noqa: E402
+from splice.explore.docs import doc  # noqa: E402
+from splice.explore.outline import outline  # noqa: E402
+from splice.explore.references import refs  # noqa: E402
+from splice.explore.search import find  # noqa: E402
 
 __all__ = [
     "Ambiguous",
@@ -76,12 +91,12 @@ __all__ = [
 
 
 def load_ipython_extension(ip: Any) -> None:
-    from splice.ipython import load_ipython_extension as load
+    from splice.doors.ipython import load_ipython_extension as load
 
     load(ip)
 
 
 def unload_ipython_extension(ip: Any) -> None:
-    from splice.ipython import unload_ipython_extension as unload
+    from splice.doors.ipython import unload_ipython_extension as unload
 
     unload(ip)

@@ -1,3 +1,3 @@
-from splice.cli import main
+from splice.doors.cli import main
 
 main()

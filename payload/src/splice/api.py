@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-from splice import files, notebook
-from splice.edit import (
+from splice.core import files
+from splice.core.edit import (
     Doc,
     Edit,
     Splice,
@@ -22,9 +22,10 @@ from splice.edit import (
     plan_replace,
     ranges,
 )
-from splice.errors import BadTarget, NotFound, SpliceError
-from splice.reindent import normalize
-from splice.targets import Target, parse_target
+from splice.core.errors import BadTarget, NotFound, SpliceError
+from splice.core.reindent import normalize
+from splice.core.targets import Target, parse_target
+from splice.notebook import cellsource as notebook
 
 Op = Union[Tuple, dict]
 
@@ -71,9 +72,9 @@ def _commit(
     if cell and (auto_import or check):
         notes.append("checks and auto_import run on files; a notebook cell gets its imports when it runs")
     if auto_import and not cell:
-        from splice.autoimport import plan_imports
-        from splice.edit import plan_add_import
-        from splice.text import Source
+        from splice.checks.autoimport import plan_imports
+        from splice.core.edit import plan_add_import
+        from splice.core.text import Source
 
         plan = plan_imports(target.path, after)
         if plan.add:
@@ -95,7 +96,7 @@ def _commit(
     real = loaded.path if loaded else target.path
     stages = None
     if check:
-        from splice.checks import baseline, normalize_stages
+        from splice.checks.stages import baseline, normalize_stages
 
         stages = normalize_stages(check)
         before = baseline(real, doc.source.text, stages)
@@ -104,7 +105,7 @@ def _commit(
     files.record(real, loaded.raw if loaded else None, data, op, str(target))
     result.written = True
     if stages:
-        from splice.checks import run_checks
+        from splice.checks.stages import run_checks
 
         result.checks = run_checks(real, stages, before=before, suite=check not in (True, "default"))
     return result
@@ -127,7 +128,8 @@ def _op(
 
 
 def _target(target: str, path: Optional[str]) -> Target:
-    """Files by path or module; in a notebook, first the bare names of code defined in cells (splice.notebook)."""
+    """Files by path or module; in a notebook, first the bare names of code defined in cells
+    (splice.notebook.cellsource)."""
     found = notebook.claim(target, path)
     if found is not None:
         return found
@@ -160,14 +162,14 @@ def show(target: str, *, path: Optional[str] = None, context: int = 0, numbered:
 def check(path: str, stages: object = True, keep_going: bool = False) -> "object":
     """Run the checks on a file as it is. stages: True for syntax,names,ruff,types and the related tests (within a
     time budget); "fast" without tests; "all" with the whole suite when no test is related; or a list."""
-    from splice.checks import normalize_stages, run_checks
+    from splice.checks.stages import normalize_stages, run_checks
 
     return run_checks(path, normalize_stages(stages), keep_going=keep_going, suite=stages not in (True, "default"))
 
 
 def fix_imports(path: str, *, dry_run: bool = False) -> Edit:
     """Add the unambiguous imports for the file's undefined names; the note lists ambiguous ones."""
-    from splice.autoimport import plan_imports
+    from splice.checks.autoimport import plan_imports
 
     t = Target(path, "imports")
     doc, loaded = _doc(t)
@@ -178,7 +180,7 @@ def fix_imports(path: str, *, dry_run: bool = False) -> Edit:
 
 def show_numbered(target: str, *, path: Optional[str] = None, context: int = 0, max_lines: int = 200) -> str:
     """The chunk with line numbers, within a budget (what the CLI and `%show` print)."""
-    from splice.outline import show_numbered as numbered
+    from splice.explore.outline import show_numbered as numbered
 
     t = _target(target, path)
     doc, _ = _doc(t)
@@ -303,7 +305,7 @@ def edit(
     t = _target(target, path)
     doc, loaded = _doc(t)
     if not t.qualname:
-        from splice.locate import Chunk
+        from splice.core.locate import Chunk
 
         chunk = Chunk("<module>", "module", "<module>", 0, len(doc.lines), "")
     else:

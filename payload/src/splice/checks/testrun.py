@@ -1,0 +1,436 @@
+"""`splice.test`: run pytest and say what failed first, in a few lines, then which library lines look guilty.
+
+pytest runs in a subprocess with `splice.checks.pytest_plugin`, which writes outcomes and failure details as JSON (no
+parsing of pytest's console). When tests fail, a second run of the failing tests and the passing tests of the same
+files records per-test line coverage (`splice.checks.linetrace`) and `splice.checks.suspects` ranks the lines per
+group of alike failures. The summary stays within a budget and names the call that shows more.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+from splice.checks.linetrace import is_library, is_test_file
+from splice.core.budget import clip
+from splice.core.files import project_root
+
+TIMEOUT = 300.0
+MESSAGE_LINES = 4
+_ORDER = ("failed", "error", "passed", "skipped", "xfailed", "xpassed")
+# quiet, no console tracebacks (the plugin reads the exceptions), and a collection error does not stop the rest
+_PYTEST_FLAGS: Tuple[str, ...] = ("-q", "--tb=no", "--no-header", "--color=no", "-p", "no:cacheprovider")
+_PYTEST_FLAGS += ("-p", "splice.checks.pytest_plugin", "--continue-on-collection-errors")
+_PROGRESS = re.compile(r"^([.sxXFE]+)\s*(?:\[\s*\d+%\])?$", re.M)  # -q progress lines
+_MARKS = {".": "passed", "s": "skipped", "x": "xfailed", "X": "xpassed", "F": "failed", "E": "error"}
+_PLUGIN_PATH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@dataclass
+class Failure:
+    id: str
+    outcome: str  # failed | error
+    when: str  # setup | call | teardown | collect
+    exc: str = ""
+    message: str = ""
+    line: int = 0  # the test's own failing line
+    text: str = ""
+    frames: List[List[Any]] = field(default_factory=list)  # [file, line], outermost first
+
+    def library_frames(self, root: str) -> List[tuple]:
+        return [(f, n) for f, n in self.frames if is_library(os.path.join(root, f), root)]
+
+    def lines(self, root: str) -> List[str]:
+        head = "%s %s" % ("FAILED" if self.outcome == "failed" else "ERROR", self.id)
+        if self.when == "collect":
+            head = "ERROR collecting %s" % self.id
+        elif self.when != "call":
+            head += " (%s)" % self.when
+        if self.text:
+            file = self.id.split("::")[0] if self.line else self.frames[-1][0]
+            head += " — %s:%d: %s" % (file, self.line or self.frames[-1][1], clip(self.text, 100))
+        msg = _message_lines(self.message)
+        first = "%s: %s" % (self.exc, msg[0]) if self.exc else msg[0]
+        body = [first] + msg[1:]
+        if len(body) > MESSAGE_LINES:
+            body = body[: MESSAGE_LINES - 1] + ["… %d more lines" % (len(body) - MESSAGE_LINES + 1)]
+        lib = self.library_frames(root)
+        if lib and self.when != "collect":
+            body[0] += "  (raised at %s:%d)" % tuple(lib[-1])
+        return [head] + ["  " + clip(b, 160) for b in body]
+
+
+_NOISE = re.compile(r" object at 0x[0-9a-f]+>|^\s*(Use -v to get|Omitting \d+ identical|Full diff:)")
+_DIFF = re.compile(r"^\s*(?:[-?] |\+ (?!\s*(?:where|and)\b))")
+
+
+def _message_lines(message: str) -> List[str]:
+    """The exception's lines without what repeats the first: reprs with addresses, and pytest's diff when the
+    first line already shows both values whole (it abbreviates long ones with '...')."""
+    lines = [m for m in message.splitlines() if m.strip()] or [""]
+    keep_diff = "..." in lines[0]
+    return lines[:1] + [m for m in lines[1:] if not _NOISE.search(m) and (keep_diff or not _DIFF.match(m))]
+
+
+@dataclass
+class TestReport:
+    """What a test run found. `str()` is the budgeted summary; the fields are there for programs."""
+
+    __test__ = False  # not a pytest test class
+
+    scope: str
+    root: str
+    counts: Counter = field(default_factory=Counter)
+    failures: List[Failure] = field(default_factory=list)
+    seconds: float = 0.0
+    problem: str = ""  # pytest could not run, or timed out
+    suspects: List[Any] = field(default_factory=list)  # suspects.Group
+    suspect_note: str = ""
+    call: str = "splice.test({opts})"  # the call that runs this again: Python (splice.…) or a command line
+    max_failures: int = 5
+    top: int = 5
+    max_groups: int = 3
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.problem and sum(self.counts.values()) > 0
+
+    @property
+    def status(self) -> str:
+        if self.problem:
+            return "timeout" if self.problem.startswith("timeout") else "failed"
+        return "failed" if self.failures else "ok"  # no tests at all is no failure for a check
+
+    def tally(self) -> str:
+        if self.problem:
+            return "%s (%s)" % (self.problem, self.scope)
+        parts = [
+            "%d %s" % (self.counts[k], k + ("s" if k == "error" and self.counts[k] > 1 else ""))
+            for k in _ORDER
+            if self.counts[k]
+        ]
+        if not parts:
+            return "no tests ran: pytest found none in %s (name a test file, folder or node id)" % self.scope
+        return "%s (%s)" % (", ".join(parts), self.scope)
+
+    def for_command(self, command: str, targets: Sequence[str]) -> "TestReport":
+        """The calls it names written as a command line (`splice test`, `%test`) with these targets."""
+        import shlex
+
+        self.call = " ".join([command] + [shlex.quote(t) for t in targets] + ["{opts}"])
+        return self
+
+    def more(self, option: str, value: int) -> str:
+        """The call that shows more, in the door's own syntax (`call` has `{opts}` where the option goes)."""
+        if self.call.startswith("splice."):
+            return self.call.replace("{opts}", "%s=%d" % (option, value))
+        return self.call.replace("{opts}", "--%s %d" % (option.replace("_", "-"), value))
+
+    def summary(self, indent: str = "") -> str:
+        out = [self.tally()]
+        for f in self.failures[: self.max_failures]:
+            out += f.lines(self.root)
+        hidden = len(self.failures) - self.max_failures
+        if hidden > 0:
+            out.append(
+                "… %d more failure%s: %s"
+                % (hidden, "s" if hidden > 1 else "", self.more("max_failures", len(self.failures)))
+            )
+        out += self.suspect_summary()
+        return ("\n" + indent).join(out)
+
+    def suspect_summary(self) -> List[str]:
+        from splice.checks.suspects import suspects_of
+
+        if self.suspect_note:
+            return [self.suspect_note]
+        by_id = {f.id: f for f in self.failures}
+        out: List[str] = []
+        cache: Dict[str, object] = {}
+        for n, group in enumerate(self.suspects[: self.max_groups]):
+            excs = sorted({by_id[t].exc for t in group.tests if t in by_id and by_id[t].exc})
+            who = group.tests[0] + (" +%d" % (len(group.tests) - 1) if len(group.tests) > 1 else "")
+            label = "suspects%s for %s (%s):" % (
+                " %d" % (n + 1) if len(self.suspects) > 1 else "",
+                who,
+                ", ".join(excs) or "failed",
+            )
+            out.append(label)
+            out += ["  %s" % s for s in suspects_of(group, self.root, self.top, cache)]
+        hidden = len(self.suspects) - self.max_groups
+        if hidden > 0:
+            out.append(
+                "… %d more group%s of failures: %s"
+                % (hidden, "s" if hidden > 1 else "", self.more("max_groups", len(self.suspects)))
+            )
+        return out
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:  # what a notebook or REPL shows for `splice.test(...)`
+        return self.summary()
+
+
+# ---------------------------------------------------------------------------------------------------- selection
+
+
+def select(targets: Union[None, str, Sequence[str]], root: Optional[str] = None) -> tuple:
+    """(root, pytest args relative to root, scope) for node ids, test files/folders, or library targets.
+
+    A library target (`pkg/core.py`, `pkg/core.py::Cls.meth`, `pkg.core:func`) stands for its related tests
+    (the files `related_tests` finds); when none match, the whole suite runs.
+    """
+    items = [targets] if isinstance(targets, str) else list(targets or [])
+    if not items:
+        root = root or project_root(os.path.join(os.getcwd(), "x.py"))
+        return root, [], "whole suite"
+    args: List[str] = []
+    notes: List[str] = []
+    for item in items:
+        path, _, rest = item.partition("::")
+        if not os.path.exists(path):
+            from splice.core.targets import parse_target
+
+            path = parse_target(item).path  # a module name; raises a teaching error otherwise
+            rest = ""
+        root = root or project_root(os.path.abspath(path) if os.path.isfile(path) else os.path.join(path, "x.py"))
+        rel = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
+        if os.path.isdir(path) or is_test_file(path):
+            args.append(rel + ("::" + rest if rest else ""))
+            notes.append(args[-1])
+            continue
+        related = related_tests(path, root)
+        args += [os.path.relpath(f, root).replace(os.sep, "/") for f in related]
+        notes.append(
+            "%d file%s related to %s" % (len(related), "" if len(related) == 1 else "s", rel)
+            if related
+            else "whole suite: nothing related to %s" % rel
+        )
+        if not related:
+            return root, [], notes[-1]
+    scope = notes[0] if len(notes) == 1 else "%d targets" % len(notes)
+    return root, list(dict.fromkeys(args)), scope
+
+
+def related_tests(path: str, root: Optional[str] = None) -> List[str]:
+    """Test files that import the module or are named after it; empty when none match (what `check=` runs and a
+    library target of `splice.test` stands for)."""
+    root = root or project_root(path)
+    real = os.path.realpath(path)
+    rel = os.path.relpath(real, root)
+    mod = rel[:-3].replace(os.sep, ".") if rel.endswith(".py") else rel
+    parts = mod.split(".")
+    if parts[0] in ("src", "lib") and len(parts) > 1:
+        parts = parts[1:]
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    dotted = ".".join(parts)
+    stem = parts[-1] if parts else ""
+    pattern = re.compile(
+        r"^\s*(?:from\s+%s(?:\s|\.)|import\s+%s\b|from\s+%s\s+import\s+[^#\n]*\b%s\b)"
+        % (re.escape(dotted), re.escape(dotted), re.escape(".".join(parts[:-1]) or "\0"), re.escape(stem)),
+        re.M,
+    )
+    from splice.core.walk import iter_files
+
+    found = []
+    for file in iter_files(root, "*.py"):
+        name = os.path.basename(file)
+        if not (name.startswith("test_") or name.endswith("_test.py")) or os.path.realpath(file) == real:
+            continue
+        if name in ("test_%s.py" % stem, "%s_test.py" % stem):
+            found.append(file)
+            continue
+        try:
+            with open(file, encoding="utf-8", errors="replace") as f:
+                if pattern.search(f.read()):
+                    found.append(file)
+        except OSError:
+            continue
+    return sorted(found)
+
+
+# ---------------------------------------------------------------------------------------------------- running
+
+
+def run_pytest(
+    args: Sequence[str],
+    root: str,
+    *,
+    only: Optional[Sequence[str]] = None,
+    trace: Optional[str] = None,
+    timeout: float = TIMEOUT,
+    extra: Sequence[str] = (),
+) -> Dict[str, Any]:
+    """One pytest subprocess with the plugin; returns its JSON (plus `returncode`, `seconds`, `output`)."""
+    import subprocess  # here, not at import: `import splice` stays light
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="splice-test-") as tmp:
+        out = os.path.join(tmp, "out.json")
+        env = dict(os.environ, SPLICE_TEST_OUT=out, SPLICE_TEST_ROOT=root)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), _PLUGIN_PATH) if p)
+        env.pop("SPLICE_TEST_TRACE", None)
+        if trace:
+            env["SPLICE_TEST_TRACE"] = trace
+        if only is not None:
+            env["SPLICE_TEST_ONLY"] = os.path.join(tmp, "only.json")
+            with open(env["SPLICE_TEST_ONLY"], "w", encoding="utf-8") as f:
+                json.dump(list(only), f)
+        cmd = [sys.executable, "-m", "pytest", *_PYTEST_FLAGS, "--rootdir", root, *extra, *args]
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root, env=env)
+        except subprocess.TimeoutExpired as exc:  # the JSON is written at the end: count pytest's progress marks
+            partial = exc.stdout.decode("utf-8", "replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
+            marks = "".join(m.group(1) for m in _PROGRESS.finditer(partial))
+            return {"problem": "timeout after %ds" % timeout, "seconds": time.perf_counter() - start, "marks": marks}
+        data: Dict[str, Any] = {}
+        if os.path.exists(out):
+            with open(out, encoding="utf-8") as f:
+                data = json.load(f)
+        data.update(
+            returncode=proc.returncode, seconds=time.perf_counter() - start, output=(proc.stdout + proc.stderr).strip()
+        )
+        if not os.path.exists(out) or proc.returncode in (3, 4):
+            lines = [ln for ln in data["output"].splitlines() if ln.strip()]
+            data["problem"] = "pytest exited with code %d: %s" % (proc.returncode, clip(" ".join(lines[-2:]), 300))
+        return data
+
+
+def _report(data: Dict[str, Any], root: str, scope: str) -> TestReport:
+    report = TestReport(scope, root, seconds=data.get("seconds", 0.0), problem=data.get("problem", ""))
+    report.counts.update(_MARKS[m] for m in data.get("marks", ""))  # a run cut by its timeout: what it got through
+    for rec in data.get("collect", []) + data.get("tests", []):
+        report.counts[rec["outcome"]] += 1
+        if rec["outcome"] in ("failed", "error"):
+            report.failures.append(
+                Failure(
+                    rec["id"],
+                    rec["outcome"],
+                    rec.get("when", "call"),
+                    rec.get("exc", ""),
+                    rec.get("message", ""),
+                    rec.get("line", 0),
+                    rec.get("text", ""),
+                    rec.get("frames", []),
+                )
+            )
+    return report
+
+
+@dataclass
+class Spectrum:
+    """Per-test line coverage of the second run, with which of its tests failed and passed."""
+
+    coverage: Dict[str, set]
+    failing: List[str]
+    passing: List[str]
+    frames: Dict[str, List[tuple]]  # library frames of each failure's traceback
+    seconds: float = 0.0
+    tracer: str = ""
+
+
+def spectrum(
+    report: TestReport,
+    args: Sequence[str],
+    data: Dict[str, Any],
+    *,
+    tracer: Optional[str] = None,
+    timeout: float = TIMEOUT,
+    extra: Sequence[str] = (),
+) -> Union[Spectrum, str]:
+    """Second run: the failing tests and the passing tests of their files, each under line coverage.
+
+    The same test files are where the passing tests that share code with a failure mostly are; the whole suite
+    under coverage would cost more than the first run. Returns a problem text when the run fails.
+    """
+    failing = [f.id for f in report.failures if f.when != "collect"]
+    files = {t.split("::")[0] for t in failing}
+    passed = [r["id"] for r in data.get("tests", []) if r["outcome"] == "passed" and r["id"].split("::")[0] in files]
+    run = run_pytest(args, report.root, only=failing + passed, trace=tracer or "auto", timeout=timeout, extra=extra)
+    if run.get("problem"):
+        return run["problem"]
+    cov = {t: {(f, n) for f, lines in per_file.items() for n in lines} for t, per_file in run["coverage"].items()}
+    outcomes = {r["id"]: r["outcome"] for r in run.get("tests", [])}
+    frames = {f.id: [tuple(x) for x in f.library_frames(report.root)] for f in report.failures}
+    return Spectrum(
+        cov,
+        [t for t in failing if outcomes.get(t) in ("failed", "error")],
+        [t for t, o in outcomes.items() if o == "passed"],
+        frames,
+        run["seconds"],
+        run.get("tracer", ""),
+    )
+
+
+def add_suspects(
+    report: TestReport,
+    args: Sequence[str],
+    data: Dict[str, Any],
+    *,
+    formula: str = "ochiai",
+    tracer: Optional[str] = None,
+    timeout: float = TIMEOUT,
+) -> None:
+    from splice.checks.suspects import localize
+
+    if not any(f.when != "collect" for f in report.failures):
+        return
+    spec = spectrum(report, args, data, tracer=tracer, timeout=timeout)
+    if isinstance(spec, str):
+        report.suspect_note = "suspects: not found (%s)" % spec
+        return
+    report.suspects = localize(spec.coverage, spec.failing, spec.passing, formula, spec.frames)
+    if not report.suspects:
+        report.suspect_note = "suspects: none (the failing tests ran no library line of this project)"
+
+
+def test(
+    targets: Union[None, str, Sequence[str]] = None,
+    *,
+    suspects: bool = True,
+    max_failures: int = 5,
+    top: int = 5,
+    max_groups: int = 3,
+    formula: str = "ochiai",
+    tracer: Optional[str] = None,
+    timeout: float = TIMEOUT,
+    root: Optional[str] = None,
+) -> TestReport:
+    """Run pytest on node ids, test files/folders, or the tests related to a library target (none: the whole suite).
+
+    The report (its str) lists failures first: test id, the test's own failing line, the exception with its values;
+    passing tests as a count. With `suspects`, the failing tests run again under line coverage and each group of
+    alike failures gets its most suspicious library lines as targets (`pkg/mod.py::Cls.meth  L12  <line>`).
+    """
+    root, args, scope = select(targets, root)
+    data = run_pytest(args, root, timeout=timeout)
+    report = _report(data, root, scope)
+    report.max_failures, report.top, report.max_groups = max_failures, top, max_groups
+    shown = repr(targets if targets is None or isinstance(targets, str) else list(targets))
+    report.call = "splice.test(%s, {opts})" % shown
+    if suspects and report.failures and not report.problem:
+        add_suspects(report, args, data, formula=formula, tracer=tracer, timeout=timeout)
+    return report
+
+
+def tests_stage_report(files: Sequence[str], root: str, scope: str, path: str, timeout: float = TIMEOUT) -> TestReport:
+    """The run `check=` does after an edit: the first two failures (a verdict, not a report), suspects left to a call
+    the summary names."""
+    data = run_pytest([os.path.relpath(f, root) for f in files], root, timeout=timeout)
+    report = _report(data, root, scope)
+    report.max_failures = 2
+    rel = os.path.relpath(path)
+    path = path if rel.startswith("..") else rel.replace(os.sep, "/")
+    report.call = "splice.test(%r, {opts})" % path
+    if report.failures:
+        report.suspect_note = "suspects: splice.test(%r)" % path
+    return report

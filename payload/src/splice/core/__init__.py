@@ -1,0 +1,8 @@
+"""The editing core: one document, text in and text out. Imports nothing of splice outside `splice.core`.
+
+Source text that round-trips byte for byte (`text`), chunks by name (`locate`, with `sections` and `cellmarks`
+for the marked regions), new code fitted to its place (`reindent`, `elision`), the operations planned as line
+splices (`edit`), one target syntax (`targets`), the file layer with its parse cache and undo journal (`files`),
+which files a project has (`walk`), output budgets (`budget`), the names code reads (`names`), and the one
+exception hierarchy (`errors`).
+"""
