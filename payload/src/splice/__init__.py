@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from splice import _moved
-from splice._version import __version__
+from splice._version import __version__ as __version__
 
 _moved.install()
 

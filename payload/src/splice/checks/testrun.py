@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from splice.checks.linetrace import is_library, is_test_file
+from splice.core import SOURCE_ROOT
 from splice.core.budget import clip
 from splice.core.files import project_root
 
@@ -29,7 +30,7 @@ _PYTEST_FLAGS: Tuple[str, ...] = ("-q", "--tb=no", "--no-header", "--color=no", 
 _PYTEST_FLAGS += ("-p", "splice.checks.pytest_plugin", "--continue-on-collection-errors")
 _PROGRESS = re.compile(r"^([.sxXFE]+)\s*(?:\[\s*\d+%\])?$", re.M)  # -q progress lines
 _MARKS = {".": "passed", "s": "skipped", "x": "xfailed", "X": "xpassed", "F": "failed", "E": "error"}
-_PLUGIN_PATH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PLUGIN_PATH = SOURCE_ROOT  # the pytest subprocess imports splice.checks.pytest_plugin from here
 
 
 @dataclass

@@ -6,3 +6,10 @@ splices (`edit`), one target syntax (`targets`), the file layer with its parse c
 which files a project has (`walk`), output budgets (`budget`), the names code reads (`names`), and the one
 exception hierarchy (`errors`).
 """
+
+import os
+
+# The folder that holds the splice package (for a subprocess's PYTHONPATH) and the package's own folder (to tell
+# splice's frames from user code), from one place rather than each module counting its own depth.
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOURCE_ROOT = os.path.dirname(PACKAGE_DIR)

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
+from splice.core import SOURCE_ROOT
 from splice.core.budget import head_tail
 from splice.core.errors import SpliceError
 
@@ -147,7 +148,7 @@ class Kernel:
     def _pythonpath(self) -> str:
         """The kernel imports splice from where the server does (a bundle's folder is on sys.path, not installed);
         with this interpreter it also sees the server's other folders (the bundle's ipykernel)."""
-        here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # above splice/doors/
+        here = SOURCE_ROOT
         extra = [p for p in sys.path if p and os.path.isdir(p)] if self.python == sys.executable else []
         old = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         seen: List[str] = []

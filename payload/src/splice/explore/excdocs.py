@@ -17,13 +17,14 @@ import re
 import types
 from typing import Any, Dict, List, Optional
 
+from splice.core import PACKAGE_DIR
 from splice.core.budget import clip, cut
 from splice.explore.docs import first_paragraph, signature
 
 MAX_LINES = 15
 
 
-_SPLICE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_SPLICE = PACKAGE_DIR + os.sep
 
 
 def is_splice(filename: str) -> bool:
