@@ -8,9 +8,9 @@ import sys
 import textwrap
 
 import pytest
-from layers import cycles, edges, graph_of, modules, violations
 
 from helpers import REPO
+from layers import cycles, edges, graph_of, modules, violations
 
 SRC = REPO / "payload" / "src"
 PKG = SRC / "splice"

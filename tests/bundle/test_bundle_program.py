@@ -92,7 +92,7 @@ def server_bundle(tmp_path_factory) -> Path:
 
 @pytest.mark.skipif(sys.version_info < (3, 10), reason="the mcp SDK 2.x needs Python 3.10+")
 def test_the_bundle_is_an_offline_mcp_server_with_run(tmp_path, server_bundle):
-    from test_mcp import Conn
+    from mcp_client import Conn
 
     root = tmp_path / "work"
     root.mkdir()

@@ -17,7 +17,7 @@ import pytest
 if sys.version_info < (3, 10):
     pytest.skip("the mcp SDK 2.x needs Python 3.10+", allow_module_level=True)
 
-from test_mcp import ENV, SRC, Conn  # noqa: E402 - after the version gate
+from mcp_client import ENV, SRC, Conn  # noqa: E402 - after the version gate
 
 pytestmark = pytest.mark.slow
 
