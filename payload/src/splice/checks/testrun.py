@@ -29,7 +29,7 @@ _PYTEST_FLAGS: Tuple[str, ...] = ("-q", "--tb=no", "--no-header", "--color=no", 
 _PYTEST_FLAGS += ("-p", "splice.checks.pytest_plugin", "--continue-on-collection-errors")
 _PROGRESS = re.compile(r"^([.sxXFE]+)\s*(?:\[\s*\d+%\])?$", re.M)  # -q progress lines
 _MARKS = {".": "passed", "s": "skipped", "x": "xfailed", "X": "xpassed", "F": "failed", "E": "error"}
-_PLUGIN_PATH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PLUGIN_PATH = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # above splice/
 
 
 @dataclass
