@@ -27,6 +27,7 @@ class Step:
     kind: str  # call | return
     source: Optional[str]  # None: the caller outside splice
     target: Optional[str]
+    function: str = ""  # the function called (a call) or returning (a return)
 
     @property
     def climbs(self) -> bool:
@@ -67,13 +68,35 @@ class Flow:
         return count
 
     @property
+    def unit_reentries(self) -> int:
+        """The same on the layer units (core, each family, api, doors): moves between modules of one unit ignored."""
+        seen: Set[str] = set()
+        count = 0
+        for s in self.steps:
+            if s.source is None or s.target is None or unit_of(s.source) == unit_of(s.target):
+                continue
+            if unit_of(s.target) in seen:
+                count += 1
+            seen.add(unit_of(s.source))
+        return count
+
+    @property
     def tools(self) -> Counter:
         return Counter(tool_of(c) for c in self.commands)
+
+    def calls(self, source: str, target: str) -> List[str]:
+        """The functions `source` modules called in `target` modules (prefixes: "splice.api", "splice.checks")."""
+        return [s.function for s in self.steps if s.kind == "call" and (s.source or "").startswith(source)
+                and (s.target or "").startswith(target)]
 
     def path(self) -> List[str]:
         """The modules in control, one after another (short names)."""
         out = [s.target for s in self.steps if s.target is not None]
         return [m.replace("splice.", "", 1) for m in out]
+
+
+def unit_of(module: str) -> str:
+    return layer_of(module)[1]
 
 
 def tool_of(argv: List[str]) -> str:
@@ -108,9 +131,9 @@ def trace(call: Callable[[], Any]) -> Flow:
     on_stack: Counter = Counter()
     state: List[Optional[str]] = [None]
 
-    def move(kind: str, target: Optional[str]) -> None:
+    def move(kind: str, target: Optional[str], function: str) -> None:
         if target != state[0]:
-            flow.steps.append(Step(kind, state[0], target))
+            flow.steps.append(Step(kind, state[0], target, function))
             state[0] = target
 
     def hook(frame: Any, event: str, arg: Any) -> None:
@@ -125,12 +148,12 @@ def trace(call: Callable[[], Any]) -> Flow:
                 if not on_stack[mod]:
                     flow.entries[mod] += 1
                 on_stack[mod] += 1
-                move("call", mod)
+                move("call", mod, frame.f_code.co_name)
         elif event == "return":
             mod = _module(frame)
             if mod is not None:
                 on_stack[mod] -= 1
-                move("return", _nearest(frame.f_back))
+                move("return", _nearest(frame.f_back), frame.f_code.co_name)
 
     old = sys.getprofile()
     sys.setprofile(hook)
@@ -145,7 +168,9 @@ def describe(flow: Flow) -> Tuple[str, ...]:
     """One line per measure (what the benchmark prints and the tests show on failure)."""
     return (
         "modules entered: %d (%s)" % (len(flow.modules), ", ".join(m.replace("splice.", "") for m in flow.modules)),
-        "entries: %d; climbs: %d (callbacks %d); returns to a module left before: %d"
-        % (sum(flow.entries.values()), len(flow.climbs), len(flow.callbacks), flow.reentries),
+        "entries: %d; climbs: %d (callbacks %d); returns to a module left before: %d (to a layer unit: %d)"
+        % (sum(flow.entries.values()), len(flow.climbs), len(flow.callbacks), flow.reentries, flow.unit_reentries),
+        "api -> checks: %s; checks -> core.files: %s" % (flow.calls("splice.api", "splice.checks"),
+                                                        flow.calls("splice.checks", "splice.core.files")),
         "project_root: %d; subprocesses: %s" % (flow.root_calls, dict(flow.tools)),
     )
