@@ -190,7 +190,7 @@ def register_edit(ip: Any) -> None:
             a = p.parse_args(shlex.split(line))
             if cell is None and not a.remove:
                 raise SpliceError("%splice needs a cell body (%%splice TARGET) or --remove")
-                kw = dict(force=a.force, dry_run=a.dry_run, check=config.checks or None)
+            kw = dict(force=a.force, dry_run=a.dry_run, check=config.checks or None)
             if a.remove:
                 edit = api.remove(a.target, **kw)
             elif a.edit:
