@@ -96,7 +96,7 @@ def run_case(case: Dict, rounds: int) -> Dict:
         "checks_files": flow.calls("splice.checks", "splice.core.files"),
         "project_root": flow.root_calls,
         "tools": dict(flow.tools),
-        "path": flow.path(),
+        "path": " → ".join(flow.path()),
         "median_ms": round(statistics.median(times) * 1e3),
         "checks": str(flow.result.checks),
     }
@@ -153,7 +153,7 @@ def write_doc(data: Dict) -> None:
         last = data["runs"][labels[-1]][key]
         lines += ["Checks reported (%s):" % labels[-1], "", "```", last["checks"], "```", ""]
     lines += ["## Where control went (%s, first case)" % labels[-1], "", "```"]
-    path = data["runs"][labels[-1]]["edit"]["path"]
+    path = data["runs"][labels[-1]]["edit"]["path"].split(" → ")
     lines += [" → ".join(path[i:i + 8]) for i in range(0, len(path), 8)]
     lines += ["```", ""]
     (OUT / "flow.md").write_text("\n".join(lines))
@@ -189,7 +189,7 @@ def main() -> None:
     data["runs"][args.label] = dict(results, commit=_commit())
     data["rounds"] = args.rounds
     data["env"] = "Python %s, %s" % (sys.version.split()[0], sys.platform)
-    store.write_text(json.dumps(data, indent=1) + "\n")
+    store.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     write_doc(data)
     print("wrote", OUT / "flow.md")
 
