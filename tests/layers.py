@@ -8,6 +8,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Set, Tuple
 
+FAMILIES = ("explore", "checks", "notebook", "decode")
+
+
+def layer_of(module: str) -> Tuple[int, str]:
+    """0 core, 1 the families side by side, 2 the library's calls, 3 the doors, 4 the package's front."""
+    if module in ("splice", "splice.__main__"):
+        return 4, "front"
+    sub = module.split(".")[1]
+    if sub in ("core", "_version", "_moved"):
+        return 0, "core"
+    if sub in FAMILIES:
+        return 1, sub
+    if sub == "api":
+        return 2, "api"
+    if sub == "doors":
+        return 3, "doors"
+    raise AssertionError("%s is in no layer: put it in a family (and say so in layers.layer_of)" % module)
+
 
 @dataclass(frozen=True)
 class Edge:

@@ -10,27 +10,10 @@ import textwrap
 import pytest
 
 from helpers import REPO
-from layers import cycles, edges, graph_of, modules, violations
+from layers import cycles, edges, graph_of, layer_of, modules, violations
 
 SRC = REPO / "payload" / "src"
 PKG = SRC / "splice"
-FAMILIES = ("explore", "checks", "notebook", "decode")
-
-
-def layer_of(module: str):
-    """0 core, 1 the families side by side, 2 the library's calls, 3 the doors, 4 the package's front."""
-    if module in ("splice", "splice.__main__"):
-        return 4, "front"
-    sub = module.split(".")[1]
-    if sub in ("core", "_version", "_moved"):
-        return 0, "core"
-    if sub in FAMILIES:
-        return 1, sub
-    if sub == "api":
-        return 2, "api"
-    if sub == "doors":
-        return 3, "doors"
-    raise AssertionError("%s is in no layer: put it in a family (and say so in test_layers.layer_of)" % module)
 
 
 def test_every_module_has_a_layer():

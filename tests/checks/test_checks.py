@@ -11,7 +11,7 @@ import pytest
 import splice
 from helpers import REPO, make_venv
 from splice.checks.autoimport import plan_imports
-from splice.checks.stages import builtin_names, run_checks
+from splice.checks.stages import builtin_names
 from splice.checks.testrun import related_tests
 
 
@@ -67,7 +67,7 @@ def test_all_stages_with_real_tools_and_a_failing_test(project):
 def test_related_tests_by_import_or_name(project):
     assert [os.path.basename(p) for p in related_tests("shop/cart.py")] == ["test_cart.py"]
     assert related_tests("shop/money.py") == []  # none match: the whole suite runs
-    report = run_checks("shop/money.py", ["tests"])
+    report = splice.check("shop/money.py", ["tests"])
     assert "3 passed (whole suite)" in str(report)
 
 

@@ -68,6 +68,21 @@ def test_edit_magics_with_verdict_and_diff(kernel):
     assert r.stdout.count("undid") == 4 and (work / "shop.py").read_text() == SHOP
 
 
+def test_the_checks_switch_reports_the_checks_of_an_edit_written_and_kept(kernel):
+    k, work = kernel
+    assert k.execute("%splice_config checks=syntax,names").error is None
+    r = k.execute("%%splice shop.py::Cart.total\nreturn sum(self.items) + missing\n")
+    assert "checks:\n  syntax: ok\n  names (pyflakes): 1 new issue: L13 F821 undefined name 'missing'" in r.stdout
+    assert "the edit is written and kept" in r.stdout and "missing" in (work / "shop.py").read_text()
+    r = k.execute("%splice_config checks=bogus")
+    r = k.execute("%%splice shop.py::Cart.total\nreturn 0\n")
+    assert r.stdout.startswith("splice: BadTarget: unknown check stage bogus") and "return 0" not in (
+        work / "shop.py").read_text()
+    k.execute("%splice_config checks=off")
+    r = k.execute("%%splice shop.py::Cart.total\nreturn sum(self.items)\n")
+    assert "ok replace" in r.stdout and "checks:" not in r.stdout
+
+
 def test_live_patch_of_imported_module_keeps_identities(kernel):
     k, _ = kernel
     k.execute("import shop\ncart = shop.Cart()\nf = shop.helper\nCartClass = shop.Cart")

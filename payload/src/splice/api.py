@@ -6,13 +6,11 @@ import os
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from splice.core import files
+from splice.core.context import FileContext
 from splice.core.edit import (
     Doc,
     Edit,
     Splice,
-    apply_splices,
-    check_syntax,
-    make_diff,
     plan_add_import,
     plan_append,
     plan_drop_import,
@@ -20,7 +18,8 @@ from splice.core.edit import (
     plan_insert,
     plan_remove,
     plan_replace,
-    ranges,
+    planned,
+    with_imports,
 )
 from splice.core.errors import BadTarget, NotFound, SpliceError
 from splice.core.reindent import normalize
@@ -36,11 +35,15 @@ def _doc(target: Target) -> Tuple[Doc, Optional[files.Loaded]]:
     return files.load_doc(target.path)
 
 
+def _context(target: str, path: Optional[str] = None) -> FileContext:
+    """Resolve once: the target, its file read (Doc and hash), the project on first need."""
+    t = _target(target, path)
+    return FileContext(t, *_doc(t))
+
+
 def _commit(
     op: str,
-    target: Target,
-    doc: Doc,
-    loaded: Optional[files.Loaded],
+    ctx: FileContext,
     splices: List[Splice],
     force: bool,
     dry_run: bool,
@@ -48,66 +51,41 @@ def _commit(
     check: object = None,
     auto_import: bool = False,
 ) -> Edit:
+    """The one way every edit goes: plan the new text, (add imports), write it, check it, report.
+
+    The checks run once, after the write, on the text written and against the text read (`ctx`): an edit that
+    fails them stays written. Stage names are validated before anything is written."""
+    stages: Tuple[str, ...] = ()
+    if check:
+        from splice.checks.stages import normalize_stages
+
+        stages = normalize_stages(check)
+    result = planned(op, str(ctx.target), ctx.doc, splices, force, notes or ())
     if not splices:
-        return Edit(
-            op,
-            str(target),
-            target.path,
-            (1, 0),
-            (1, 0),
-            doc.source.text,
-            doc.source.text,
-            "",
-            written=False,
-            notes=(notes or []) + ["nothing to change"],
-        )
-    new_lines, placed = apply_splices(doc, splices)
-    if not force:
-        check_syntax(doc, new_lines, placed)
-    after = "".join(new_lines)
-    old_range, new_range = ranges(placed)
-    diff = make_diff(doc, new_lines, placed)
-    notes = list(notes or [])
-    cell = isinstance(target, notebook.CellTarget)
+        return result
+    cell = isinstance(ctx.target, notebook.CellTarget)
     if cell and (auto_import or check):
-        notes.append("checks and auto_import run on files; a notebook cell gets its imports when it runs")
+        result.notes.append("checks and auto_import run on files; a notebook cell gets its imports when it runs")
     if auto_import and not cell:
         from splice.checks.autoimport import plan_imports
-        from splice.core.edit import plan_add_import
-        from splice.core.text import Source
 
-        plan = plan_imports(target.path, after)
-        if plan.add:
-            doc2 = Doc(Source(after, doc.source.encoding, doc.source.bom), target.path)
-            lines2, placed2 = apply_splices(doc2, plan_add_import(doc2, "\n".join(plan.add)))
-            after = "".join(lines2)
-            diff = make_diff(doc2, lines2, placed2) + ("\n" + diff if diff else "")
+        plan = plan_imports(ctx.target.path, result.after)
+        with_imports(result, ctx.doc, plan.add)
         if plan.add or plan.ambiguous or plan.unresolved:
-            notes.append(plan.summary())
-    result = Edit(
-        op, str(target), target.path, old_range, new_range, doc.source.text, after, diff, written=False, notes=notes
-    )
+            result.notes.append(plan.summary())
     if dry_run or not result.changed:
         if not result.changed:
             result.notes.append("no change")
         return result
-    if isinstance(target, notebook.CellTarget):  # notebook code: patched into the running objects; nothing written
-        return notebook.commit(target, result)
-    real = loaded.path if loaded else target.path
-    stages = None
-    if check:
-        from splice.checks.stages import baseline, normalize_stages
-
-        stages = normalize_stages(check)
-        before = baseline(real, doc.source.text, stages)
-    data = doc.source.encode(after)
-    files.write_atomic(real, data, loaded.digest if loaded else None)
-    files.record(real, loaded.raw if loaded else None, data, op, str(target))
+    if isinstance(ctx.target, notebook.CellTarget):  # notebook code: patched into the running objects; not written
+        return notebook.commit(ctx.target, result)
+    ctx.write(result.after, op)
     result.written = True
     if stages:
         from splice.checks.stages import run_checks
 
-        result.checks = run_checks(real, stages, before=before, suite=check not in (True, "default"))
+        before = ctx.text if ctx.loaded is not None else None
+        result.checks = run_checks(ctx, stages, result.after, before, suite=check not in (True, "default"))
     return result
 
 
@@ -121,10 +99,9 @@ def _op(
     check: object,
     auto_import: bool,
 ) -> Edit:
-    """Load the target's file, plan against it, commit: the shape every chunk operation shares."""
-    t = _target(target, path)
-    doc, loaded = _doc(t)
-    return _commit(op, t, doc, loaded, plan(doc, t), force, dry_run, check=check, auto_import=auto_import)
+    """Resolve the target, plan against its file, commit: the shape every chunk operation shares."""
+    ctx = _context(target, path)
+    return _commit(op, ctx, plan(ctx.doc, ctx.target), force, dry_run, check=check, auto_import=auto_import)
 
 
 def _target(target: str, path: Optional[str]) -> Target:
@@ -162,20 +139,20 @@ def show(target: str, *, path: Optional[str] = None, context: int = 0, numbered:
 def check(path: str, stages: object = True, keep_going: bool = False) -> "object":
     """Run the checks on a file as it is. stages: True for syntax,names,ruff,types and the related tests (within a
     time budget); "fast" without tests; "all" with the whole suite when no test is related; or a list."""
-    from splice.checks.stages import normalize_stages, run_checks
+    from splice.checks.stages import run_checks
 
-    return run_checks(path, normalize_stages(stages), keep_going=keep_going, suite=stages not in (True, "default"))
+    ctx = FileContext(Target(path, ""), *files.load_doc(path))
+    return run_checks(ctx, stages, ctx.text, keep_going=keep_going, suite=stages not in (True, "default"))
 
 
 def fix_imports(path: str, *, dry_run: bool = False) -> Edit:
     """Add the unambiguous imports for the file's undefined names; the note lists ambiguous ones."""
     from splice.checks.autoimport import plan_imports
 
-    t = Target(path, "imports")
-    doc, loaded = _doc(t)
-    plan = plan_imports(path, doc.source.text)
-    splices = plan_add_import(doc, "\n".join(plan.add)) if plan.add else []
-    return _commit("fix_imports", t, doc, loaded, splices, False, dry_run, [plan.summary()])
+    ctx = FileContext(Target(path, "imports"), *files.load_doc(path))
+    plan = plan_imports(path, ctx.text)
+    splices = plan_add_import(ctx.doc, "\n".join(plan.add)) if plan.add else []
+    return _commit("fix_imports", ctx, splices, False, dry_run, [plan.summary()])
 
 
 def show_numbered(target: str, *, path: Optional[str] = None, context: int = 0, max_lines: int = 200) -> str:
@@ -203,14 +180,14 @@ def replace(
     `force` writes even if the result does not parse and skips the elision guard; `keep_elided` fills members a
     class replacement elided (`# ... (same as above)`) from the old class.
     """
-    t = _target(target, path)
-    doc, loaded = _doc(t)
+    ctx = _context(target, path)
+    doc, qual = ctx.doc, ctx.target.qualname
     notes: List[str] = []
-    if not t.qualname:
+    if not qual:
         splices = [Splice(0, len(doc.lines), normalize(code, doc.newline), standalone=False)]
     else:
-        splices = plan_replace(doc, doc.chunk(t.qualname), code, keep_elided=keep_elided, force=force, notes=notes)
-    return _commit("replace", t, doc, loaded, splices, force, dry_run, notes, check=check, auto_import=auto_import)
+        splices = plan_replace(doc, doc.chunk(qual), code, keep_elided=keep_elided, force=force, notes=notes)
+    return _commit("replace", ctx, splices, force, dry_run, notes, check=check, auto_import=auto_import)
 
 
 def remove(
@@ -302,17 +279,15 @@ def edit(
     auto_import: bool = False,
 ) -> Edit:
     """Scoped search/replace: `old` must occur exactly once inside the target chunk (the module for a file)."""
-    t = _target(target, path)
-    doc, loaded = _doc(t)
-    if not t.qualname:
+    ctx = _context(target, path)
+    doc = ctx.doc
+    if not ctx.target.qualname:
         from splice.core.locate import Chunk
 
         chunk = Chunk("<module>", "module", "<module>", 0, len(doc.lines), "")
     else:
-        chunk = doc.chunk(t.qualname)
-    return _commit(
-        "edit", t, doc, loaded, plan_edit(doc, chunk, old, new), force, dry_run, check=check, auto_import=auto_import
-    )
+        chunk = doc.chunk(ctx.target.qualname)
+    return _commit("edit", ctx, plan_edit(doc, chunk, old, new), force, dry_run, check=check, auto_import=auto_import)
 
 
 def create(
@@ -331,7 +306,8 @@ def create(
         splices = [Splice(0, len(doc.lines), lines, standalone=False)]
     if path and os.path.dirname(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
-    return _commit("create", t, doc, loaded, splices, force, dry_run, check=check, auto_import=auto_import)
+    ctx = FileContext(t, doc, loaded)
+    return _commit("create", ctx, splices, force, dry_run, check=check, auto_import=auto_import)
 
 
 def imports(path: str) -> str:
@@ -341,16 +317,14 @@ def imports(path: str) -> str:
 
 def add_import(path: str, statement: str, *, dry_run: bool = False) -> Edit:
     """Add `import x` / `from x import y` lines to the import block, skipping ones already there."""
-    t = Target(path, "imports")
-    doc, loaded = _doc(t)
-    return _commit("add_import", t, doc, loaded, plan_add_import(doc, statement), False, dry_run)
+    ctx = FileContext(Target(path, "imports"), *files.load_doc(path))
+    return _commit("add_import", ctx, plan_add_import(ctx.doc, statement), False, dry_run)
 
 
 def drop_import(path: str, name: str, *, dry_run: bool = False) -> Edit:
     """Drop one imported name from the import block."""
-    t = Target(path, "imports")
-    doc, loaded = _doc(t)
-    return _commit("drop_import", t, doc, loaded, plan_drop_import(doc, name), False, dry_run)
+    ctx = FileContext(Target(path, "imports"), *files.load_doc(path))
+    return _commit("drop_import", ctx, plan_drop_import(ctx.doc, name), False, dry_run)
 
 
 _PLANNERS: dict = {
@@ -379,7 +353,8 @@ def batch(
     """
     cell = notebook.claim(path)
     t = notebook.CellTarget(cell.path, "", cell.text) if cell is not None else Target(path, "")
-    doc, loaded = _doc(t)
+    ctx = FileContext(t, *_doc(t))
+    doc = ctx.doc
     splices: List[Splice] = []
     names = []
     for op in ops:
@@ -394,7 +369,7 @@ def batch(
         chunk = doc.chunk(qual)
         splices += _PLANNERS[kind](doc, chunk, args, kw)
         names.append("%s %s" % (kind, qual))
-    edit_ = _commit("batch", t, doc, loaded, splices, force, dry_run, check=check, auto_import=auto_import)
+    edit_ = _commit("batch", ctx, splices, force, dry_run, check=check, auto_import=auto_import)
     edit_.notes.insert(0, "; ".join(names))
     return edit_
 

@@ -17,14 +17,18 @@ import shutil
 import subprocess
 import symtable
 import sys
+import tempfile
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 from splice.core.budget import clip
+from splice.core.context import FileContext
 from splice.core.errors import BadTarget
-from splice.core.files import project_root
 from splice.core.names import free_names
+
+_T = TypeVar("_T")
 
 STAGES = ("syntax", "names", "ruff", "types", "tests")
 DEFAULT_STAGES = STAGES  # tests: only the related ones, within TIMEOUTS["related"]; skipped when there are none
@@ -194,14 +198,13 @@ def _tool(name: str) -> Optional[List[str]]:
     return None
 
 
-def ruff_check(path: str, text: Optional[str] = None) -> Optional[List[Diagnostic]]:
+def ruff_check(path: str, text: str, root: str) -> Optional[List[Diagnostic]]:
+    """ruff on `text` as the file `path` (stdin, so its configuration and per-file rules apply), from `root`."""
     cmd = _tool("ruff")
     if cmd is None:
         return None
-    args = cmd + ["check", "--output-format", "json", "--no-fix", "--quiet"]
-    args += ["--stdin-filename", path, "-"] if text is not None else [path]
-    proc = subprocess.run(args, input=text, capture_output=True, text=True, timeout=TIMEOUTS["ruff"],
-                          cwd=project_root(path))
+    args = cmd + ["check", "--output-format", "json", "--no-fix", "--quiet", "--stdin-filename", path, "-"]
+    proc = subprocess.run(args, input=text, capture_output=True, text=True, timeout=TIMEOUTS["ruff"], cwd=root)
     try:
         rows = json.loads(proc.stdout or "[]")
     except ValueError:
@@ -209,18 +212,25 @@ def ruff_check(path: str, text: Optional[str] = None) -> Optional[List[Diagnosti
     return [Diagnostic(r["location"]["row"], r.get("code") or "ruff", r["message"]) for r in rows]
 
 
-def type_check(path: str) -> Optional[Tuple[str, List[Diagnostic]]]:
-    root = project_root(path)
-    for tool in ("mypy", "pyright"):
+def type_check(path: str, root: str, data: Optional[bytes] = None,
+               tools: Sequence[str] = ("mypy", "pyright")) -> Optional[Tuple[str, List[Diagnostic]]]:
+    """The first installed type checker on the file, from `root`: its errors in that file. With `data` (the file's
+    bytes at another time), those are checked in the file's place: mypy reads them through `--shadow-file`; pyright
+    reads only files, so it gets a copy beside the file (`_NAME.splice-….py`, so relative imports resolve; removed
+    right after)."""
+    for tool in tools:
         cmd = _tool(tool)
         if cmd is None:
             continue
-        if tool == "mypy":
-            args = cmd + ["--no-error-summary", "--hide-error-context", "--no-color-output", "--show-error-codes",
-                          os.path.abspath(path)]
-        else:
-            args = cmd + ["--outputjson", os.path.abspath(path)]
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUTS["types"], cwd=root)
+        with _stand_in(path, data, beside=tool == "pyright") as checked:
+            if tool == "mypy":
+                args = cmd + ["--no-error-summary", "--hide-error-context", "--no-color-output", "--show-error-codes"]
+                if checked != path:
+                    args += ["--shadow-file", os.path.abspath(path), checked]
+                args.append(os.path.abspath(path))
+            else:
+                args = cmd + ["--outputjson", os.path.abspath(checked)]
+            proc = subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUTS["types"], cwd=root)
         found: List[Diagnostic] = []
         if tool == "mypy":
             real = os.path.realpath(path)
@@ -230,33 +240,50 @@ def type_check(path: str) -> Optional[Tuple[str, List[Diagnostic]]]:
                     found.append(Diagnostic(int(m.group(2)), m.group(5) or "mypy", m.group(4)))
         else:
             try:
-                data = json.loads(proc.stdout)
+                out = json.loads(proc.stdout)
             except ValueError:
-                data = {}
-            for d in data.get("generalDiagnostics", []):
+                out = {}
+            for d in out.get("generalDiagnostics", []):
                 if d.get("severity") == "error":
                     found.append(Diagnostic(d["range"]["start"]["line"] + 1, d.get("rule", "pyright"), d["message"]))
         return tool, found
     return None
 
 
+@contextmanager
+def _stand_in(path: str, data: Optional[bytes], beside: bool) -> Iterator[str]:
+    """`path` itself when `data` is None; else a temporary file holding `data` (beside `path`, or in a temporary
+    folder), removed on exit."""
+    if data is None:
+        yield path
+        return
+    folder = os.path.dirname(os.path.abspath(path)) if beside else None
+    stem = os.path.splitext(os.path.basename(path))[0]
+    fd, tmp = tempfile.mkstemp(suffix=".py", prefix="_%s.splice-" % stem, dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        yield tmp
+    finally:
+        os.remove(tmp)
+
+
 # ---------------------------------------------------------------------------------------------------- tests
 
 
-def run_tests(path: str, timeout: float = TIMEOUTS["tests"], suite: bool = True) -> Stage:
+def run_tests(ctx: FileContext, timeout: float = TIMEOUTS["tests"], suite: bool = True) -> Stage:
     """The related tests (the whole suite when none are related and `suite`); without `suite`, a run that reaches
     `timeout` is reported as cut, not failed (it found no failure before the cut)."""
     from splice.checks.testrun import related_tests, tests_stage_report
 
-    root = project_root(path)
     if _tool("pytest") is None:
         return Stage("tests", "skipped", "skipped (pytest not installed)")
-    files = related_tests(path, root)
+    files = related_tests(ctx.path, ctx.root)
     if not files and not suite:
         return Stage("tests", "skipped", "skipped: no related tests (none imports the module or is named after it; "
                                          "stages 'all' runs the whole suite)")
     scope = ("%d related file%s" % (len(files), "s" if len(files) > 1 else "")) if files else "whole suite"
-    report = tests_stage_report(files, root, scope, path, timeout)  # failures first; names the suspects call
+    report = tests_stage_report(files, ctx.root, scope, ctx.path, timeout)  # failures first; names the suspects call
     if report.status == "timeout" and not suite and not (report.counts["failed"] or report.counts["error"]):
         return Stage("tests", "cut", "cut at the %ds budget after %d passed, no failure so far (%s; 'all' runs "
                                      "them without the budget)" % (timeout, report.counts["passed"], scope))
@@ -266,10 +293,13 @@ def run_tests(path: str, timeout: float = TIMEOUTS["tests"], suite: bool = True)
 # ---------------------------------------------------------------------------------------------------- pipeline
 
 
-def _compare(name: str, before: Optional[List[Diagnostic]], after: List[Diagnostic]) -> Stage:
-    if before is None:
+def _compare(name: str, after: List[Diagnostic], before: Callable[[], Optional[List[Diagnostic]]]) -> Stage:
+    """New diagnostics are those the text before did not have (by code and message; line numbers move). `before` is
+    asked only when there is something to tell apart: a clean result needs no look at the old text."""
+    old = before() if after else None
+    if old is None:
         return Stage(name, "issues" if after else "ok", new=after)
-    left = Counter(d.key for d in before)
+    left = Counter(d.key for d in old)
     new: List[Diagnostic] = []
     for d in after:
         if left[d.key] > 0:
@@ -279,13 +309,12 @@ def _compare(name: str, before: Optional[List[Diagnostic]], after: List[Diagnost
     return Stage(name, "issues" if new else "ok", new=new, old=len(after) - len(new))
 
 
-@dataclass
-class Baseline:
-    """Diagnostics of the file before an edit, taken by `baseline()` (for what needs the file on disk)."""
-
-    names: Optional[List[Diagnostic]] = None
-    ruff: Optional[List[Diagnostic]] = None
-    types: Optional[List[Diagnostic]] = None
+def _unless_timeout(run: Callable[[], _T]) -> Optional[_T]:
+    """The old text's diagnostics, or None (nothing counted as old) when its run times out."""
+    try:
+        return run()
+    except subprocess.TimeoutExpired:
+        return None
 
 
 def normalize_stages(check: object) -> Tuple[str, ...]:
@@ -307,58 +336,25 @@ def normalize_stages(check: object) -> Tuple[str, ...]:
     return tuple(s for s in STAGES if s in stages or s == "syntax")
 
 
-def baseline(path: str, text: str, stages: Sequence[str]) -> Baseline:
-    base = Baseline()
-    if "names" in stages:
-        base.names = names_check(text, path)[0]
-    if "ruff" in stages:
-        try:
-            base.ruff = ruff_check(path, text)
-        except subprocess.TimeoutExpired:
-            base.ruff = None
-    if "types" in stages and os.path.exists(path):
-        try:
-            got = type_check(path)
-            base.types = got[1] if got else None
-        except subprocess.TimeoutExpired:
-            base.types = None
-    return base
-
-
-def run_checks(path: str, stages: Iterable[str] = DEFAULT_STAGES, before: Optional[Baseline] = None,
+def run_checks(ctx: FileContext, stages: object, text: str, before: Optional[str] = None,
                keep_going: bool = False, suite: bool = True) -> CheckReport:
-    """Run the stages on the file as it is now, comparing with `before` when given. `suite` False: tests only when
-    related, within TIMEOUTS["related"] (what check=True asks for)."""
-    stages = normalize_stages(list(stages))
-    report = CheckReport(path)
-    with open(path, encoding="utf-8", errors="replace") as f:
-        text = f.read()
+    """The one check call: the stages on `text`, the file's content as it is on disk now (just written by an edit, or
+    as found), from the project root of `ctx`. With `before` (the text the edit replaced), diagnostics it had too are
+    counted as old, not new; names, ruff and the type checker look at it only for a stage that found something.
+    `suite` False: tests only when related, within TIMEOUTS["related"] (what check=True asks for)."""
+    stages = normalize_stages(stages)
+    report = CheckReport(ctx.path)
     for name in stages:
         if name == "syntax":
-            try:
-                ast.parse(text, path)
-                stage = Stage("syntax", "ok")
-            except SyntaxError as exc:
-                stage = Stage("syntax", "failed", "line %s: %s" % (exc.lineno, exc.msg))
+            stage = _syntax_stage(ctx.path, text)
         elif name == "names":
-            found, how = names_check(text, path)
-            stage = _compare("names (%s)" % how, before.names if before else None, found)
+            stage = _names_stage(ctx.path, text, before)
         elif name == "ruff":
-            try:
-                found_r = ruff_check(path)
-                stage = (Stage("ruff", "skipped", "skipped (ruff not installed)") if found_r is None
-                         else _compare("ruff", before.ruff if before else None, found_r))
-            except subprocess.TimeoutExpired:
-                stage = Stage("ruff", "timeout", "timeout after %ds" % TIMEOUTS["ruff"])
+            stage = _ruff_stage(ctx, text, before)
         elif name == "types":
-            try:
-                got = type_check(path)
-                stage = (Stage("types", "skipped", "skipped (neither mypy nor pyright installed)") if got is None
-                         else _compare(got[0], before.types if before else None, got[1]))
-            except subprocess.TimeoutExpired:
-                stage = Stage("types", "timeout", "timeout after %ds" % TIMEOUTS["types"])
+            stage = _types_stage(ctx, before)
         else:
-            stage = run_tests(path, TIMEOUTS["tests" if suite else "related"], suite)
+            stage = run_tests(ctx, TIMEOUTS["tests" if suite else "related"], suite)
         report.stages.append(stage)
         if stage.failed and not keep_going:
             rest = stages[stages.index(name) + 1:]
@@ -367,3 +363,46 @@ def run_checks(path: str, stages: Iterable[str] = DEFAULT_STAGES, before: Option
                                            % ", ".join(rest)))
             break
     return report
+
+
+def _syntax_stage(path: str, text: str) -> Stage:
+    try:
+        ast.parse(text, path)
+        return Stage("syntax", "ok")
+    except SyntaxError as exc:
+        return Stage("syntax", "failed", "line %s: %s" % (exc.lineno, exc.msg))
+
+
+def _names_stage(path: str, text: str, before: Optional[str]) -> Stage:
+    found, how = names_check(text, path)
+    return _compare("names (%s)" % how, found, lambda: None if before is None else names_check(before, path)[0])
+
+
+def _ruff_stage(ctx: FileContext, text: str, before: Optional[str]) -> Stage:
+    try:
+        found = ruff_check(ctx.path, text, ctx.root)
+    except subprocess.TimeoutExpired:
+        return Stage("ruff", "timeout", "timeout after %ds" % TIMEOUTS["ruff"])
+    if found is None:
+        return Stage("ruff", "skipped", "skipped (ruff not installed)")
+    return _compare("ruff", found, lambda: None if before is None else _unless_timeout(
+        lambda: ruff_check(ctx.path, before, ctx.root)))
+
+
+def _types_stage(ctx: FileContext, before: Optional[str]) -> Stage:
+    """The type checker on the file as it is on disk; the text before, when asked for, in the file's encoding."""
+    try:
+        got = type_check(ctx.path, ctx.root)
+    except subprocess.TimeoutExpired:
+        return Stage("types", "timeout", "timeout after %ds" % TIMEOUTS["types"])
+    if got is None:
+        return Stage("types", "skipped", "skipped (neither mypy nor pyright installed)")
+    tool, found = got
+
+    def old() -> Optional[List[Diagnostic]]:
+        if before is None:
+            return None
+        again = _unless_timeout(lambda: type_check(ctx.path, ctx.root, ctx.doc.source.encode(before), (tool,)))
+        return again[1] if again else None
+
+    return _compare(tool, found, old)

@@ -710,3 +710,30 @@ def ranges(placed: List[Tuple[int, int, Splice]]) -> Tuple[Tuple[int, int], Tupl
     old = (min(sp.start for _, _, sp in placed) + 1, max(sp.end for _, _, sp in placed))
     new = (min(a for a, _, _ in placed) + 1, max(b for _, b, _ in placed))
     return old, new
+
+
+def planned(
+    op: str, target: str, doc: Doc, splices: Sequence[Splice], force: bool = False, notes: Sequence[str] = ()
+) -> Edit:
+    """The Edit the splices make, not written yet: the new text, its line ranges and diff, in one step. A result that
+    does not parse is refused (WouldBreakSyntax) unless `force`; no splices is "nothing to change"."""
+    if not splices:
+        text = doc.source.text
+        return Edit(op, target, doc.path, (1, 0), (1, 0), text, text, "", notes=list(notes) + ["nothing to change"])
+    new_lines, placed = apply_splices(doc, splices)
+    if not force:
+        check_syntax(doc, new_lines, placed)
+    old_range, new_range = ranges(placed)
+    diff = make_diff(doc, new_lines, placed)
+    after = "".join(new_lines)
+    return Edit(op, target, doc.path, old_range, new_range, doc.source.text, after, diff, notes=list(notes))
+
+
+def with_imports(edit: Edit, doc: Doc, statements: Sequence[str]) -> None:
+    """Add import statements to an edit's new text (the auto-import step), their diff shown first."""
+    if not statements:
+        return
+    doc2 = Doc(Source(edit.after, doc.source.encoding, doc.source.bom), doc.path)
+    lines2, placed2 = apply_splices(doc2, plan_add_import(doc2, "\n".join(statements)))
+    edit.after = "".join(lines2)
+    edit.diff = make_diff(doc2, lines2, placed2) + ("\n" + edit.diff if edit.diff else "")

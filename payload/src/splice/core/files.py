@@ -110,16 +110,17 @@ def project_root(path: str) -> str:
         probe = parent
 
 
-def journal_dir(path: str) -> str:
+def journal_dir(path: str, root: Optional[str] = None) -> str:
+    """`.splice/journal` at the project root (`root` when the caller has worked it out already)."""
     override = os.environ.get("SPLICE_JOURNAL_DIR")
     if override:
         return override
-    return os.path.join(project_root(path), ".splice", "journal")
+    return os.path.join(root or project_root(path), ".splice", "journal")
 
 
-def record(path: str, before: Optional[bytes], after: bytes, op: str, target: str) -> None:
+def record(path: str, before: Optional[bytes], after: bytes, op: str, target: str, root: Optional[str] = None) -> None:
     """One undo step: the bytes before (None: the file did not exist) and the hash after."""
-    folder = journal_dir(path)
+    folder = journal_dir(path, root)
     os.makedirs(folder, exist_ok=True)
     ignore = os.path.join(os.path.dirname(folder), ".gitignore")
     if os.path.basename(os.path.dirname(folder)) == ".splice" and not os.path.exists(ignore):
