@@ -37,7 +37,10 @@ def _doc(target: Target) -> Tuple[Doc, Optional[files.Loaded]]:
 
 def _context(target: str, path: Optional[str] = None) -> FileContext:
     """Resolve once: the target, its file read (Doc and hash), the project on first need."""
-    t = _target(target, path)
+    return _file_context(_target(target, path))
+
+
+def _file_context(t: Target) -> FileContext:
     return FileContext(t, *_doc(t))
 
 
@@ -141,7 +144,7 @@ def check(path: str, stages: object = True, keep_going: bool = False) -> "object
     time budget); "fast" without tests; "all" with the whole suite when no test is related; or a list."""
     from splice.checks.stages import run_checks
 
-    ctx = FileContext(Target(path, ""), *files.load_doc(path))
+    ctx = _file_context(Target(path, ""))
     return run_checks(ctx, stages, ctx.text, keep_going=keep_going, suite=stages not in (True, "default"))
 
 
@@ -149,7 +152,7 @@ def fix_imports(path: str, *, dry_run: bool = False) -> Edit:
     """Add the unambiguous imports for the file's undefined names; the note lists ambiguous ones."""
     from splice.checks.autoimport import plan_imports
 
-    ctx = FileContext(Target(path, "imports"), *files.load_doc(path))
+    ctx = _file_context(Target(path, "imports"))
     plan = plan_imports(path, ctx.text)
     splices = plan_add_import(ctx.doc, "\n".join(plan.add)) if plan.add else []
     return _commit("fix_imports", ctx, splices, False, dry_run, [plan.summary()])
@@ -317,13 +320,13 @@ def imports(path: str) -> str:
 
 def add_import(path: str, statement: str, *, dry_run: bool = False) -> Edit:
     """Add `import x` / `from x import y` lines to the import block, skipping ones already there."""
-    ctx = FileContext(Target(path, "imports"), *files.load_doc(path))
+    ctx = _file_context(Target(path, "imports"))
     return _commit("add_import", ctx, plan_add_import(ctx.doc, statement), False, dry_run)
 
 
 def drop_import(path: str, name: str, *, dry_run: bool = False) -> Edit:
     """Drop one imported name from the import block."""
-    ctx = FileContext(Target(path, "imports"), *files.load_doc(path))
+    ctx = _file_context(Target(path, "imports"))
     return _commit("drop_import", ctx, plan_drop_import(ctx.doc, name), False, dry_run)
 
 
@@ -353,7 +356,7 @@ def batch(
     """
     cell = notebook.claim(path)
     t = notebook.CellTarget(cell.path, "", cell.text) if cell is not None else Target(path, "")
-    ctx = FileContext(t, *_doc(t))
+    ctx = _file_context(t)
     doc = ctx.doc
     splices: List[Splice] = []
     names = []

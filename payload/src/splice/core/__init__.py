@@ -3,8 +3,8 @@
 Source text that round-trips byte for byte (`text`), chunks by name (`locate`, with `sections` and `cellmarks`
 for the marked regions), new code fitted to its place (`reindent`, `elision`), the operations planned as line
 splices (`edit`), one target syntax (`targets`), the file layer with its parse cache and undo journal (`files`),
-which files a project has (`walk`), output budgets (`budget`), the names code reads (`names`), and the one
-exception hierarchy (`errors`).
+what one call works on, resolved once and handed down (`context`), which files a project has (`walk`), output
+budgets (`budget`), the names code reads (`names`), and the one exception hierarchy (`errors`).
 """
 
 import os

@@ -30,6 +30,15 @@ def marker_info(rest: str) -> Tuple[str, str]:
     return kind, name
 
 
+def cell_starts(lines: List[str]) -> List[Tuple[int, str, str]]:
+    """Each cell as (its marker's line, kind, name): the text before the first marker is a code cell of its own
+    (marker line -1) when it holds anything, and a script with no marker is that one cell."""
+    marks = marker_lines(lines)
+    lead = [] if marks and not "".join(lines[: marks[0]]).strip() else [-1]
+    return [(m,) + (("code", "") if m < 0 else marker_info(MARKER.match(lines[m].rstrip("\r\n")).group("rest")))
+            for m in lead + marks]  # type: ignore[union-attr]
+
+
 def marker_lines(lines: List[str]) -> List[int]:
     """0-based indexes of the `# %%` lines that are not inside a string."""
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from splice.core.budget import clip
-from splice.core.cellmarks import MARKER, marker_info, marker_lines
+from splice.core.cellmarks import cell_starts
 
 
 @dataclass
@@ -38,12 +38,10 @@ def parse_cells(text: str) -> List[Cell]:
     from splice.core.text import split_lines
 
     lines = split_lines(text)
-    marks = marker_lines(lines)
+    found = cell_starts(lines)
     cells: List[Cell] = []
-    starts = ([] if marks and not "".join(lines[: marks[0]]).strip() else [-1]) + marks
-    for n, m in enumerate(starts):
-        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        kind, name = ("code", "") if m < 0 else marker_info(MARKER.match(lines[m].rstrip("\r\n")).group("rest"))
+    for n, (m, kind, name) in enumerate(found):
+        end = found[n + 1][0] if n + 1 < len(found) else len(lines)
         body = "".join(lines[m + 1:end])
         if kind == "markdown":
             body = "".join(re.sub(r"^# ?", "", line) for line in lines[m + 1:end])

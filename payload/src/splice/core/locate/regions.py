@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple
 
-from splice.core.cellmarks import MARKER, marker_info, marker_lines
+from splice.core.cellmarks import cell_starts
 from splice.core.locate.chunk import Chunk
 from splice.core.sections import find_sections
 from splice.core.text import is_blank
@@ -44,17 +44,16 @@ def cell_chunks(lines: List[str]) -> List[Tuple[Chunk, str]]:
     ("" when unnamed); the blank lines between cells belong to none."""
     if not any(line.startswith("#") and "%%" in line for line in lines):
         return []
-    marks = marker_lines(lines)
-    if not marks:
+    found = cell_starts(lines)
+    if found[-1][0] < 0:  # no marker outside a string: not a script of cells
         return []
-    starts = ([] if not "".join(lines[: marks[0]]).strip() else [-1]) + marks
+    starts = [m for m, _, _ in found]
     cells = []
-    for n, m in enumerate(starts):
+    for n, (m, _, name) in enumerate(found):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         while end > m + 1 and is_blank(lines[end - 1]):
             end -= 1
         start = max(m, 0)
-        name = marker_info(MARKER.match(lines[m].rstrip("\r\n")).group("rest"))[1] if m >= 0 else ""  # type: ignore
         chunk = Chunk("cell[%d]" % n, "cell", name or "cell[%d]" % n, start, end, "", header=start,
                       line=start + 1, body_start=m + 1, body_end=end, body_indent="")
         cells.append((chunk, name))
