@@ -90,6 +90,13 @@ __all__ = [
 ]
 
 
+def help() -> None:  # noqa: A001 - splice.help(), as the sheet printed on import says; not in __all__
+    """Print the full cheat sheet: every edit, read and check call with an example."""
+    from splice.doors.cheatsheet import full
+
+    print(full(), end="")
+
+
 def load_ipython_extension(ip: Any) -> None:
     from splice.doors.ipython import load_ipython_extension as load
 
