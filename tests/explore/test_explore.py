@@ -191,7 +191,7 @@ def test_find_cut_names_the_call_of_the_door_it_came_through(tmp_path, monkeypat
     last = {door: find("NEEDLE", "many.py", word=True, door=door).splitlines()[-1] for door in ("cli", "magic", "tool")}
     assert last["cli"].endswith(": splice find NEEDLE many.py --word --max-lines 81 shows all")
     assert last["magic"].endswith(": %find NEEDLE many.py --word --max-lines 81 shows all")
-    tool = 'find {"pattern": "NEEDLE", "path": "many.py", "word": true, "max_lines": 81}'
+    tool = 'find {"patterns": ["NEEDLE"], "path": "many.py", "word": true, "max_lines": 81}'
     assert last["tool"].endswith(": %s shows all" % tool)
     proc = subprocess.run(
         [sys.executable, "-m", "splice", "find", "NEEDLE", "many.py", "--word", "--max-lines", "81"],

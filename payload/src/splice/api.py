@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from splice.core import files
+from splice.core.budget import call_for, share
 from splice.core.context import FileContext
 from splice.core.edit import (
     Doc,
@@ -27,6 +28,7 @@ from splice.core.targets import Target, parse_target
 from splice.notebook import cellsource as notebook
 
 Op = Union[Tuple, dict]
+SHOW_LINES = 200  # the budget of a numbered show (one target or several together)
 
 
 def _doc(target: Target) -> Tuple[Doc, Optional[files.Loaded]]:
@@ -122,8 +124,18 @@ def _target(target: str, path: Optional[str]) -> Target:
         raise error from None
 
 
-def show(target: str, *, path: Optional[str] = None, context: int = 0, numbered: bool = False) -> str:
-    """The source of one chunk exactly as in the file (with `context` lines around it, optionally numbered)."""
+def show(
+    target: Union[str, Sequence[str]], *, path: Optional[str] = None, context: int = 0, numbered: bool = False
+) -> str:
+    """The source of one chunk exactly as in the file (with `context` lines around it, optionally numbered).
+    A list of targets: each chunk under a line naming it (`== a.py::f`), whole; a name not found is its one line."""
+    if not isinstance(target, str):
+        return share(
+            [(t, lambda b, t=t: show(t, path=path, context=context, numbered=numbered)) for t in _several(target)],
+            None,
+            10**9,
+            lambda more: call_for("python", "show", more),
+        )
     t = _target(target, path)
     doc, _ = _doc(t)
     chunk = doc.chunk(t.qualname)
@@ -137,6 +149,13 @@ def show(target: str, *, path: Optional[str] = None, context: int = 0, numbered:
             lines = ["%*d  %s" % (width, lo + i + 1, line) for i, line in enumerate(lines)]
         pieces.append("".join(lines))
     return "…\n".join(pieces)
+
+
+def _several(targets: Sequence[str]) -> List[str]:
+    out = list(targets)
+    if not out or not all(isinstance(t, str) for t in out):
+        raise BadTarget("show takes a target or a list of targets (strings), e.g. ['a.py::f', 'b.py::Cls.g']")
+    return out
 
 
 def check(path: str, stages: object = True, keep_going: bool = False) -> "object":
@@ -158,13 +177,29 @@ def fix_imports(path: str, *, dry_run: bool = False) -> Edit:
     return _commit("fix_imports", ctx, splices, False, dry_run, [plan.summary()])
 
 
-def show_numbered(target: str, *, path: Optional[str] = None, context: int = 0, max_lines: int = 200) -> str:
-    """The chunk with line numbers, within a budget (what the CLI and `%show` print)."""
+def show_numbered(
+    target: Union[str, Sequence[str]],
+    *,
+    path: Optional[str] = None,
+    context: int = 0,
+    max_lines: Optional[int] = None,
+    door: str = "python",
+) -> str:
+    """The chunk with line numbers, within a budget (what the CLI, `%show` and the show tool print). A list of
+    targets: each under a line naming it, all within the one budget (`budget.share`); `door` ("python", "cli",
+    "magic", "tool") words the call that shows what a cut left out."""
     from splice.explore.outline import show_numbered as numbered
 
-    t = _target(target, path)
-    doc, _ = _doc(t)
-    return numbered(doc, doc.chunk(t.qualname), context, max_lines)
+    def again(items: List[str], n: Optional[int]) -> str:  # splice.show (raw) has no budget: the whole text
+        return call_for(door, "show", items, context=context or None, max_lines=None if door == "python" else n)
+
+    def one(t_: str, budget: Optional[int]) -> str:
+        t = _target(t_, path)
+        doc, _ = _doc(t)
+        return numbered(doc, doc.chunk(t.qualname), context, budget or SHOW_LINES, lambda n: again([t_], n))
+
+    targets = [target] if isinstance(target, str) else _several(target)
+    return share([(t, lambda b, t=t: one(t, b)) for t in targets], max_lines, SHOW_LINES, lambda m: again(m, None))
 
 
 def replace(

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import os
 import shlex
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
-from splice.core.budget import DEFAULT_LINES, clip, cut
+from splice.core.budget import DEFAULT_LINES, call_for, clip, cut, share
 from splice.core.edit import Doc
-from splice.core.errors import SpliceError
+from splice.core.errors import BadTarget, SpliceError
 from splice.core.files import load_doc
 from splice.core.locate import Chunk, Index
 from splice.core.targets import parse_target
@@ -131,7 +131,7 @@ def _call(door: str, target: str, depth: Optional[int] = None, max_lines: Option
             " --%s %d" % (k.replace("_", "-"), v) for k, v in opts
         )
     if door == "tool":  # the agent door: the tool call itself
-        return "outline " + json.dumps(dict([("target", target)] + opts))
+        return "outline " + json.dumps(dict([("targets", [target])] + opts))
     if door == "magic":
         return "%%outline %s" % target + "".join(" --%s %d" % (k.replace("_", "-"), v) for k, v in opts)
     return "splice.outline(%r%s)" % (target, "".join(", %s=%d" % kv for kv in opts))
@@ -143,12 +143,31 @@ def _lines_for(lines: List[str]) -> int:
 
 
 def outline(
-    path: str, depth: Optional[int] = None, docs: bool = True, max_lines: int = DEFAULT_LINES, door: str = "python"
+    path: Union[str, Sequence[str]],
+    depth: Optional[int] = None,
+    docs: bool = True,
+    max_lines: int = DEFAULT_LINES,
+    door: str = "python",
 ) -> str:
     """Outline of a file, a module name (pkg.mod), a package folder, or one class/function/section in a file
     (`FILE::Qual.name`, `pkg.mod:Qual`). depth None: two levels when they fit the budget, else the top level with
     member counts and the one call that shows a class's members; a depth or budget you give is honoured (entries
-    are packed several a line before anything is cut). `door` ("python", "cli", "magic", "tool") words those calls."""
+    are packed several a line before anything is cut). `door` ("python", "cli", "magic", "tool") words those calls.
+    A list of targets: each outline under its target, all within the one budget (`budget.share`)."""
+    if not isinstance(path, str):
+        targets = list(path)
+        if not targets:
+            raise BadTarget("outline needs a target: a file, folder, module or FILE::Class")
+        return share(
+            [(t, lambda b, t=t: _outline(t, depth, docs, b if b is not None else max_lines, door)) for t in targets],
+            max_lines,
+            max_lines,
+            lambda more: call_for(door, "outline", more, depth=depth),
+        )
+    return _outline(path, depth, docs, max_lines, door)
+
+
+def _outline(path: str, depth: Optional[int], docs: bool, max_lines: int, door: str) -> str:
     target = path.strip()
     if os.path.isdir(target):
         return package_outline(target, depth=depth or 2, max_lines=max_lines)
@@ -248,7 +267,12 @@ def package_outline(folder: str, depth: int = 1, max_lines: int = DEFAULT_LINES)
     )
 
 
-def show_numbered(doc: Doc, chunk: Chunk, context: int = 0, max_lines: Optional[int] = None) -> str:
+def show_numbered(
+    doc: Doc, chunk: Chunk, context: int = 0, max_lines: Optional[int] = None,
+    again: Optional[Callable[[int], str]] = None,
+) -> str:
+    """The chunk's lines numbered, within `max_lines`; a cut ends with the marker naming a member, and `again` of
+    the line count: the call that shows them all."""
     pieces: List[str] = []
     for start, end in chunk.spans:
         lo, hi = max(start - context, 0), min(end + context, len(doc.lines))
@@ -256,5 +280,6 @@ def show_numbered(doc: Doc, chunk: Chunk, context: int = 0, max_lines: Optional[
         pieces += ["%*d  %s" % (width, lo + i + 1, line.rstrip("\r\n")) for i, line in enumerate(doc.lines[lo:hi])]
     if max_lines is None:
         return "\n".join(pieces)
-    hint = "a member" if chunk.children else "context=0"
-    return cut(pieces, max_lines, max_chars=max_lines * 200, hint="show %s" % hint)
+    whole = "all: " + (again(len(pieces) + 1) if again else "a larger max_lines")
+    hint = ("one: show a member; or " if chunk.children else "") + whole
+    return cut(pieces, max_lines, max_chars=max_lines * 200, hint=hint)
