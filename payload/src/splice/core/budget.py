@@ -68,7 +68,7 @@ Render = Callable[[Optional[int]], str]
 
 
 def share(parts: Sequence[Tuple[str, Render]], max_lines: Optional[int], default: int,
-          rest: Callable[[List[str]], str], least: int = 4) -> str:
+          rest: Callable[[List[str]], str], least: int = 3) -> str:
     """Several outputs in ONE line budget (`max_lines`, or `default` when not given), each under a line naming its
     target (`== a.py::f`): the reading counterpart of a batch of edits, one call instead of several.
 
@@ -81,7 +81,7 @@ def share(parts: Sequence[Tuple[str, Render]], max_lines: Optional[int], default
     if len(parts) == 1:
         return parts[0][1](max_lines)
     budget = max_lines if max_lines is not None else default
-    keep = len(parts) if len(parts) * (least + 1) <= budget else max(budget // (least + 1), 1)
+    keep = len(parts) if len(parts) * (least + 1) <= budget else max((budget - 1) // (least + 1), 1)
     errors: List[SpliceError] = []
 
     def render(i: int, lines: Optional[int]) -> str:
@@ -93,8 +93,9 @@ def share(parts: Sequence[Tuple[str, Render]], max_lines: Optional[int], default
 
     texts = [render(i, max_lines) for i in range(keep)]
     sizes = [len(t.splitlines()) for t in texts]
-    if sum(sizes) + keep > budget:  # an equal share each, what a small part leaves goes to the larger ones
-        left, count = budget - keep, keep
+    room = budget - keep - (keep < len(parts))  # the header lines, and the closing line of targets not shown
+    if sum(sizes) > room:  # an equal share each, what a small part leaves goes to the larger ones
+        left, count = room, keep
         for i in sorted(range(keep), key=lambda j: sizes[j]):
             give = min(sizes[i], left // count)
             if give < sizes[i]:
