@@ -295,8 +295,8 @@ TOOLS: Dict[str, Tool] = {
             "edit",
             "Change code; replies with diff and checks. op: edit (default: old text once inside target -> new), "
             "replace (code; from def line: whole definition, else body), insert_before, insert_after, append "
-            "(end of class/function/module; path.py::imports adds imports), remove, create, undo (steps), check, "
-            "fix_imports (target: a file). ops: [{op, target, old, new, code}] in the target file, all or nothing. "
+            "(end of class/function/module; path.py::imports adds imports), remove; on a file target: create, undo "
+            "(steps), check, fix_imports. ops: [{op, target, old, new, code}] in the target file, all or nothing. "
             "check: syntax,names (default) | none | fast (+ruff,types) | default (+related tests) | all.",
             (TARGET, Param("op", S, choices=tuple(OPS)), Param("old", S), Param("new", S),
              Param("code", S), Param("ops", "array", items={"type": "object"}), Param("check", S),
@@ -315,7 +315,7 @@ TOOLS: Dict[str, Tool] = {
         ),
         Tool(
             "test",
-            "pytest: failures grouped, then suspect lines as targets.",
+            "pytest: failures first, then suspect lines as targets.",
             (Param("targets", "array", "node ids, files, or a target's related tests; default all"),
              Param("max_failures", "integer"), Param("suspects", "boolean")),
             _test,
