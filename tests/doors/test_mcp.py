@@ -303,9 +303,11 @@ def test_bad_calls_are_tool_errors_that_teach(conn, root):
     assert "ops edit one file" in conn.error(
         "edit", {"target": f, "ops": [{"op": "remove", "target": "other.py::deco"}]}
     )
-    assert conn.error("show", {"targets": ["nofile.py::f"]}).startswith("SpliceError: no file nofile.py")
+    text = conn.error("show", {"targets": ["nofile.py::f"]})  # the library's hint said as this door's call
+    assert text == 'SpliceError: no file nofile.py (create it with edit {"op": "create", "target": "nofile.py", ' \
+        '"code": …})'
     text = conn.error("edit", {"op": "create", "target": f, "code": "x = 1"})
-    assert text.startswith("SpliceError: %s exists" % f)
+    assert text == 'SpliceError: %s exists; edit it by name, or replace it whole: {"op": "replace"} on the file' % f
     assert conn.error("show", {}).startswith('BadCall: show needs \'targets\'. e.g. show {"targets": [')
     assert conn.error("nosuchtool", {}).startswith("BadCall: no tool 'nosuchtool'; tools: outline, show")
     assert (root / f).read_text() == before

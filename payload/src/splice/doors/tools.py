@@ -418,14 +418,25 @@ def run_call(name: str, args: object, root: Root) -> Tuple[str, bool]:
     return out.text, out.error
 
 
+_CREATE = re.compile(r"create\((['\"])(.*?)\1, code\)")
+
+
+def _as_tool_calls(text: str) -> str:
+    """The library's hints name Python calls; through this door they are `edit` ops (no force: a broken result is
+    refused, a file is overwritten by replacing its module target)."""
+    text = text.replace(" or pass force=True", "")
+    text = text.replace("or create(..., force=True) to overwrite", 'or replace it whole: {"op": "replace"} on the file')
+    return _CREATE.sub(lambda m: 'edit {"op": "create", "target": %s, "code": …}' % json.dumps(m.group(2)), text)
+
+
 def reply(name: str, args: object, root: Root) -> Output:
     """What the server replies (text, images, error flag). Never raises; a bug in splice is one line for the model
     and a traceback on stderr for the person who runs the server."""
     try:
         done = call(name, args, root)
         return done if isinstance(done, Output) else Output(done)
-    except SpliceError as exc:  # the library's hint to force a broken result has no counterpart in the tools
-        text = "%s: %s" % (type(exc).__name__, str(exc).replace(" or pass force=True", ""))
+    except SpliceError as exc:  # the library's hints, said as tool calls
+        text = "%s: %s" % (type(exc).__name__, _as_tool_calls(str(exc)))
     except re.error as exc:
         text = "BadCall: not a valid regular expression (%s); regex=false searches plain text" % exc
     except (OSError, UnicodeError, ValueError, LookupError, RecursionError) as exc:
