@@ -234,8 +234,8 @@ def test_several_targets_share_one_budget_and_name_the_rest(tmp_path, monkeypatc
     assert len(text.splitlines()) <= 12
     assert text.splitlines()[-1] == '… 6 more targets not shown: show {"targets": %s}' % (
         str(["m.py::small"] * 6).replace("'", '"'))
-    text = outline(["m.py", "m.py::big"], max_lines=14, door="magic")
+    text = splice.outline(["m.py", "m.py::big"], max_lines=14, door="magic")
     assert text.startswith("== m.py\nm.py  (46 lines)") and "== m.py::big" in text and len(text.splitlines()) <= 15
-    text = find(["return", "x3"], str(tmp_path / "m.py"), word=True)
+    text = splice.find(["return", "x3"], str(tmp_path / "m.py"), word=True)
     assert text.startswith("== return\n  small  2: return 1\n  big  46: return x0\n== x3\n  big  9: x3 = 3")
     assert splice.find(["return"], "m.py") == splice.find("return", "m.py")  # one: as the single call gives it

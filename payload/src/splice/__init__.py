@@ -30,11 +30,13 @@ from splice.api import (  # noqa: E402
     create,
     drop_import,
     edit,
+    find,
     fix_imports,
     imports,
     insert,
     insert_after,
     insert_before,
+    outline,
     remove,
     replace,
     show,
@@ -52,9 +54,7 @@ from splice.core.errors import (  # noqa: E402
     WouldBreakSyntax,
 )
 from splice.explore.docs import doc  # noqa: E402
-from splice.explore.outline import outline  # noqa: E402
 from splice.explore.references import refs  # noqa: E402
-from splice.explore.search import find  # noqa: E402
 
 __all__ = [
     "Ambiguous",

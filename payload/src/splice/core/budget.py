@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from typing import Any, Callable, List, Optional, Sequence, Tuple
-
-from splice.core.errors import SpliceError
+from typing import Any, List, Sequence
 
 DEFAULT_LINES = 60
 DEFAULT_CHARS = 6000
@@ -64,51 +62,33 @@ def head_tail(text: str, max_lines: int = DEFAULT_LINES, max_chars: int = DEFAUL
     return "\n".join(head + [note] + tail)
 
 
-Render = Callable[[Optional[int]], str]
+def kept(parts: int, budget: int, least: int = 3) -> int:
+    """How many of several parts one budget shows: each needs a line naming it and at least `least` lines, and one
+    line is kept for the call that shows the rest when some are left out."""
+    if parts * (least + 1) <= budget:
+        return parts
+    return max((budget - 1) // (least + 1), 1)
 
 
-def share(parts: Sequence[Tuple[str, Render]], max_lines: Optional[int], default: int,
-          rest: Callable[[List[str]], str], least: int = 3) -> str:
-    """Several outputs in ONE line budget (`max_lines`, or `default` when not given), each under a line naming its
-    target (`== a.py::f`): the reading counterpart of a batch of edits, one call instead of several.
+def allot(sizes: Sequence[int], room: int) -> List[int]:
+    """Lines for each part within `room`: an equal share each, what a smaller part leaves going to the larger ones
+    (a part that fits its share gets its size)."""
+    give = list(sizes)
+    left, count = room, len(sizes)
+    for i in sorted(range(len(sizes)), key=lambda j: sizes[j]):
+        give[i] = min(sizes[i], left // count)
+        left, count = left - give[i], count - 1
+    return give
 
-    Each part is first rendered as its own call would print it (`render(max_lines)`); when together they are over
-    the budget, parts smaller than an equal share stay whole and the others share what is left, each cut by its own
-    renderer with its own '… N more' marker. Targets that would get fewer than `least` lines are not rendered: a
-    closing line counts them and gives the one call (`rest` of their labels) that shows them. An error in one part
-    (a name not found) is that part's one line; when every part fails, the first error is raised. One part: its
-    text as is, no header."""
-    if len(parts) == 1:
-        return parts[0][1](max_lines)
-    budget = max_lines if max_lines is not None else default
-    keep = len(parts) if len(parts) * (least + 1) <= budget else max((budget - 1) // (least + 1), 1)
-    errors: List[SpliceError] = []
 
-    def render(i: int, lines: Optional[int]) -> str:
-        try:
-            return parts[i][1](lines).rstrip("\n")
-        except SpliceError as exc:
-            errors.append(exc)
-            return "%s: %s" % (type(exc).__name__, exc)
-
-    texts = [render(i, max_lines) for i in range(keep)]
-    sizes = [len(t.splitlines()) for t in texts]
-    room = budget - keep - (keep < len(parts))  # the header lines, and the closing line of targets not shown
-    if sum(sizes) > room:  # an equal share each, what a small part leaves goes to the larger ones
-        left, count = room, keep
-        for i in sorted(range(keep), key=lambda j: sizes[j]):
-            give = min(sizes[i], left // count)
-            if give < sizes[i]:
-                texts[i] = render(i, max(give - 1, 1))  # a cut part ends with its marker line
-            left, count = left - give, count - 1
-    if len(errors) >= keep:
-        raise errors[0]
+def joined(labels: Sequence[str], texts: Sequence[str], left_out: Sequence[str], rest: str) -> str:
+    """Each part under a line naming it (`== a.py::f`), then the parts left out counted with `rest`, their call."""
     out: List[str] = []
-    for (label, _), text in zip(parts, texts):
+    for label, text in zip(labels, texts):
         out += ["== " + label, text]
-    if keep < len(parts):
-        more = [label for label, _ in parts[keep:]]
-        out.append("… %d more target%s not shown: %s" % (len(more), "" if len(more) == 1 else "s", rest(more)))
+    if left_out:
+        n = len(left_out)
+        out.append("… %d more target%s not shown: %s" % (n, "" if n == 1 else "s", rest))
     return "\n".join(out)
 
 

@@ -22,6 +22,7 @@ new code: --code 'TEXT', --code-file FILE, or standard input.
 examples:
   splice outline app.py                 splice outline app.py::Cart         splice find 'total(' app.py::Cart
   splice show app.py::Cart.total        splice refs app.py::Cart.total      splice doc json.dumps
+  splice show app.py::Cart.total app.py::helper     splice find -e total -e price src    (several: one budget)
   splice replace app.py::Cart.total <<'EOF'
   def total(self):
       return sum(i.price for i in self.items)
@@ -297,15 +298,11 @@ def run(argv: Optional[List[str]] = None) -> int:
             else:
                 result = api.show_numbered(targets, context=args.context, max_lines=args.max_lines, door="cli")
         elif args.cmd == "outline":
-            from splice.explore.outline import outline
-
-            target = args.target[0] if len(args.target) == 1 else args.target
-            result = outline(target, depth=args.depth, docs=not args.no_docs, max_lines=args.max_lines, door="cli")
+            result = api.outline(args.target, depth=args.depth, docs=not args.no_docs, max_lines=args.max_lines,
+                                 door="cli")
         elif args.cmd == "find":
-            from splice.explore.search import find
-
             pattern, path = _patterns(args)
-            result = find(pattern, path, regex=args.regex, word=args.word, glob=args.glob,
+            result = api.find(pattern, path, regex=args.regex, word=args.word, glob=args.glob,
                           ignore_case=args.ignore_case, max_lines=args.max_lines, door="cli")
         elif args.cmd == "refs":
             from splice.explore.references import refs

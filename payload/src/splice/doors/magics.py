@@ -48,10 +48,9 @@ def _run(fn: Callable[[List[str]], str]) -> Callable[[str], None]:
 
 
 def register(ip: Any) -> None:
+    from splice import api
     from splice.explore.docs import doc
-    from splice.explore.outline import outline
     from splice.explore.references import refs
-    from splice.explore.search import find
 
     def outline_magic(argv: List[str]) -> str:
         """%outline PATH|MODULE|FILE::Class [more ...] [-d DEPTH] [--max-lines N] [--no-docs]: classes, functions,
@@ -62,34 +61,21 @@ def register(ip: Any) -> None:
         p.add_argument("--max-lines", type=int, default=60)
         p.add_argument("--no-docs", action="store_true")
         a = p.parse_args(argv)
-        target = a.target[0] if len(a.target) == 1 else a.target
-        return outline(target, depth=a.depth, docs=not a.no_docs, max_lines=a.max_lines, door="magic")
+        return api.outline(a.target, depth=a.depth, docs=not a.no_docs, max_lines=a.max_lines, door="magic")
 
     def show_magic(argv: List[str]) -> str:
         """%show TARGET [more ...] [-c N] [--raw] [--max-lines N]: source, numbered (path.py::Cls.meth, or a notebook
         name; several targets: each under its name, one budget)."""
-        from splice import api
-        from splice.core.budget import call_for, share
-
         p = _parser("show", show_magic.__doc__ or "")
         p.add_argument("target", nargs="+")
         p.add_argument("-c", "--context", type=int, default=0)
         p.add_argument("--raw", action="store_true")
         p.add_argument("--max-lines", type=int, default=None)
         a = p.parse_args(argv)
-        from splice.notebook.cellsource import claim
-
-        def one(target: str, budget: "int | None") -> str:
-            bare = "::" not in target and ":" not in target and not target.endswith(".py")
-            if bare and claim(target) is None:  # not cell code: a live object's source (json.dumps, …)
-                return _live_source(ip, target)
-            if a.raw:
-                return api.show(target, context=a.context)
-            return api.show_numbered(target, context=a.context, max_lines=budget, door="magic")
-
-        budget = a.max_lines if not a.raw else None
-        return share([(t, lambda b, t=t: one(t, b)) for t in a.target], budget, api.SHOW_LINES if not a.raw else 10**9,
-                     lambda more: call_for("magic", "show", more, context=a.context or None))
+        if a.raw:
+            return api.show(a.target, context=a.context, namespace=ip.user_ns)
+        return api.show_numbered(a.target, context=a.context, max_lines=a.max_lines, door="magic",
+                                 namespace=ip.user_ns)
 
     def find_magic(argv: List[str]) -> str:
         """%find PATTERN [PATH|FILE::Qual] [-w] [-r] [-i] [-g GLOB] [-n MAX_LINES]: hits grouped by file and symbol;
@@ -107,7 +93,7 @@ def register(ip: Any) -> None:
         from splice.doors.cli import _patterns
 
         pattern, path = _patterns(a, "%find")
-        return find(pattern, path, regex=a.regex, word=a.word, glob=a.glob, ignore_case=a.ignore_case,
+        return api.find(pattern, path, regex=a.regex, word=a.word, glob=a.glob, ignore_case=a.ignore_case,
                     max_lines=a.max_lines, door="magic")
 
     def refs_magic(argv: List[str]) -> str:
@@ -141,20 +127,6 @@ def _test_magic(argv: List[str]) -> str:
     a = p.parse_args(argv)
     report = test(a.target, suspects=not a.no_suspects, max_failures=a.max_failures, max_groups=a.max_groups)
     return report.for_command("%test", a.target).summary()
-
-
-def _live_source(ip: Any, name: str) -> str:
-    """Source of a class/function defined in the notebook (IPython keeps cell sources for inspect)."""
-    from splice.explore.docs import resolve_name
-    from splice.notebook.live import source_of
-
-    obj = resolve_name(name, ip.user_ns)
-    try:
-        lines, start = source_of(obj)
-    except (OSError, TypeError) as exc:
-        raise SpliceError("no source for %s: %s" % (name, exc)) from None
-    width = len(str(start + len(lines)))
-    return "\n".join("%*d  %s" % (width, start + i, line.rstrip("\n")) for i, line in enumerate(lines))
 
 
 def split_old_new(cell: str) -> "tuple[str, str]":

@@ -74,35 +74,25 @@ def _check(args: Dict[str, Any], default: str = DEFAULT_CHECK) -> object:
     return None if stages.strip() in ("", "none") else stages
 
 
-def _targets(a: Dict[str, Any], key: str = "targets") -> Any:
-    """One target as a string (its output as the single call gives it), several as a list (`budget.share`)."""
-    items = a[key]
-    return items[0] if len(items) == 1 else items
-
-
 def _outline(root: Root, a: Dict[str, Any]) -> str:
-    from splice.explore.outline import outline
-
     for target in a["targets"]:
         if os.path.isdir(os.path.join(root.folder, target)) or target.endswith("/"):
             root.path(target)
         else:
             root.target(target)  # a file or FILE::Qual inside the root; a module name may be read wherever it is
-    return outline(_targets(a), depth=a.get("depth"), max_lines=a.get("max_lines", DEFAULT_LINES), door="tool")
+    return api.outline(a["targets"], depth=a.get("depth"), max_lines=a.get("max_lines", DEFAULT_LINES), door="tool")
 
 
 def _show(root: Root, a: Dict[str, Any]) -> str:
     for target in a["targets"]:
         root.target(target)
-    return api.show_numbered(_targets(a), context=a.get("context", 0), max_lines=a.get("max_lines"), door="tool")
+    return api.show_numbered(a["targets"], context=a.get("context", 0), max_lines=a.get("max_lines"), door="tool")
 
 
 def _find(root: Root, a: Dict[str, Any]) -> str:
-    from splice.explore.search import find
-
     path = root.path(a.get("path", "."))
-    return find(
-        _targets(a, "patterns"),
+    return api.find(
+        a["patterns"],
         path,
         regex=a.get("regex", False),
         word=a.get("word", False),

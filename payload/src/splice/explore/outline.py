@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import os
 import shlex
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, List, Optional, Tuple
 
-from splice.core.budget import DEFAULT_LINES, call_for, clip, cut, share
+from splice.core.budget import DEFAULT_LINES, clip, cut
 from splice.core.edit import Doc
-from splice.core.errors import BadTarget, SpliceError
+from splice.core.errors import SpliceError
 from splice.core.files import load_doc
 from splice.core.locate import Chunk, Index
 from splice.core.targets import parse_target
@@ -143,31 +143,13 @@ def _lines_for(lines: List[str]) -> int:
 
 
 def outline(
-    path: Union[str, Sequence[str]],
-    depth: Optional[int] = None,
-    docs: bool = True,
-    max_lines: int = DEFAULT_LINES,
-    door: str = "python",
+    path: str, depth: Optional[int] = None, docs: bool = True, max_lines: int = DEFAULT_LINES, door: str = "python"
 ) -> str:
     """Outline of a file, a module name (pkg.mod), a package folder, or one class/function/section in a file
     (`FILE::Qual.name`, `pkg.mod:Qual`). depth None: two levels when they fit the budget, else the top level with
     member counts and the one call that shows a class's members; a depth or budget you give is honoured (entries
     are packed several a line before anything is cut). `door` ("python", "cli", "magic", "tool") words those calls.
-    A list of targets: each outline under its target, all within the one budget (`budget.share`)."""
-    if not isinstance(path, str):
-        targets = list(path)
-        if not targets:
-            raise BadTarget("outline needs a target: a file, folder, module or FILE::Class")
-        return share(
-            [(t, lambda b, t=t: _outline(t, depth, docs, b if b is not None else max_lines, door)) for t in targets],
-            max_lines,
-            max_lines,
-            lambda more: call_for(door, "outline", more, depth=depth),
-        )
-    return _outline(path, depth, docs, max_lines, door)
-
-
-def _outline(path: str, depth: Optional[int], docs: bool, max_lines: int, door: str) -> str:
+    Several targets in one budget: `splice.api.outline`."""
     target = path.strip()
     if os.path.isdir(target):
         return package_outline(target, depth=depth or 2, max_lines=max_lines)

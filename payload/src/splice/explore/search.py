@@ -13,10 +13,9 @@ import os
 import re
 import shlex
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-from splice.core.budget import DEFAULT_LINES, call_for, clip, share
-from splice.core.errors import BadTarget
+from splice.core.budget import DEFAULT_LINES, clip
 from splice.core.walk import iter_files
 
 _HEADER = re.compile(r"(?:async[ \t]+def|def|class)[ \t]+([A-Za-z_]\w*)")
@@ -357,8 +356,8 @@ def _again(door: str, pattern: str, path: str, **given: Any) -> Callable[[int], 
     return lambda n: "find(%r, %r%s, max_lines=%d)" % (pattern, path, args, n)
 
 
-def find(pattern: Union[str, Sequence[str]], path: str = ".", regex: bool = False, word: bool = False,
-         glob: str = "*.py", ignore_case: bool = False, max_lines: Optional[int] = None, door: str = "python") -> str:
+def find(pattern: str, path: str = ".", regex: bool = False, word: bool = False, glob: str = "*.py",
+         ignore_case: bool = False, max_lines: Optional[int] = None, door: str = "python") -> str:
     """Hits grouped by file and enclosing symbol: `file`, then `  Sym  12: text` (see _in_full).
 
     No larger than `grep -rn` for the same query: a path once per file and a symbol once per run instead of a path
@@ -366,25 +365,8 @@ def find(pattern: Union[str, Sequence[str]], path: str = ".", regex: bool = Fals
     symbol) for more than FEW hits, or over `max_lines`, the first hits in full, then hit counts per symbol, then
     the call for the rest. An explicit `max_lines` lifts the grep-size cap: every hit that fits is shown in full.
     `path`: a folder, a file, a module name, or `FILE::Qual.name` for the hits inside one chunk. `door` words the
-    call for the rest ("python", "cli", "magic", "tool"). A list of patterns: each search under its pattern, all
-    within the one budget (`budget.share`).
+    call for the rest ("python", "cli", "magic", "tool"). Several patterns in one budget: `splice.api.find`.
     """
-    if not isinstance(pattern, str):
-        patterns = list(pattern)
-        if not patterns or not all(isinstance(p, str) for p in patterns):
-            raise BadTarget("find takes a pattern or a list of patterns (strings)")
-        kw: Dict[str, Any] = dict(regex=regex, word=word, glob=glob, ignore_case=ignore_case, door=door)
-        flags = {k: v for k, v in kw.items() if k in FIND_DEFAULTS and v != FIND_DEFAULTS[k]}
-        return share([(p, lambda b, p=p: _find(p, path, max_lines=b, **kw)) for p in patterns], max_lines,
-                     DEFAULT_LINES, lambda more: call_for(door, "find", more, path=path, **flags))
-    return _find(pattern, path, regex, word, glob, ignore_case, max_lines, door)
-
-
-FIND_DEFAULTS = {"regex": False, "word": False, "glob": "*.py", "ignore_case": False}
-
-
-def _find(pattern: str, path: str = ".", regex: bool = False, word: bool = False, glob: str = "*.py",
-          ignore_case: bool = False, max_lines: Optional[int] = None, door: str = "python") -> str:
     asked = max_lines is not None
     max_lines = max_lines if max_lines is not None else DEFAULT_LINES
     counts: Dict[str, int] = {}
