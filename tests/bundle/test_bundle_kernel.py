@@ -25,9 +25,10 @@ def test_import_in_kernel_loads_extension_and_cheat_sheet(kernel, bundle, tmp_pa
     lines = r.stdout.strip().splitlines()
     assert lines[0].startswith("splice_bootstrap: ready (")
     assert any(line.startswith("splice") and "edit code by name" in line for line in lines)
-    assert len(lines) <= 21  # status line + a cheat sheet of at most 20 lines
+    assert len(lines) <= 7  # status line + the short cheat sheet (at most 6 lines)
+    assert "splice.help()" in lines[-1]
     r = kernel.execute("%splice_help")
-    assert r.error is None and "edit code by name" in r.stdout
+    assert r.error is None and "edit code by name" in r.stdout and "splice.batch(" in r.stdout
     # the literal failure case: a comment before a cell magic
     r = kernel.execute("# write the module\n%%writefile m.py\nVALUE = 41 + 1\n")
     assert r.error is None, r.traceback

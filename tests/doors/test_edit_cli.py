@@ -61,3 +61,20 @@ def test_cli_exit_codes_and_one_line_errors(tmp_path):
     assert r.returncode == 7
     r = run("--help", cwd=tmp_path)
     assert "exit codes" in r.stdout and "examples" in r.stdout
+
+
+def test_cli_reads_several_targets_in_one_call(tmp_path):
+    (tmp_path / "a.py").write_text("def f():\n    return 1\n")
+    (tmp_path / "b.py").write_text("class C:\n    def g(self):\n        return 2\n")
+    r = run("show", "a.py::f", "b.py::C.g", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout == (
+        "== a.py::f\n1  def f():\n2      return 1\n== b.py::C.g\n2      def g(self):\n3          return 2\n"
+    )
+    r = run("outline", "a.py", "b.py", cwd=tmp_path)
+    assert r.stdout.startswith("== a.py\na.py  (2 lines)") and "\n== b.py\nb.py  (3 lines)" in r.stdout
+    r = run("find", "-e", "return 1", "-e", "def g", ".", cwd=tmp_path)
+    assert r.stdout == "== return 1\na.py\n  f  2: return 1\n== def g\nb.py\n  C.g  2: def g(self):\n"
+    r = run("find", "-e", "return", "a.py", "b.py", cwd=tmp_path)
+    assert r.returncode == 2 and "find with -e takes one PATH" in r.stderr
+    r = run("show", "a.py::nope", "b.py::nah", cwd=tmp_path)
+    assert r.returncode == 3 and r.stderr.startswith("splice: NotFound: no 'nope'")

@@ -34,6 +34,16 @@ def test_outline_show_find_magics(kernel):
     assert "Cart.total  5: return 0" in r.stdout
     r = k.execute("%show shop.py::Cart.nope")
     assert r.error is None and r.stdout.startswith("splice: NotFound: no 'Cart.nope'") and "Cart.total" in r.stdout
+    # several at once, each under its name, one budget
+    r = k.execute("%show shop.py::Cart.total shop.py::Cart")
+    assert r.stdout.startswith("== shop.py::Cart.total\n4      def total(self):") and "== shop.py::Cart\n" in r.stdout
+    r = k.execute("import json\n%show json.dumps shop.py::Cart.nope")  # a live object's source among targets
+    assert r.stdout.startswith("== json.dumps\n") and "def dumps(obj" in r.stdout
+    assert "== shop.py::Cart.nope\nNotFound: no 'Cart.nope'" in r.stdout
+    r = k.execute("%outline shop.py shop.py::Cart")
+    assert r.stdout.startswith("== shop.py\n") and "== shop.py::Cart\n" in r.stdout
+    r = k.execute("%find -e 'return 0' -e 'A cart' .")
+    assert r.stdout.startswith("== return 0\n") and "== A cart\n" in r.stdout
 
 
 def test_show_and_doc_of_notebook_code(kernel):

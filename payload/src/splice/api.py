@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from splice.core import files
+from splice.core.budget import DEFAULT_LINES, call_for
 from splice.core.context import FileContext
 from splice.core.edit import (
     Doc,
@@ -27,6 +28,7 @@ from splice.core.targets import Target, parse_target
 from splice.notebook import cellsource as notebook
 
 Op = Union[Tuple, dict]
+SHOW_LINES = 200  # the budget of a numbered show (one target or several together)
 
 
 def _doc(target: Target) -> Tuple[Doc, Optional[files.Loaded]]:
@@ -122,8 +124,88 @@ def _target(target: str, path: Optional[str]) -> Target:
         raise error from None
 
 
-def show(target: str, *, path: Optional[str] = None, context: int = 0, numbered: bool = False) -> str:
-    """The source of one chunk exactly as in the file (with `context` lines around it, optionally numbered)."""
+Render = Callable[[Optional[int]], str]
+
+
+def several(
+    parts: Sequence[Tuple[str, Render]], max_lines: Optional[int], default: int, rest: Callable[[List[str]], str]
+) -> str:
+    """Several reads in ONE line budget (`max_lines`, else `default`), each part under a line naming it: the reading
+    counterpart of `batch`, written once for `show`, `outline` and `find` in every door.
+
+    Each part is rendered first as its own call would print it (`render(max_lines)`); when together they are over the
+    budget, parts that fit an equal share stay whole and the others share what is left, each rendered again within
+    its lines (cut with its own '… N more' marker). Parts that would get fewer than 3 lines are not rendered: one
+    closing line gives the call (`rest` of their labels) that shows them. An error in one part (a name not found) is
+    that part's text; when every part fails, the first error is raised. One part: its text as is, no header."""
+    from splice.core.budget import allot, joined, kept
+
+    if len(parts) == 1:
+        return parts[0][1](max_lines)
+    budget = max_lines if max_lines is not None else default
+    keep = kept(len(parts), budget)
+    errors: List[SpliceError] = []
+
+    def render(i: int, lines: Optional[int]) -> str:
+        try:
+            return parts[i][1](lines).rstrip("\n")
+        except SpliceError as exc:
+            errors.append(exc)
+            return "%s: %s" % (type(exc).__name__, exc)
+
+    texts = [render(i, max_lines) for i in range(keep)]
+    sizes = [len(t.splitlines()) for t in texts]
+    room = budget - keep - (keep < len(parts))  # the lines naming the parts, and the closing call
+    if sum(sizes) > room:
+        for i, lines in enumerate(allot(sizes, room)):
+            if lines < sizes[i]:
+                texts[i] = render(i, max(lines - 1, 1))  # a cut part ends with its marker line
+    if len(errors) >= keep:
+        raise errors[0]
+    left_out = [label for label, _ in parts[keep:]]
+    return joined([label for label, _ in parts[:keep]], texts, left_out, rest(left_out) if left_out else "")
+
+
+def _listed(items: Union[str, Sequence[str]], what: str) -> List[str]:
+    out = [items] if isinstance(items, str) else list(items)
+    if not out or not all(isinstance(t, str) for t in out):
+        raise BadTarget("%s takes a string or a list of strings, e.g. ['a.py::f', 'b.py::Cls.g']" % what)
+    return out
+
+
+def _live(name: str, namespace: Optional[Dict[str, object]]) -> Optional[Tuple[List[str], int]]:
+    """(lines, first line) of a live object named in `namespace` (a notebook's) when the name is no target: not a
+    path, not `mod:Qual`, not code splice knows from a cell."""
+    if namespace is None or "::" in name or ":" in name or name.endswith(".py") or notebook.claim(name) is not None:
+        return None
+    from splice.explore.docs import resolve_name
+    from splice.notebook.live import source_of
+
+    obj = resolve_name(name, namespace)
+    try:
+        return source_of(obj)
+    except (OSError, TypeError) as exc:
+        raise SpliceError("no source for %s: %s" % (name, exc)) from None
+
+
+def show(
+    target: Union[str, Sequence[str]],
+    *,
+    path: Optional[str] = None,
+    context: int = 0,
+    numbered: bool = False,
+    namespace: Optional[Dict[str, object]] = None,
+) -> str:
+    """The source of one chunk exactly as in the file (with `context` lines around it, optionally numbered).
+    A list of targets: each chunk under a line naming it (`== a.py::f`), whole; a name not found is its one line.
+    `namespace` (a notebook's): a name that is no target is a live object, its source shown."""
+    if not isinstance(target, str):
+        parts = [(t, lambda b, t=t: show(t, path=path, context=context, numbered=numbered, namespace=namespace))
+                 for t in _listed(target, "show")]
+        return several(parts, None, 10**9, lambda more: call_for("python", "show", more))
+    live = _live(target, namespace)
+    if live is not None:
+        return "".join(live[0])
     t = _target(target, path)
     doc, _ = _doc(t)
     chunk = doc.chunk(t.qualname)
@@ -137,6 +219,44 @@ def show(target: str, *, path: Optional[str] = None, context: int = 0, numbered:
             lines = ["%*d  %s" % (width, lo + i + 1, line) for i, line in enumerate(lines)]
         pieces.append("".join(lines))
     return "…\n".join(pieces)
+
+
+def outline(
+    target: Union[str, Sequence[str]],
+    depth: Optional[int] = None,
+    docs: bool = True,
+    max_lines: int = DEFAULT_LINES,
+    door: str = "python",
+) -> str:
+    """`explore.outline.outline` of a file, module, folder or `FILE::Qual`; several: each under its target, all
+    within the one budget (`several`)."""
+    from splice.explore.outline import outline as one
+
+    parts = [(t, lambda b, t=t: one(t, depth, docs, b if b is not None else max_lines, door))
+             for t in _listed(target, "outline")]
+    return several(parts, max_lines, max_lines, lambda more: call_for(door, "outline", more, depth=depth))
+
+
+def find(
+    pattern: Union[str, Sequence[str]],
+    path: str = ".",
+    regex: bool = False,
+    word: bool = False,
+    glob: str = "*.py",
+    ignore_case: bool = False,
+    max_lines: Optional[int] = None,
+    door: str = "python",
+) -> str:
+    """`explore.search.find` of one pattern; several: each search under its pattern, all within the one budget."""
+    from splice.explore.search import find as one
+
+    flags = dict(regex=regex, word=word, glob=glob, ignore_case=ignore_case)
+    parts = [(p, lambda b, p=p: one(p, path, max_lines=b, door=door, **flags)) for p in _listed(pattern, "find")]
+    given = {k: v for k, v in flags.items() if v != FIND_DEFAULTS[k]}
+    return several(parts, max_lines, DEFAULT_LINES, lambda more: call_for(door, "find", more, path=path, **given))
+
+
+FIND_DEFAULTS = {"regex": False, "word": False, "glob": "*.py", "ignore_case": False}
 
 
 def check(path: str, stages: object = True, keep_going: bool = False) -> "object":
@@ -158,13 +278,35 @@ def fix_imports(path: str, *, dry_run: bool = False) -> Edit:
     return _commit("fix_imports", ctx, splices, False, dry_run, [plan.summary()])
 
 
-def show_numbered(target: str, *, path: Optional[str] = None, context: int = 0, max_lines: int = 200) -> str:
-    """The chunk with line numbers, within a budget (what the CLI and `%show` print)."""
+def show_numbered(
+    target: Union[str, Sequence[str]],
+    *,
+    path: Optional[str] = None,
+    context: int = 0,
+    max_lines: Optional[int] = None,
+    door: str = "python",
+    namespace: Optional[Dict[str, object]] = None,
+) -> str:
+    """The chunk with line numbers, within a budget (what the CLI, `%show` and the show tool print). A list of
+    targets: each under a line naming it, all within the one budget (`several`); `door` ("python", "cli", "magic",
+    "tool") words the call that shows what a cut left out; `namespace` as for `show`."""
     from splice.explore.outline import show_numbered as numbered
 
-    t = _target(target, path)
-    doc, _ = _doc(t)
-    return numbered(doc, doc.chunk(t.qualname), context, max_lines)
+    def again(items: List[str], n: Optional[int]) -> str:  # splice.show (raw) has no budget: the whole text
+        return call_for(door, "show", items, context=context or None, max_lines=None if door == "python" else n)
+
+    def one(name: str, budget: Optional[int]) -> str:
+        live = _live(name, namespace)
+        if live is not None:
+            lines, start = live
+            width = len(str(start + len(lines)))
+            return "\n".join("%*d  %s" % (width, start + i, line.rstrip("\n")) for i, line in enumerate(lines))
+        t = _target(name, path)
+        doc, _ = _doc(t)
+        return numbered(doc, doc.chunk(t.qualname), context, budget or SHOW_LINES, lambda n: again([name], n))
+
+    parts = [(t, lambda b, t=t: one(t, b)) for t in _listed(target, "show")]
+    return several(parts, max_lines, SHOW_LINES, lambda more: again(more, None))
 
 
 def replace(

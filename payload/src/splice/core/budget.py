@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import List
+import json
+import shlex
+from typing import Any, List, Sequence
 
 DEFAULT_LINES = 60
 DEFAULT_CHARS = 6000
@@ -58,3 +60,51 @@ def head_tail(text: str, max_lines: int = DEFAULT_LINES, max_chars: int = DEFAUL
         max(len(text) + 1 - kept, 0),
     )
     return "\n".join(head + [note] + tail)
+
+
+def kept(parts: int, budget: int, least: int = 3) -> int:
+    """How many of several parts one budget shows: each needs a line naming it and at least `least` lines, and one
+    line is kept for the call that shows the rest when some are left out."""
+    if parts * (least + 1) <= budget:
+        return parts
+    return max((budget - 1) // (least + 1), 1)
+
+
+def allot(sizes: Sequence[int], room: int) -> List[int]:
+    """Lines for each part within `room`: an equal share each, what a smaller part leaves going to the larger ones
+    (a part that fits its share gets its size)."""
+    give = list(sizes)
+    left, count = room, len(sizes)
+    for i in sorted(range(len(sizes)), key=lambda j: sizes[j]):
+        give[i] = min(sizes[i], left // count)
+        left, count = left - give[i], count - 1
+    return give
+
+
+def joined(labels: Sequence[str], texts: Sequence[str], left_out: Sequence[str], rest: str) -> str:
+    """Each part under a line naming it (`== a.py::f`), then the parts left out counted with `rest`, their call."""
+    out: List[str] = []
+    for label, text in zip(labels, texts):
+        out += ["== " + label, text]
+    if left_out:
+        n = len(left_out)
+        out.append("… %d more target%s not shown: %s" % (n, "" if n == 1 else "s", rest))
+    return "\n".join(out)
+
+
+def call_for(door: str, name: str, items: Sequence[str], **opts: Any) -> str:
+    """The one call of `name` (show, outline, find) on several targets (find: patterns) through the door the user
+    came by ("python", "cli", "magic", "tool"); options that are None are left out."""
+    given = [(k, v) for k, v in opts.items() if v is not None and k != "path"]
+    path = opts.get("path")
+    if door == "tool":
+        args = [("patterns" if name == "find" else "targets", list(items))] + ([("path", path)] if path else [])
+        return "%s %s" % (name, json.dumps(dict(args + given)))
+    if door in ("cli", "magic"):
+        words = ["-e %s" % shlex.quote(x) for x in items] if name == "find" else [shlex.quote(x) for x in items]
+        words += [shlex.quote(path)] if path else []
+        flags = "".join(" --%s%s" % (k.replace("_", "-"), "" if v is True else " " + shlex.quote(str(v)))
+                        for k, v in given)
+        return "%s %s%s" % ("splice " + name if door == "cli" else "%" + name, " ".join(words), flags)
+    args = [repr(list(items))] + ([repr(path)] if path else []) + ["%s=%r" % kv for kv in given]
+    return "splice.%s(%s)" % (name, ", ".join(args))

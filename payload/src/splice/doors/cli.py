@@ -9,7 +9,7 @@ from typing import List, Optional
 
 from splice import api
 from splice.core.edit import Edit
-from splice.core.errors import SpliceError
+from splice.core.errors import BadTarget, SpliceError
 
 CHECKS_FAILED = 8  # the edit was written (and kept) or the file checked, and a check found problems
 
@@ -22,6 +22,7 @@ new code: --code 'TEXT', --code-file FILE, or standard input.
 examples:
   splice outline app.py                 splice outline app.py::Cart         splice find 'total(' app.py::Cart
   splice show app.py::Cart.total        splice refs app.py::Cart.total      splice doc json.dumps
+  splice show app.py::Cart.total app.py::helper     splice find -e total -e price src    (several: one budget)
   splice replace app.py::Cart.total <<'EOF'
   def total(self):
       return sum(i.price for i in self.items)
@@ -64,6 +65,18 @@ def _stages(check: object, no_tests: bool) -> object:
 def _write_opts(args: argparse.Namespace) -> dict:
     check = _stages(args.check, args.no_tests)
     return dict(force=args.force, dry_run=args.dry_run, check=check, auto_import=args.auto_import)
+
+
+def _patterns(args: argparse.Namespace, head: str = "splice find") -> "tuple[object, str]":
+    """find's pattern(s) and path: with -e, the one positional word is the path (grep's way)."""
+    if not args.regexp:
+        if args.pattern is None:
+            raise BadTarget("find needs a pattern: %s PATTERN [PATH], or -e PATTERN (repeatable) [PATH]" % head)
+        return args.pattern, args.path
+    if args.pattern is not None and args.path != ".":
+        raise BadTarget("find with -e takes one PATH, not %r and %r" % (args.pattern, args.path))
+    path = args.pattern if args.pattern is not None else args.path
+    return (args.regexp[0] if len(args.regexp) == 1 else args.regexp), path
 
 
 def _emit(result: object, as_json: bool) -> None:
@@ -120,20 +133,25 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--auto-import", action="store_true", help="add unambiguous imports for new names")
         return sp
 
-    s = add("show", "print one chunk's source, numbered (--raw: exactly as in the file)", write=False)
+    s = add("show", "print chunks' source, numbered (--raw: exactly as in the file); several targets: one budget",
+            write=False)
+    s.add_argument("more", nargs="*", help="more targets, each shown under its name within the one budget")
     s.add_argument("-n", "--numbered", action="store_true", help="with line numbers (the default)")
     s.add_argument("--raw", action="store_true", help="the exact text, no numbers, no budget")
     s.add_argument("-C", "--context", type=int, default=0, help="lines of context around it")
-    s.add_argument("--max-lines", type=int, default=200, help="budget for the numbered view")
+    s.add_argument("--max-lines", type=int, default=None, help="budget for the numbered view (default 200)")
     o = sub.add_parser("outline", help="classes, functions, methods, sections with lines and signatures",
                        parents=[common])
-    o.add_argument("target", help="a file, a module name, a package folder, or FILE::Class for one class")
+    o.add_argument("target", nargs="+", help="a file, a module name, a package folder, or FILE::Class for one class; "
+                   "several: each under its name within the one budget")
     o.add_argument("-d", "--depth", type=int, default=None, help="levels to show (default: 2 when they fit)")
     o.add_argument("--no-docs", action="store_true", help="leave out docstring first lines")
     o.add_argument("--max-lines", type=int, default=60)
     f = sub.add_parser("find", help="search, grouped by file and enclosing symbol", parents=[common])
-    f.add_argument("pattern")
+    f.add_argument("pattern", nargs="?", help="the text (or give one or more -e PATTERN)")
     f.add_argument("path", nargs="?", default=".")
+    f.add_argument("-e", "--regexp", action="append", default=[], metavar="PATTERN",
+                   help="a pattern (repeatable: each search under its pattern within the one budget)")
     f.add_argument("-r", "--regex", action="store_true")
     f.add_argument("-w", "--word", action="store_true")
     f.add_argument("-i", "--ignore-case", action="store_true")
@@ -274,19 +292,17 @@ def run(argv: Optional[List[str]] = None) -> int:
     try:
         result: object
         if args.cmd == "show":
+            targets = [args.target] + args.more if args.more else args.target
             if args.raw:
-                result = api.show(args.target, context=args.context)
+                result = api.show(targets, context=args.context)
             else:
-                result = api.show_numbered(args.target, context=args.context, max_lines=args.max_lines)
+                result = api.show_numbered(targets, context=args.context, max_lines=args.max_lines, door="cli")
         elif args.cmd == "outline":
-            from splice.explore.outline import outline
-
-            result = outline(args.target, depth=args.depth, docs=not args.no_docs, max_lines=args.max_lines,
-                             door="cli")
+            result = api.outline(args.target, depth=args.depth, docs=not args.no_docs, max_lines=args.max_lines,
+                                 door="cli")
         elif args.cmd == "find":
-            from splice.explore.search import find
-
-            result = find(args.pattern, args.path, regex=args.regex, word=args.word, glob=args.glob,
+            pattern, path = _patterns(args)
+            result = api.find(pattern, path, regex=args.regex, word=args.word, glob=args.glob,
                           ignore_case=args.ignore_case, max_lines=args.max_lines, door="cli")
         elif args.cmd == "refs":
             from splice.explore.references import refs

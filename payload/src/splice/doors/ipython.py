@@ -164,7 +164,7 @@ def _exception_handler(shell: Any, etype: type, value: BaseException, tb: Any, t
 
 
 def load_ipython_extension(ip: Any) -> None:
-    from splice.doors.cheatsheet import text
+    from splice.doors.cheatsheet import full
     from splice.doors.magics import register, register_edit
 
     cleanup = ip.input_transformers_cleanup
@@ -177,8 +177,8 @@ def load_ipython_extension(ip: Any) -> None:
     ip.set_custom_exc((Exception,), _exception_handler)
 
     def splice_help(line: str = "") -> None:
-        """Print the splice cheat sheet."""
-        print(text())
+        """Print the full splice cheat sheet (the import printed its first lines)."""
+        print(full())
 
     def splice_config(line: str = "") -> None:
         """%splice_config [autoimport=on|off] [exc_docs=on|off] [elision=on|off] [live=on|off]"""

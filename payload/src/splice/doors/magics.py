@@ -48,52 +48,52 @@ def _run(fn: Callable[[List[str]], str]) -> Callable[[str], None]:
 
 
 def register(ip: Any) -> None:
+    from splice import api
     from splice.explore.docs import doc
-    from splice.explore.outline import outline
     from splice.explore.references import refs
-    from splice.explore.search import find
 
     def outline_magic(argv: List[str]) -> str:
-        """%outline PATH|MODULE|FILE::Class [-d DEPTH] [--max-lines N] [--no-docs]: classes, functions, methods and
-        sections, with lines."""
+        """%outline PATH|MODULE|FILE::Class [more ...] [-d DEPTH] [--max-lines N] [--no-docs]: classes, functions,
+        methods and sections, with lines (several targets: each under its name, one budget)."""
         p = _parser("outline", outline_magic.__doc__ or "")
-        p.add_argument("target")
+        p.add_argument("target", nargs="+")
         p.add_argument("-d", "--depth", type=int, default=None)
         p.add_argument("--max-lines", type=int, default=60)
         p.add_argument("--no-docs", action="store_true")
         a = p.parse_args(argv)
-        return outline(a.target, depth=a.depth, docs=not a.no_docs, max_lines=a.max_lines, door="magic")
+        return api.outline(a.target, depth=a.depth, docs=not a.no_docs, max_lines=a.max_lines, door="magic")
 
     def show_magic(argv: List[str]) -> str:
-        """%show TARGET [-c N] [--raw]: one symbol's source, numbered (path.py::Cls.meth, or a notebook name)."""
-        from splice import api
-
+        """%show TARGET [more ...] [-c N] [--raw] [--max-lines N]: source, numbered (path.py::Cls.meth, or a notebook
+        name; several targets: each under its name, one budget)."""
         p = _parser("show", show_magic.__doc__ or "")
-        p.add_argument("target")
+        p.add_argument("target", nargs="+")
         p.add_argument("-c", "--context", type=int, default=0)
         p.add_argument("--raw", action="store_true")
+        p.add_argument("--max-lines", type=int, default=None)
         a = p.parse_args(argv)
-        from splice.notebook.cellsource import claim
-
-        bare = "::" not in a.target and ":" not in a.target and not a.target.endswith(".py")
-        if bare and claim(a.target) is None:  # not cell code: a live object's source (json.dumps, …)
-            return _live_source(ip, a.target)
         if a.raw:
-            return api.show(a.target, context=a.context)
-        return api.show_numbered(a.target, context=a.context)
+            return api.show(a.target, context=a.context, namespace=ip.user_ns)
+        return api.show_numbered(a.target, context=a.context, max_lines=a.max_lines, door="magic",
+                                 namespace=ip.user_ns)
 
     def find_magic(argv: List[str]) -> str:
-        """%find PATTERN [PATH|FILE::Qual] [-w] [-r] [-i] [-g GLOB] [-n MAX_LINES]: hits grouped by file and symbol."""
+        """%find PATTERN [PATH|FILE::Qual] [-w] [-r] [-i] [-g GLOB] [-n MAX_LINES]: hits grouped by file and symbol;
+        several patterns: %find -e PAT1 -e PAT2 [PATH], each under its pattern, one budget."""
         p = _parser("find", find_magic.__doc__ or "")
-        p.add_argument("pattern")
+        p.add_argument("pattern", nargs="?")
         p.add_argument("path", nargs="?", default=".")
+        p.add_argument("-e", "--regexp", action="append", default=[])
         p.add_argument("-w", "--word", action="store_true")
         p.add_argument("-r", "--regex", action="store_true")
         p.add_argument("-i", "--ignore-case", action="store_true")
         p.add_argument("-g", "--glob", default="*.py")
         p.add_argument("-n", "--max-lines", type=int)
         a = p.parse_args(argv)
-        return find(a.pattern, a.path, regex=a.regex, word=a.word, glob=a.glob, ignore_case=a.ignore_case,
+        from splice.doors.cli import _patterns
+
+        pattern, path = _patterns(a, "%find")
+        return api.find(pattern, path, regex=a.regex, word=a.word, glob=a.glob, ignore_case=a.ignore_case,
                     max_lines=a.max_lines, door="magic")
 
     def refs_magic(argv: List[str]) -> str:
@@ -127,20 +127,6 @@ def _test_magic(argv: List[str]) -> str:
     a = p.parse_args(argv)
     report = test(a.target, suspects=not a.no_suspects, max_failures=a.max_failures, max_groups=a.max_groups)
     return report.for_command("%test", a.target).summary()
-
-
-def _live_source(ip: Any, name: str) -> str:
-    """Source of a class/function defined in the notebook (IPython keeps cell sources for inspect)."""
-    from splice.explore.docs import resolve_name
-    from splice.notebook.live import source_of
-
-    obj = resolve_name(name, ip.user_ns)
-    try:
-        lines, start = source_of(obj)
-    except (OSError, TypeError) as exc:
-        raise SpliceError("no source for %s: %s" % (name, exc)) from None
-    width = len(str(start + len(lines)))
-    return "\n".join("%*d  %s" % (width, start + i, line.rstrip("\n")) for i, line in enumerate(lines))
 
 
 def split_old_new(cell: str) -> "tuple[str, str]":

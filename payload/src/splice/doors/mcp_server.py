@@ -21,8 +21,9 @@ from splice.doors.confine import Root
 from splice.doors.tools import reply, schemas
 
 INSTRUCTIONS = (
-    "Edit Python by name: outline a file, then edit/replace/insert/append/remove one chunk by its target; "
-    "every edit replies with its diff and checks. run executes code in a persistent kernel, test runs pytest."
+    "Edit Python by name: outline files, show targets (several in one call), then change one chunk by its target "
+    "with edit (op: edit, replace, insert_after, append, remove, …); every edit replies with its diff and checks. "
+    "run executes code in a persistent kernel, test runs pytest and names suspect lines."
 )
 
 

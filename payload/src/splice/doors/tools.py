@@ -58,11 +58,9 @@ class Tool:
     writes: bool = False
 
     def schema(self) -> Dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": {p.name: p.schema() for p in self.params},
-            "required": [p.name for p in self.params if p.required],
-        }
+        out: Dict[str, Any] = {"type": "object", "properties": {p.name: p.schema() for p in self.params}}
+        required = [p.name for p in self.params if p.required]
+        return dict(out, required=required) if required else out
 
     def usage(self) -> str:
         return "%s %s" % (self.name, json.dumps(self.example))
@@ -71,33 +69,30 @@ class Tool:
 # ---------------------------------------------------------------------------------------------------- running
 
 
-def _check(args: Dict[str, Any]) -> object:
-    stages = args.get("check", DEFAULT_CHECK)
+def _check(args: Dict[str, Any], default: str = DEFAULT_CHECK) -> object:
+    stages = args.get("check", default)
     return None if stages.strip() in ("", "none") else stages
 
 
 def _outline(root: Root, a: Dict[str, Any]) -> str:
-    from splice.explore.outline import outline
-
-    target = a["target"]
-    if os.path.isdir(os.path.join(root.folder, target)) or target.endswith("/"):
-        root.path(target)
-    else:
-        root.target(target)  # a file or FILE::Qual inside the root; a module name may be read wherever it is
-    return outline(target, depth=a.get("depth"), max_lines=a.get("max_lines", DEFAULT_LINES), door="tool")
+    for target in a["targets"]:
+        if os.path.isdir(os.path.join(root.folder, target)) or target.endswith("/"):
+            root.path(target)
+        else:
+            root.target(target)  # a file or FILE::Qual inside the root; a module name may be read wherever it is
+    return api.outline(a["targets"], depth=a.get("depth"), max_lines=a.get("max_lines", DEFAULT_LINES), door="tool")
 
 
 def _show(root: Root, a: Dict[str, Any]) -> str:
-    root.target(a["target"])
-    return api.show_numbered(a["target"], context=a.get("context", 0))
+    for target in a["targets"]:
+        root.target(target)
+    return api.show_numbered(a["targets"], context=a.get("context", 0), max_lines=a.get("max_lines"), door="tool")
 
 
 def _find(root: Root, a: Dict[str, Any]) -> str:
-    from splice.explore.search import find
-
     path = root.path(a.get("path", "."))
-    return find(
-        a["pattern"],
+    return api.find(
+        a["patterns"],
         path,
         regex=a.get("regex", False),
         word=a.get("word", False),
@@ -138,71 +133,85 @@ def _doc(root: Root, a: Dict[str, Any]) -> str:
     return doc(target)
 
 
-def _edit_op(verb: str) -> Callable[[Root, Dict[str, Any]], str]:
-    def run(root: Root, a: Dict[str, Any]) -> str:
-        root.target(a["target"], write=True)
-        kw = dict(check=_check(a))
-        if verb == "edit":
-            return str(api.edit(a["target"], a["old"], a["new"], **kw))
-        if verb == "remove":
-            return str(api.remove(a["target"], **kw))
-        if verb == "insert":
-            return str(api.insert(a["target"], a["code"], where=a.get("where", "after"), **kw))
-        return str(getattr(api, verb)(a["target"], a["code"], **kw))
-
-    return run
-
-
-_OP_FIELDS = {
-    "replace": ("code",),
-    "append": ("code",),
-    "insert_before": ("code",),
-    "insert_after": ("code",),
-    "edit": ("old", "new"),
-    "remove": (),
+# The edit tool's operations: the fields each needs besides `target`, and an example (the usage a wrong call gets).
+# Chunk operations act on a target; file operations on a path (`target` names the file).
+OPS: Dict[str, Tuple[Tuple[str, ...], Dict[str, Any]]] = {
+    "edit": (("old", "new"), {"target": "app.py::Cart.total", "old": "i.price", "new": "i.price * i.qty"}),
+    "replace": (("code",), {"op": "replace", "target": "app.py::Cart.total", "code": "return sum(self.items)"}),
+    "insert_before": (("code",), {"op": "insert_before", "target": "app.py::helper", "code": "X = 1"}),
+    "insert_after": (("code",), {"op": "insert_after", "target": "app.py::helper", "code": "def h2():\n    pass"}),
+    "append": (("code",), {"op": "append", "target": "app.py::Cart", "code": "def clear(self):\n    pass"}),
+    "remove": ((), {"op": "remove", "target": "app.py::old_helper"}),
+    "create": (("code",), {"op": "create", "target": "pkg/new.py", "code": "def f():\n    return 1\n"}),
+    "undo": ((), {"op": "undo", "target": "app.py"}),
+    "check": ((), {"op": "check", "target": "app.py", "check": "all"}),
+    "fix_imports": ((), {"op": "fix_imports", "target": "app.py"}),
+    "batch": (("ops",), {"target": "app.py", "ops": [{"op": "edit", "target": "Cart.total", "old": "a", "new": "b"},
+                                                     {"op": "remove", "target": "old_helper"}]}),
 }
+_FIELDS = ("old", "new", "code", "ops", "steps")
+_CHUNK_OPS = ("edit", "replace", "insert_before", "insert_after", "append", "remove")
 
 
-def _batch(root: Root, a: Dict[str, Any]) -> str:
-    path = root.path(a["path"], write=True)
-    for i, op in enumerate(a["ops"]):
-        kind = op.get("op") if isinstance(op, dict) else None
-        if kind not in _OP_FIELDS:
+def _usage(op: str) -> str:
+    return "edit " + json.dumps(OPS[op][1])
+
+
+def _edit(root: Root, a: Dict[str, Any]) -> str:
+    """One tool for every change, as the str_replace editors have it: `op` picks the operation, its fields are
+    checked here so that a wrong call answers with that operation's usage."""
+    op = a.get("op") or ("batch" if a.get("ops") is not None else "edit")
+    if op not in OPS:
+        raise BadCall("edit: op %r is not one of %s. e.g. %s" % (op, ", ".join(OPS), _usage("replace")))
+    needs, _ = OPS[op]
+    missing = [k for k in needs if a.get(k) is None]
+    extra = [k for k in _FIELDS if k in a and k not in needs and not (op == "undo" and k == "steps")]
+    if missing or extra:
+        said = "needs %s" % ", ".join(map(repr, missing)) if missing else "takes no %s" % ", ".join(map(repr, extra))
+        raise BadCall("edit op %s %s. e.g. %s" % (op, said, _usage(op)))
+    target, check = a["target"], _check(a, "default" if op == "check" else DEFAULT_CHECK)
+    if op in _CHUNK_OPS:
+        root.target(target, write=True)
+        if op == "edit":
+            return str(api.edit(target, a["old"], a["new"], check=check))
+        if op == "remove":
+            return str(api.remove(target, check=check))
+        return str(getattr(api, op)(target, a["code"], check=check))
+    if op == "batch":
+        return _batch(root, target, a["ops"], check)
+    path = root.path(target if op == "create" else target.split("::", 1)[0], write=op != "check")
+    if op == "create":
+        return str(api.create(path, a["code"], check=check))
+    if op == "undo":
+        if a.get("steps", 1) < 1:
+            raise BadCall("edit op undo: steps counts edits to undo, 1 or more")
+        return "\n".join(api.undo(path, steps=a.get("steps", 1)))
+    if op == "check":
+        return "checks %s:\n%s" % (path, api.check(path, check or "default"))
+    return str(api.fix_imports(path))
+
+
+def _batch(root: Root, target: str, ops: List[Any], check: object) -> str:
+    """Several chunk operations in one file, all or nothing: `target` is the file, each op's target a name in it
+    (or the same file's full target)."""
+    path = root.path(target.split("::", 1)[0], write=True)
+    plain = []
+    for i, op in enumerate(ops):
+        kind = op.get("op", "edit") if isinstance(op, dict) else None
+        if kind not in _CHUNK_OPS:
+            raise BadCall('edit ops[%d] needs "op": one of %s. e.g. %s' % (i, ", ".join(_CHUNK_OPS), _usage("batch")))
+        fields = ("target",) + OPS[kind][0]
+        if not all(isinstance(op.get(k), str) for k in fields):
             raise BadCall(
-                'batch: ops[%d] needs "op": one of %s, e.g. %s'
-                % (i, ", ".join(_OP_FIELDS), json.dumps(TOOLS["batch"].example))
+                "edit ops[%d] (%s) needs %s as strings. e.g. %s" % (i, kind, ", ".join(fields), _usage("batch"))
             )
-        for key in ("target",) + _OP_FIELDS[kind]:
-            if not isinstance(op.get(key), str):
-                raise BadCall(
-                    "batch: ops[%d] (%s) needs %r as a string; it takes %s"
-                    % (i, kind, key, ", ".join(("target",) + _OP_FIELDS[kind]))
-                )
-    return str(api.batch(path, a["ops"], check=_check(a)))
-
-
-def _undo(root: Root, a: Dict[str, Any]) -> str:
-    if a.get("steps", 1) < 1:
-        raise BadCall("undo: steps counts edits to undo, 1 or more")
-    return "\n".join(api.undo(root.path(a["path"], write=True), steps=a.get("steps", 1)))
-
-
-def _create(root: Root, a: Dict[str, Any]) -> str:
-    return str(api.create(root.path(a["path"], write=True), a["code"], check=_check(a)))
-
-
-def _checks(root: Root, a: Dict[str, Any]) -> str:
-    path = root.path(a["path"])
-    return "checks %s:\n%s" % (path, api.check(path, a.get("stages", "default")))
-
-
-def _imports(root: Root, a: Dict[str, Any]) -> str:
-    add, drop, fix = a.get("add", []), a.get("drop", []), a.get("fix", False)
-    path = root.path(a["path"], write=bool(add or drop or fix))
-    done = [str(api.add_import(path, s)) for s in add] + [str(api.drop_import(path, n)) for n in drop]
-    if fix:
-        done.append(str(api.fix_imports(path)))
-    return "\n".join(done) if done else api.imports(path)
+        name = op["target"]
+        if "::" in name:
+            file, name = name.split("::", 1)
+            if root.path(file, write=True) != path:
+                raise BadCall("edit ops[%d]: %s is not in %s; ops edit one file, all or nothing" % (i, file, target))
+        plain.append(dict(op, op=kind, target=name))
+    return str(api.batch(path, plain, check=check))
 
 
 def _run(root: Root, a: Dict[str, Any]) -> Output:
@@ -235,176 +244,70 @@ def _test(root: Root, a: Dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------- declaration
+# Every word here is paid by every conversation of every agent that lists the tools (docs/benchmarks/mcp.md):
+# descriptions say what a model cannot guess, a wrong call answers with the usage (`_checked`, `_edit`).
 
 TARGET = Param("target", "string", required=True)
-CODE = Param("code", "string", required=True)
-CHECK = Param(
-    "check",
-    "string",
-    "checks in the reply: syntax,names (default); none; fast (+ruff,types); default (+related tests)",
-)
-PATH = Param("path", "string", "file", required=True)
+TARGETS = Param("targets", "array", required=True)
+LINES = Param("max_lines", "integer")
+S = "string"
 
 TOOLS: Dict[str, Tool] = {
     t.name: t
     for t in [
         Tool(
             "outline",
-            "Classes, functions, methods, sections of a file, module or folder: each line starts with the "
-            "exact target, then lines and signature. Targets (all tools): path.py::Class.method, path.py::func, "
-            "path.py::section:NAME, path.py::imports, path.py (module), pkg.mod:Name (read-only outside the root); "
-            "duplicates name[1]; Cls.prop.setter. Chunks include decorators and their own comments.",
-            (
-                Param("target", "string", "file, folder or module", required=True),
-                Param("depth", "integer"),
-                Param("max_lines", "integer"),
-            ),
+            "Classes, functions, sections of files, folders or modules: each line starts with its exact target. "
+            "Targets (all tools): path.py::Cls.meth, path.py::section:NAME, path.py::imports, path.py, pkg.mod:Name; "
+            "duplicates f[1]. Several targets: one reply.",
+            (TARGETS, Param("depth", "integer"), LINES),
             _outline,
-            {"target": "app.py"},
+            {"targets": ["app.py"]},
         ),
         Tool(
             "show",
-            "One chunk's source, numbered.",
-            (TARGET, Param("context", "integer", "lines around")),
+            "Source of targets, numbered.",
+            (TARGETS, Param("context", "integer"), LINES),
             _show,
-            {"target": "app.py::Cart.total"},
+            {"targets": ["app.py::Cart.total", "app.py::helper"]},
         ),
         Tool(
             "find",
-            "Search text (regex optional) grouped by file and enclosing symbol.",
-            (
-                Param("pattern", "string", required=True),
-                Param("path", "string", "default: root"),
-                Param("regex", "boolean"),
-                Param("word", "boolean"),
-                Param("max_lines", "integer"),
-            ),
+            "Search a path (default root), grouped by file and enclosing symbol.",
+            (Param("patterns", "array", required=True), Param("path", S), Param("regex", "boolean"),
+             Param("word", "boolean"), LINES),
             _find,
-            {"pattern": "total(", "path": "src"},
+            {"patterns": ["total("], "path": "src"},
         ),
-        Tool("refs", "Where a symbol is used in the root.", (TARGET,), _refs, {"target": "app.py::Cart.total"}),
-        Tool(
-            "doc",
-            "Signature and docstring of a target or dotted name, from source.",
-            (TARGET,),
-            _doc,
-            {"target": "json.dumps"},
-        ),
+        Tool("refs", "Where a target is used.", (TARGET,), _refs, {"target": "app.py::Cart.total"}),
+        Tool("doc", "Signature and docstring of a target or dotted name.", (TARGET,), _doc, {"target": "json.dumps"}),
         Tool(
             "edit",
-            "Replace old text that occurs once inside the chunk (indentation-tolerant). No need to show "
-            "first. Every edit tool replies with the diff and the checks.",
-            (TARGET, Param("old", "string", required=True), Param("new", "string", required=True), CHECK),
-            _edit_op("edit"),
-            {"target": "app.py::Cart.total", "old": "i.price", "new": "i.price * i.qty"},
-            True,
-        ),
-        Tool(
-            "replace",
-            "Replace a chunk: code from its def/class line (decorators kept unless given) replaces the "
-            "definition, other code the body.",
-            (TARGET, CODE, CHECK),
-            _edit_op("replace"),
-            {"target": "app.py::Cart.total", "code": "return sum(i.price for i in self.items)"},
-            True,
-        ),
-        Tool(
-            "insert",
-            "Insert code before or after a chunk.",
-            (TARGET, CODE, Param("where", "string", choices=("before", "after")), CHECK),
-            _edit_op("insert"),
-            {"target": "app.py::helper", "code": "def helper2():\n    return 2", "where": "after"},
-            True,
-        ),
-        Tool(
-            "append",
-            "Append code to the end of a class, function, section, module or imports.",
-            (TARGET, CODE, CHECK),
-            _edit_op("append"),
-            {"target": "app.py::Cart", "code": "def clear(self):\n    self.items = []"},
-            True,
-        ),
-        Tool("remove", "Remove a chunk.", (TARGET, CHECK), _edit_op("remove"), {"target": "app.py::old_helper"}, True),
-        Tool(
-            "batch",
-            "Several edits to one file, all or nothing. op: replace|edit|remove|append|insert_before|"
-            "insert_after; target: name in the file.",
-            (
-                PATH,
-                Param(
-                    "ops",
-                    "array",
-                    required=True,
-                    items={
-                        "type": "object",
-                        "properties": {k: {"type": "string"} for k in ("op", "target", "code", "old", "new")},
-                        "required": ["op", "target"],
-                    },
-                ),
-                CHECK,
-            ),
-            _batch,
-            {
-                "path": "app.py",
-                "ops": [
-                    {"op": "edit", "target": "Cart.total", "old": "i.price", "new": "i.cost"},
-                    {"op": "remove", "target": "old_helper"},
-                ],
-            },
-            True,
-        ),
-        Tool(
-            "undo",
-            "Undo a file's newest splice edits.",
-            (PATH, Param("steps", "integer")),
-            _undo,
-            {"path": "app.py"},
-            True,
-        ),
-        Tool(
-            "create",
-            "Create a new file.",
-            (PATH, CODE, CHECK),
-            _create,
-            {"path": "pkg/new.py", "code": "def f():\n    return 1\n"},
-            True,
-        ),
-        Tool(
-            "check",
-            "Checks on a file: syntax, names, ruff, types, tests (new issues apart from old).",
-            (PATH, Param("stages", "string", "default (syntax,names,ruff,types), all (+tests), or a list")),
-            _checks,
-            {"path": "app.py", "stages": "all"},
-        ),
-        Tool(
-            "imports",
-            "A file's import block; add or drop imports, or fix adds missing ones.",
-            (PATH, Param("add", "array", "statements"), Param("drop", "array", "names"), Param("fix", "boolean")),
-            _imports,
-            {"path": "app.py", "add": ["from decimal import Decimal"]},
+            "Change code; replies with diff and checks. op: edit (default: old text once inside target -> new), "
+            "replace (code; from def line: whole definition, else body), insert_before, insert_after, append "
+            "(end of class/function/module; path.py::imports adds imports), remove; on a file target: create, undo "
+            "(steps), check, fix_imports. ops: [{op, target, old, new, code}] in the target file, all or nothing. "
+            "check: syntax,names (default) | none | fast (+ruff,types) | default (+related tests) | all.",
+            (TARGET, Param("op", S, choices=tuple(OPS)), Param("old", S), Param("new", S),
+             Param("code", S), Param("ops", "array", items={"type": "object"}), Param("check", S),
+             Param("steps", "integer")),
+            _edit,
+            OPS["edit"][1],
             True,
         ),
         Tool(
             "run",
-            "Run Python in a persistent IPython kernel (cwd: root; names persist; splice extension): stdout, "
-            "stderr, result, error with docs; plots as images.",
-            (
-                Param("code", "string"),
-                Param("timeout", "integer", "seconds (default 60), then interrupt"),
-                Param("restart", "boolean", "fresh kernel first"),
-            ),
+            "Python in a persistent IPython kernel (cwd root): output, errors with docs, plots as images.",
+            (Param("code", S), Param("timeout", "integer", "seconds, default 60"), Param("restart", "boolean")),
             _run,
             {"code": "from app import Cart\nCart().total()"},
             True,
         ),
         Tool(
             "test",
-            "pytest: failures first with their lines, passes counted, suspect code lines ranked.",
-            (
-                Param("targets", "array", "node ids, files, or a target (its related tests); default all"),
-                Param("max_failures", "integer"),
-                Param("suspects", "boolean", "default true"),
-            ),
+            "pytest: failures first, then suspect lines as targets.",
+            (Param("targets", "array", "node ids, files, or a target's related tests; default all"),
+             Param("max_failures", "integer"), Param("suspects", "boolean")),
             _test,
             {"targets": ["tests/test_app.py::test_total"]},
         ),
@@ -454,6 +357,8 @@ def _checked(tool: Tool, args: object) -> Dict[str, Any]:
         p = params[name]
         if value is None:
             continue
+        if p.kind == "array" and p.items is None and isinstance(value, str):
+            value = [value]  # one target or pattern as a plain string
         ok = isinstance(value, _TYPES[p.kind]) and not (p.kind == "integer" and isinstance(value, bool))
         if ok and p.kind == "array" and p.items is None:
             ok = all(isinstance(v, str) for v in value)
@@ -503,14 +408,25 @@ def run_call(name: str, args: object, root: Root) -> Tuple[str, bool]:
     return out.text, out.error
 
 
+_CREATE = re.compile(r"create\((['\"])(.*?)\1, code\)")
+
+
+def _as_tool_calls(text: str) -> str:
+    """The library's hints name Python calls; through this door they are `edit` ops (no force: a broken result is
+    refused, a file is overwritten by replacing its module target)."""
+    text = text.replace(" or pass force=True", "")
+    text = text.replace("or create(..., force=True) to overwrite", 'or replace it whole: {"op": "replace"} on the file')
+    return _CREATE.sub(lambda m: 'edit {"op": "create", "target": %s, "code": …}' % json.dumps(m.group(2)), text)
+
+
 def reply(name: str, args: object, root: Root) -> Output:
     """What the server replies (text, images, error flag). Never raises; a bug in splice is one line for the model
     and a traceback on stderr for the person who runs the server."""
     try:
         done = call(name, args, root)
         return done if isinstance(done, Output) else Output(done)
-    except SpliceError as exc:  # the library's hint to force a broken result has no counterpart in the tools
-        text = "%s: %s" % (type(exc).__name__, str(exc).replace(" or pass force=True", ""))
+    except SpliceError as exc:  # the library's hints, said as tool calls
+        text = "%s: %s" % (type(exc).__name__, _as_tool_calls(str(exc)))
     except re.error as exc:
         text = "BadCall: not a valid regular expression (%s); regex=false searches plain text" % exc
     except (OSError, UnicodeError, ValueError, LookupError, RecursionError) as exc:

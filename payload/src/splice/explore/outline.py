@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from splice.core.budget import DEFAULT_LINES, clip, cut
 from splice.core.edit import Doc
@@ -131,7 +131,7 @@ def _call(door: str, target: str, depth: Optional[int] = None, max_lines: Option
             " --%s %d" % (k.replace("_", "-"), v) for k, v in opts
         )
     if door == "tool":  # the agent door: the tool call itself
-        return "outline " + json.dumps(dict([("target", target)] + opts))
+        return "outline " + json.dumps(dict([("targets", [target])] + opts))
     if door == "magic":
         return "%%outline %s" % target + "".join(" --%s %d" % (k.replace("_", "-"), v) for k, v in opts)
     return "splice.outline(%r%s)" % (target, "".join(", %s=%d" % kv for kv in opts))
@@ -148,7 +148,8 @@ def outline(
     """Outline of a file, a module name (pkg.mod), a package folder, or one class/function/section in a file
     (`FILE::Qual.name`, `pkg.mod:Qual`). depth None: two levels when they fit the budget, else the top level with
     member counts and the one call that shows a class's members; a depth or budget you give is honoured (entries
-    are packed several a line before anything is cut). `door` ("python", "cli", "magic", "tool") words those calls."""
+    are packed several a line before anything is cut). `door` ("python", "cli", "magic", "tool") words those calls.
+    Several targets in one budget: `splice.api.outline`."""
     target = path.strip()
     if os.path.isdir(target):
         return package_outline(target, depth=depth or 2, max_lines=max_lines)
@@ -248,7 +249,12 @@ def package_outline(folder: str, depth: int = 1, max_lines: int = DEFAULT_LINES)
     )
 
 
-def show_numbered(doc: Doc, chunk: Chunk, context: int = 0, max_lines: Optional[int] = None) -> str:
+def show_numbered(
+    doc: Doc, chunk: Chunk, context: int = 0, max_lines: Optional[int] = None,
+    again: Optional[Callable[[int], str]] = None,
+) -> str:
+    """The chunk's lines numbered, within `max_lines`; a cut ends with the marker naming a member, and `again` of
+    the line count: the call that shows them all."""
     pieces: List[str] = []
     for start, end in chunk.spans:
         lo, hi = max(start - context, 0), min(end + context, len(doc.lines))
@@ -256,5 +262,6 @@ def show_numbered(doc: Doc, chunk: Chunk, context: int = 0, max_lines: Optional[
         pieces += ["%*d  %s" % (width, lo + i + 1, line.rstrip("\r\n")) for i, line in enumerate(doc.lines[lo:hi])]
     if max_lines is None:
         return "\n".join(pieces)
-    hint = "a member" if chunk.children else "context=0"
-    return cut(pieces, max_lines, max_chars=max_lines * 200, hint="show %s" % hint)
+    whole = "all: " + (again(len(pieces) + 1) if again else "a larger max_lines")
+    hint = ("one: show a member; or " if chunk.children else "") + whole
+    return cut(pieces, max_lines, max_chars=max_lines * 200, hint=hint)

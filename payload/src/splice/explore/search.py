@@ -345,7 +345,8 @@ def _again(door: str, pattern: str, path: str, **given: Any) -> Callable[[int], 
     defaults = {"regex": False, "word": False, "glob": "*.py", "ignore_case": False}
     opts = [(k, v) for k, v in given.items() if v != defaults[k]]
     if door == "tool":
-        return lambda n: "find " + json.dumps(dict([("pattern", pattern), ("path", path)] + opts + [("max_lines", n)]))
+        head = [("patterns", [pattern]), ("path", path)]
+        return lambda n: "find " + json.dumps(dict(head + opts + [("max_lines", n)]))
     if door in ("cli", "magic"):
         head = "splice find" if door == "cli" else "%find"
         flags = "".join(" --%s" % k.replace("_", "-") if v is True else " --glob %s" % shlex.quote(v) for k, v in opts)
@@ -364,7 +365,7 @@ def find(pattern: str, path: str = ".", regex: bool = False, word: bool = False,
     symbol) for more than FEW hits, or over `max_lines`, the first hits in full, then hit counts per symbol, then
     the call for the rest. An explicit `max_lines` lifts the grep-size cap: every hit that fits is shown in full.
     `path`: a folder, a file, a module name, or `FILE::Qual.name` for the hits inside one chunk. `door` words the
-    call for the rest ("python", "cli", "magic", "tool").
+    call for the rest ("python", "cli", "magic", "tool"). Several patterns in one budget: `splice.api.find`.
     """
     asked = max_lines is not None
     max_lines = max_lines if max_lines is not None else DEFAULT_LINES
