@@ -238,9 +238,10 @@ def related_tests(path: str, root: Optional[str] = None) -> List[str]:
         parts = parts[:-1]
     dotted = ".".join(parts)
     stem = parts[-1] if parts else ""
+    heads = "|".join(re.escape(p) for p in [dotted] + _reexporting(real, parts))
     pattern = re.compile(
-        r"^\s*(?:from\s+%s(?:\s|\.)|import\s+%s\b|from\s+%s\s+import\s+[^#\n]*\b%s\b)"
-        % (re.escape(dotted), re.escape(dotted), re.escape(".".join(parts[:-1]) or "\0"), re.escape(stem)),
+        r"^\s*(?:from\s+(?:%s)(?:\s|\.)|import\s+(?:%s)\b|from\s+%s\s+import\s+[^#\n]*\b%s\b)"
+        % (heads, heads, re.escape(".".join(parts[:-1]) or "\0"), re.escape(stem)),
         re.M,
     )
     from splice.core.walk import iter_files
@@ -260,6 +261,25 @@ def related_tests(path: str, root: Optional[str] = None) -> List[str]:
         except OSError:
             continue
     return sorted(found)
+
+
+def _reexporting(real: str, parts: List[str]) -> List[str]:
+    """The packages above the module whose `__init__.py` imports the next step down towards it (`pkg` for
+    pkg/a/b.py when pkg/__init__.py imports from `a`): a test importing such a package runs the module too."""
+    out: List[str] = []
+    folder = os.path.dirname(real)
+    if os.path.basename(real) == "__init__.py":
+        folder = os.path.dirname(folder)
+    for k in range(len(parts) - 1, 0, -1):  # the package parts[:k] lives in `folder`
+        try:
+            with open(os.path.join(folder, "__init__.py"), encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError:
+            break
+        if re.search(r"^\s*(?:from|import)\b[^#\n]*\b%s\b" % re.escape(parts[k]), text, re.M):
+            out.append(".".join(parts[:k]))
+        folder = os.path.dirname(folder)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------- running
