@@ -209,7 +209,7 @@ def select(targets: Union[None, str, Sequence[str]], root: Optional[str] = None)
         rel = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
         if os.path.isdir(path) or is_test_file(path):
             args.append(rel + ("::" + rest if rest else ""))
-            notes.append(args[-1])
+            notes.append(caller_id(args[-1], root))
             continue
         related = related_tests(path, root)
         args += [os.path.relpath(f, root).replace(os.sep, "/") for f in related]
