@@ -31,10 +31,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "payload" / "src"))
 
 import splice  # noqa: E402
-from splice.checks import covmap  # noqa: E402
+from splice.checks import testrun  # noqa: E402
 from splice.checks.linetrace import is_library  # noqa: E402
 from splice.checks.stages import related_choice  # noqa: E402
-from splice.checks import testrun  # noqa: E402
 from splice.checks.testrun import related_tests, run_pytest, test  # noqa: E402
 from splice.core.edit import Doc  # noqa: E402
 
@@ -148,8 +147,9 @@ def bench(spec: tuple, repeat: int) -> dict:
                 testrun._reexporting = with_old_rule
             by_old = {t for f in old for t in by_file.get(os.path.relpath(f, root).replace(os.sep, "/"), [])}
             rows.append(dict(target="%s::%s" % (rel, qual), truth=len(truth), map=len(truth & chosen),
-                             chosen=len(chosen), import_hit=len(truth & by_import), imported=len(by_import), old_hit=len(truth & by_old),
-                             from_map=only is not None, how=how, t_sel=t_sel, t_import=t_imp))
+                             chosen=len(chosen), import_hit=len(truth & by_import), imported=len(by_import),
+                             old_hit=len(truth & by_old), from_map=only is not None, how=how, t_sel=t_sel,
+                             t_import=t_imp))
     pairs = sum(r["truth"] for r in rows)
 
     def recall(key: str) -> float:
@@ -182,23 +182,25 @@ def main() -> None:
     lines = [
         "# Related tests after an edit: coverage map vs import rule",
         "",
-        "`python benchmarks/bench_related_tests.py --repeat %d` on Python %s, sdists from PyPI. For each public function"
-        " or method that some test executes (truth: an independent sys.settrace run of the whole suite), an edit of"
+        "`python benchmarks/bench_related_tests.py --repeat %d` on Python %s, sdists from PyPI. For each public"
+        " function or method that some test executes (truth: an independent sys.settrace run of the whole suite), an edit of"
         " its first and last lines is simulated and the tests stage's choice is asked for (`related_choice`: the"
         " coverage map recorded by one `splice.test` run, the import rule where the map cannot tell). Recall counts"
         " (function, executing test) pairs. Import rule: `related_tests` now (it also counts tests importing a"
         " package whose `__init__` imports towards the module); old rule: before that (the module's own name)."
         % (args.repeat, sys.version.split()[0]),
         "",
-        "| project | tests | functions | recall, map (stage) | recall, import rule | recall, old rule | functions with every executing"
-        " test, map / import | tests run per edit, map / import | selection ms, median (p95) | import rule ms |"
+        "| project | tests | functions | recall, map (stage) | recall, import rule | recall, old rule | functions with"
+        " every executing test, map / import | tests run per edit, map / import | selection ms, median (p95) | import rule ms |"
         " pytest s | splice.test + map s | map size |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         lines.append(
-            "| %s | %d | %d | %.1f%% | %.1f%% | %.1f%% | %.0f%% / %.0f%% | %.1f / %.1f | %.1f (%.1f) | %.1f | %.2f | %.2f | %d kB |"
-            % (r["requirement"], r["tests"], r["functions"], 100 * r["recall_map"], 100 * r["recall_import"], 100 * r["recall_old"],
+            "| %s | %d | %d | %.1f%% | %.1f%% | %.1f%% | %.0f%% / %.0f%% | %.1f / %.1f | %.1f (%.1f) | %.1f | %.2f | %.2f"
+            " | %d kB |"
+            % (r["requirement"], r["tests"], r["functions"], 100 * r["recall_map"], 100 * r["recall_import"],
+               100 * r["recall_old"],
                100 * r["full_map"], 100 * r["full_import"], r["mean_chosen"], r["mean_imported"], r["sel_median_ms"],
                r["sel_p95_ms"], r["import_median_ms"], r["pytest_s"], r["splice_test_with_map_s"],
                r["map_bytes"] // 1024)
