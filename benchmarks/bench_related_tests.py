@@ -183,22 +183,23 @@ def main() -> None:
         "# Related tests after an edit: coverage map vs import rule",
         "",
         "`python benchmarks/bench_related_tests.py --repeat %d` on Python %s, sdists from PyPI. For each public"
-        " function or method that some test executes (truth: an independent sys.settrace run of the whole suite), an edit of"
-        " its first and last lines is simulated and the tests stage's choice is asked for (`related_choice`: the"
+        " function or method that some test executes (truth: an independent sys.settrace run of the whole suite),"
+        " an edit of its first and last lines is simulated and the tests stage's choice is asked for"
+        " (`related_choice`: the"
         " coverage map recorded by one `splice.test` run, the import rule where the map cannot tell). Recall counts"
         " (function, executing test) pairs. Import rule: `related_tests` now (it also counts tests importing a"
         " package whose `__init__` imports towards the module); old rule: before that (the module's own name)."
         % (args.repeat, sys.version.split()[0]),
         "",
         "| project | tests | functions | recall, map (stage) | recall, import rule | recall, old rule | functions with"
-        " every executing test, map / import | tests run per edit, map / import | selection ms, median (p95) | import rule ms |"
-        " pytest s | splice.test + map s | map size |",
+        " every executing test, map / import | tests run per edit, map / import | selection ms, median (p95) |"
+        " import rule ms | pytest s | splice.test + map s | map size |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         lines.append(
-            "| %s | %d | %d | %.1f%% | %.1f%% | %.1f%% | %.0f%% / %.0f%% | %.1f / %.1f | %.1f (%.1f) | %.1f | %.2f | %.2f"
-            " | %d kB |"
+            "| %s | %d | %d | %.1f%% | %.1f%% | %.1f%% | %.0f%% / %.0f%% | %.1f / %.1f | %.1f (%.1f) | %.1f | %.2f"
+            " | %.2f | %d kB |"
             % (r["requirement"], r["tests"], r["functions"], 100 * r["recall_map"], 100 * r["recall_import"],
                100 * r["recall_old"],
                100 * r["full_map"], 100 * r["full_import"], r["mean_chosen"], r["mean_imported"], r["sel_median_ms"],
