@@ -15,7 +15,10 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Set, Tuple
+
+if TYPE_CHECKING:
+    from splice.core.edit import Doc
 
 FORMAT = "splice-covmap/1"
 NAME = os.path.join(".splice", "coverage.json")
@@ -53,11 +56,13 @@ def _fingerprint(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def chunk_table(text: str) -> Tuple[List[Optional[str]], Dict[str, str]]:
-    """(the innermost function or class of each 0-based line, or None; each such chunk's fingerprint)."""
+def chunk_table(text: str, doc: "Optional[Doc]" = None) -> Tuple[List[Optional[str]], Dict[str, str]]:
+    """(the innermost function or class of each 0-based line, or None; each such chunk's fingerprint). `doc`: the
+    text's Doc when the caller has it parsed already."""
     from splice.core.edit import Doc
 
-    doc = Doc.from_text(text)
+    if doc is None:
+        doc = Doc.from_text(text)
     owner: List[Optional[str]] = [None] * len(doc.lines)
     prints: Dict[str, str] = {}
     try:
@@ -188,15 +193,17 @@ def changed_lines(before: str, after: str) -> Tuple[int, int]:
     return lo, len(a) - hi
 
 
-def select(root: str, path: str, before: str, lines: Optional[Tuple[int, int]] = None) -> Selection:
-    """The tests that ran the chunks of `before` (the file's text the map is asked about) touched by `lines` (0-based
-    [first, end); None: the whole file). tests None when the map cannot tell, and `how` says why."""
+def select(root: str, path: str, before: str, lines: Optional[Tuple[int, int]] = None,
+           doc: "Optional[Doc]" = None) -> Selection:
+    """The tests that ran the chunks of `before` (the file's text the map is asked about; `doc` its Doc if parsed)
+    touched by `lines` (0-based [first, end); None: the whole file). tests None when the map cannot tell, and `how`
+    says why."""
     data, why = load(root)
     if data is None:
         return Selection(None, why)
     rel = _rel(path, root)
     entry = data["files"].get(rel) if rel else None  # type: ignore[union-attr]
-    owner, now = chunk_table(before)
+    owner, now = chunk_table(before, doc)
     first, end = lines if lines is not None else (0, len(owner))
     if end <= first:  # an insertion: the chunks around it
         first, end = max(first - 1, 0), first + 1

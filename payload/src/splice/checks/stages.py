@@ -303,7 +303,9 @@ def related_choice(ctx: FileContext, text: Optional[str] = None, before: Optiona
     root = test_root(ctx.path, ctx.root) or ctx.root
     current = text if text is not None else ctx.text
     lines = covmap.changed_lines(before, current) if before is not None else None
-    chosen = covmap.select(root, ctx.path, before if before is not None else current, lines)
+    known = before if before is not None else current
+    doc = ctx.doc if ctx.loaded is not None and ctx.text == known else None  # parsed already: the text read
+    chosen = covmap.select(root, ctx.path, known, lines, doc)
     if chosen.tests:
         ids = [t for t in chosen.tests if os.path.isfile(os.path.join(root, t.split("::")[0]))]
         if ids:
