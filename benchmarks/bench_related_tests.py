@@ -189,6 +189,8 @@ def main() -> None:
         " coverage map recorded by one `splice.test` run, the import rule where the map cannot tell). Recall counts"
         " (function, executing test) pairs. Import rule: `related_tests` now (it also counts tests importing a"
         " package whose `__init__` imports towards the module); old rule: before that (the module's own name)."
+        " The map is fresh (recorded on the code it is asked about): this measures how chunks and tests are matched,"
+        " not how a map ages (a chunk whose text changed since is not used)."
         % (args.repeat, sys.version.split()[0]),
         "",
         "| project | tests | functions | recall, map (stage) | recall, import rule | recall, old rule | functions with"
