@@ -362,7 +362,7 @@ def test_check_after_an_edit_shows_failures_first_and_offers_suspects(shop):
     stage = e.checks.stages[-1]
     assert stage.status == "failed"
     lines = stage.line().splitlines()
-    assert lines[0] == "tests: 3 failed (1 related file)"
+    assert lines[0] == "tests: 3 failed (1 related file by import: no coverage map yet)"
     assert lines[1].startswith("    FAILED tests/test_money.py::test_cents — tests/test_money.py:5:")
     assert lines[-2:] == [
         "    … 1 more failure: splice.test('shop/money.py', max_failures=3)",

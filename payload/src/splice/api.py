@@ -86,12 +86,21 @@ def _commit(
         return notebook.commit(ctx.target, result)
     ctx.write(result.after, op)
     result.written = True
+    result.notes += _reach(ctx.target.path, result.before, result.after, result.old_range, result.new_range)
     if stages:
         from splice.checks.stages import run_checks
 
         before = ctx.text if ctx.loaded is not None else None
         result.checks = run_checks(ctx, stages, result.after, before, suite=check not in (True, "default"))
     return result
+
+
+def _reach(path: str, before: str, after: str, old_range=None, new_range=None) -> List[str]:  # noqa: ANN001
+    """The written file reaches the running code: modules loaded from it here (and in the `run` kernel) are patched
+    (splice.notebook.live); one line each, nothing when none is imported."""
+    from splice.notebook.live import reach
+
+    return reach(path, before, after, old_range, new_range)
 
 
 def _op(
@@ -523,7 +532,7 @@ def undo_steps(
     path: Optional[str] = None, *, steps: int = 1, force: bool = False
 ) -> Iterator[Tuple[str, Optional[Dict]]]:
     """Undo the newest edits one at a time: (what was undone, the file's journal entry or None for a notebook cell).
-    The magic patches running modules from each entry; `undo` keeps the messages."""
+    Modules loaded from the file are patched back (the message says so); `undo` keeps the messages."""
     folder = files.journal_dir(path or os.path.join(os.getcwd(), "x.py"))
     for _ in range(steps):
         label = notebook.undo_label(path, files.newest_time(folder) if path is None else 0.0)
@@ -531,7 +540,13 @@ def undo_steps(
             yield notebook.undo(label), None
             continue
         entry = files.undo_one(folder, path, force=force)
-        yield "undid %s of %s" % (entry["op"], entry["target"]), entry
+        message = "undid %s of %s" % (entry["op"], entry["target"])
+        before = (entry.get("current") or b"").decode("utf-8", "replace")
+        after = ""
+        if os.path.exists(entry["path"]):
+            with open(entry["path"], encoding="utf-8", errors="replace") as f:
+                after = f.read()
+        yield "; ".join([message] + _reach(entry["path"], before, after)), entry
 
 
 def undo(path: Optional[str] = None, *, steps: int = 1, force: bool = False) -> List[str]:

@@ -271,23 +271,49 @@ def _stand_in(path: str, data: Optional[bytes], beside: bool) -> Iterator[str]:
 # ---------------------------------------------------------------------------------------------------- tests
 
 
-def run_tests(ctx: FileContext, timeout: float = TIMEOUTS["tests"], suite: bool = True) -> Stage:
-    """The related tests (the whole suite when none are related and `suite`); without `suite`, a run that reaches
-    `timeout` is reported as cut, not failed (it found no failure before the cut)."""
-    from splice.checks.testrun import related_tests, tests_stage_report
+def run_tests(ctx: FileContext, timeout: float = TIMEOUTS["tests"], suite: bool = True, text: Optional[str] = None,
+              before: Optional[str] = None) -> Stage:
+    """The tests that run the changed chunks by the project's coverage map, else the related tests by import (the
+    whole suite when none are related and `suite`), from the project's own root; without `suite`, a run that
+    reaches `timeout` is reported as cut, not failed (it found no failure before the cut)."""
+    from splice.checks.testrun import tests_stage_report
 
     if _tool("pytest") is None:
         return Stage("tests", "skipped", "skipped (pytest not installed)")
-    files = related_tests(ctx.path, ctx.root)
+    root, files, only, scope = related_choice(ctx, text, before)
     if not files and not suite:
-        return Stage("tests", "skipped", "skipped: no related tests (none imports the module or is named after it; "
-                                         "stages 'all' runs the whole suite)")
-    scope = ("%d related file%s" % (len(files), "s" if len(files) > 1 else "")) if files else "whole suite"
-    report = tests_stage_report(files, ctx.root, scope, ctx.path, timeout)  # failures first; names the suspects call
+        return Stage("tests", "skipped", "skipped: no related tests (%s; stages 'all' runs the whole suite)" % scope)
+    if not files:
+        scope = "whole suite: " + scope
+    report = tests_stage_report(files, root, scope, ctx.path, timeout, only)  # failures first; names the suspects
     if report.status == "timeout" and not suite and not (report.counts["failed"] or report.counts["error"]):
         return Stage("tests", "cut", "cut at the %ds budget after %d passed, no failure so far (%s; 'all' runs "
                                      "them without the budget)" % (timeout, report.counts["passed"], scope))
     return Stage("tests", report.status, report.summary(indent="    "))
+
+
+def related_choice(ctx: FileContext, text: Optional[str] = None, before: Optional[str] = None
+                   ) -> Tuple[str, List[str], Optional[List[str]], str]:
+    """(the project's test root, test files, test ids to keep or None for all, how they were chosen): the tests
+    that ran the changed chunks in the last recorded run (splice.checks.covmap), else those importing the module."""
+    from splice.checks import covmap
+    from splice.checks.testroot import test_root
+    from splice.checks.testrun import related_tests
+
+    root = test_root(ctx.path, ctx.root) or ctx.root
+    current = text if text is not None else ctx.text
+    lines = covmap.changed_lines(before, current) if before is not None else None
+    known = before if before is not None else current
+    doc = ctx.doc if ctx.loaded is not None and ctx.text == known else None  # parsed already: the text read
+    chosen = covmap.select(root, ctx.path, known, lines, doc)
+    if chosen.tests:
+        ids = [t for t in chosen.tests if os.path.isfile(os.path.join(root, t.split("::")[0]))]
+        if ids:
+            return root, sorted({os.path.join(root, t.split("::")[0]) for t in ids}), ids, chosen.how
+    files = related_tests(ctx.path, root)
+    how = ("%d related file%s by import" % (len(files), "s" if len(files) > 1 else "") if files
+           else "none imports the module or is named after it")
+    return root, files, None, "%s: %s" % (how, chosen.how)
 
 
 # ---------------------------------------------------------------------------------------------------- pipeline
@@ -354,7 +380,7 @@ def run_checks(ctx: FileContext, stages: object, text: str, before: Optional[str
         elif name == "types":
             stage = _types_stage(ctx, before)
         else:
-            stage = run_tests(ctx, TIMEOUTS["tests" if suite else "related"], suite)
+            stage = run_tests(ctx, TIMEOUTS["tests" if suite else "related"], suite, text, before)
         report.stages.append(stage)
         if stage.failed and not keep_going:
             rest = stages[stages.index(name) + 1:]

@@ -17,7 +17,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from splice.checks import covmap
 from splice.checks.linetrace import is_library, is_test_file
+from splice.checks.testroot import caller_id, test_root
 from splice.core import SOURCE_ROOT
 from splice.core.budget import clip
 from splice.core.files import project_root
@@ -48,13 +50,13 @@ class Failure:
         return [(f, n) for f, n in self.frames if is_library(os.path.join(root, f), root)]
 
     def lines(self, root: str) -> List[str]:
-        head = "%s %s" % ("FAILED" if self.outcome == "failed" else "ERROR", self.id)
+        head = "%s %s" % ("FAILED" if self.outcome == "failed" else "ERROR", caller_id(self.id, root))
         if self.when == "collect":
-            head = "ERROR collecting %s" % self.id
+            head = "ERROR collecting %s" % caller_id(self.id, root)
         elif self.when != "call":
             head += " (%s)" % self.when
         if self.text:
-            file = self.id.split("::")[0] if self.line else self.frames[-1][0]
+            file = caller_id(self.id.split("::")[0] if self.line else self.frames[-1][0], root)
             head += " — %s:%d: %s" % (file, self.line or self.frames[-1][1], clip(self.text, 100))
         msg = _message_lines(self.message)
         first = "%s: %s" % (self.exc, msg[0]) if self.exc else msg[0]
@@ -63,7 +65,7 @@ class Failure:
             body = body[: MESSAGE_LINES - 1] + ["… %d more lines" % (len(body) - MESSAGE_LINES + 1)]
         lib = self.library_frames(root)
         if lib and self.when != "collect":
-            body[0] += "  (raised at %s:%d)" % tuple(lib[-1])
+            body[0] += "  (raised at %s:%d)" % (caller_id(lib[-1][0], root), lib[-1][1])
         return [head] + ["  " + clip(b, 160) for b in body]
 
 
@@ -156,7 +158,8 @@ class TestReport:
         cache: Dict[str, object] = {}
         for n, group in enumerate(self.suspects[: self.max_groups]):
             excs = sorted({by_id[t].exc for t in group.tests if t in by_id and by_id[t].exc})
-            who = group.tests[0] + (" +%d" % (len(group.tests) - 1) if len(group.tests) > 1 else "")
+            more = " +%d" % (len(group.tests) - 1) if len(group.tests) > 1 else ""
+            who = caller_id(group.tests[0], self.root) + more
             label = "suspects%s for %s (%s):" % (
                 " %d" % (n + 1) if len(self.suspects) > 1 else "",
                 who,
@@ -201,11 +204,12 @@ def select(targets: Union[None, str, Sequence[str]], root: Optional[str] = None)
 
             path = parse_target(item).path  # a module name; raises a teaching error otherwise
             rest = ""
+        root = root if args or notes else (test_root(path, root) or root)  # the project's own root, as its developer
         root = root or project_root(os.path.abspath(path) if os.path.isfile(path) else os.path.join(path, "x.py"))
         rel = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
         if os.path.isdir(path) or is_test_file(path):
             args.append(rel + ("::" + rest if rest else ""))
-            notes.append(args[-1])
+            notes.append(caller_id(args[-1], root))
             continue
         related = related_tests(path, root)
         args += [os.path.relpath(f, root).replace(os.sep, "/") for f in related]
@@ -234,9 +238,10 @@ def related_tests(path: str, root: Optional[str] = None) -> List[str]:
         parts = parts[:-1]
     dotted = ".".join(parts)
     stem = parts[-1] if parts else ""
+    heads = "|".join(re.escape(p) for p in [dotted] + _reexporting(real, parts))
     pattern = re.compile(
-        r"^\s*(?:from\s+%s(?:\s|\.)|import\s+%s\b|from\s+%s\s+import\s+[^#\n]*\b%s\b)"
-        % (re.escape(dotted), re.escape(dotted), re.escape(".".join(parts[:-1]) or "\0"), re.escape(stem)),
+        r"^\s*(?:from\s+(?:%s)(?:\s|\.)|import\s+(?:%s)\b|from\s+%s\s+import\s+[^#\n]*\b%s\b)"
+        % (heads, heads, re.escape(".".join(parts[:-1]) or "\0"), re.escape(stem)),
         re.M,
     )
     from splice.core.walk import iter_files
@@ -256,6 +261,25 @@ def related_tests(path: str, root: Optional[str] = None) -> List[str]:
         except OSError:
             continue
     return sorted(found)
+
+
+def _reexporting(real: str, parts: List[str]) -> List[str]:
+    """The packages above the module whose `__init__.py` imports the next step down towards it (`pkg` for
+    pkg/a/b.py when pkg/__init__.py imports from `a`): a test importing such a package runs the module too."""
+    out: List[str] = []
+    folder = os.path.dirname(real)
+    if os.path.basename(real) == "__init__.py":
+        folder = os.path.dirname(folder)
+    for k in range(len(parts) - 1, 0, -1):  # the package parts[:k] lives in `folder`
+        try:
+            with open(os.path.join(folder, "__init__.py"), encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError:
+            break
+        if re.search(r"^\s*(?:from|import)\b[^#\n]*\b%s\b" % re.escape(parts[k]), text, re.M):
+            out.append(".".join(parts[:k]))
+        folder = os.path.dirname(folder)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------- running
@@ -359,6 +383,7 @@ def spectrum(
     run = run_pytest(args, report.root, only=failing + passed, trace=tracer or "auto", timeout=timeout, extra=extra)
     if run.get("problem"):
         return run["problem"]
+    remember(report.root, run)
     cov = {t: {(f, n) for f, lines in per_file.items() for n in lines} for t, per_file in run["coverage"].items()}
     outcomes = {r["id"]: r["outcome"] for r in run.get("tests", [])}
     frames = {f.id: [tuple(x) for x in f.library_frames(report.root)] for f in report.failures}
@@ -413,7 +438,8 @@ def test(
     alike failures gets its most suspicious library lines as targets (`pkg/mod.py::Cls.meth  L12  <line>`).
     """
     root, args, scope = select(targets, root)
-    data = run_pytest(args, root, timeout=timeout)
+    data = run_pytest(args, root, timeout=timeout, trace=covmap.tracer())
+    remember(root, data)
     report = _report(data, root, scope)
     report.max_failures, report.top, report.max_groups = max_failures, top, max_groups
     shown = repr(targets if targets is None or isinstance(targets, str) else list(targets))
@@ -423,10 +449,27 @@ def test(
     return report
 
 
-def tests_stage_report(files: Sequence[str], root: str, scope: str, path: str, timeout: float = TIMEOUT) -> TestReport:
-    """The run `check=` does after an edit: the first two failures (a verdict, not a report), suspects left to a call
-    the summary names."""
-    data = run_pytest([os.path.relpath(f, root) for f in files], root, timeout=timeout)
+def remember(root: str, data: Dict[str, Any]) -> None:
+    """A run's per-test coverage goes into the project's coverage map (splice.checks.covmap), for the next edit's
+    choice of tests; a map that cannot be written costs nothing but the note."""
+    note = covmap.record(root, data.get("coverage") or {})
+    if note:
+        data.setdefault("notes", []).append(note)
+
+
+def tests_stage_report(
+    files: Sequence[str],
+    root: str,
+    scope: str,
+    path: str,
+    timeout: float = TIMEOUT,
+    only: Optional[Sequence[str]] = None,
+) -> TestReport:
+    """The run `check=` does after an edit (`only`: these test ids of the files): the first two failures (a verdict,
+    not a report), suspects left to a call the summary names. Its coverage refreshes the map."""
+    args = [os.path.relpath(f, root) for f in files]
+    data = run_pytest(args, root, timeout=timeout, only=only, trace=covmap.tracer())
+    remember(root, data)
     report = _report(data, root, scope)
     report.max_failures = 2
     rel = os.path.relpath(path)

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as WaitedTooLong
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -144,6 +145,9 @@ class Kernel:
                 "the kernel did not start with %s (%s): it needs ipykernel there" % (self.python, exc)
             ) from None
         self._execute(SETUP, 60, silent=True)
+        from splice.notebook.live import add_remote
+
+        add_remote(self.reach)
 
     def _pythonpath(self) -> str:
         """The kernel imports splice from where the server does (a bundle's folder is on sys.path, not installed);
@@ -157,7 +161,31 @@ class Kernel:
                 seen.append(p)
         return os.pathsep.join(seen)
 
+    def reach(self, path: str, before: str, after: str, old_range: Tuple[int, int],
+              new_range: Tuple[int, int]) -> List[str]:
+        """A file this server wrote reaches the kernel's modules (splice.notebook.live.reach there): its lines, none
+        when the kernel has not imported the file. While a cell runs, the patch waits for it in the queue."""
+        if self.km is None:
+            return []
+        code = "__import__('splice.notebook.live', fromlist=['_']).remote_patch(%r, %r, %r, %r, %r)" % (
+            path, before, after, old_range, new_range)
+        job = self._thread.submit(self._reach, code)
+        try:
+            lines = job.result(timeout=5.0)
+        except WaitedTooLong:
+            return ["live: the run kernel is busy; it gets the patch when the running code ends"]
+        return ["%s (run kernel)" % ln for ln in lines]
+
+    def _reach(self, code: str) -> List[str]:
+        if self.km is None or not self.km.is_alive():
+            return []
+        out = self._execute(code, 30, silent=True)
+        return [ln for ln in out.text.splitlines() if ln.startswith("live:")]
+
     def _stop(self) -> None:
+        from splice.notebook.live import remove_remote
+
+        remove_remote(self.reach)
         try:
             self.kc.stop_channels()
             self.km.shutdown_kernel(now=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, List
+from typing import Any, Callable, Iterator, List
 
 from splice.core.errors import SpliceError
 
@@ -129,6 +130,20 @@ def _test_magic(argv: List[str]) -> str:
     return report.for_command("%test", a.target).summary()
 
 
+@contextmanager
+def _live_rules() -> Iterator[None]:
+    """The magics' live rules around an API call: off with `live=off`; a module that cannot be patched in place is
+    reloaded (the API alone only says so)."""
+    from splice.notebook import live
+
+    saved = live.ENABLED[0], live.RELOAD[0]
+    live.ENABLED[0], live.RELOAD[0] = config.live, True
+    try:
+        yield
+    finally:
+        live.ENABLED[0], live.RELOAD[0] = saved
+
+
 def split_old_new(cell: str) -> "tuple[str, str]":
     """The cell of `%%splice -e`: OLD, one line of `===` (or more `=`), NEW; aider's <<<<<<< SEARCH and
     >>>>>>> REPLACE lines around them are accepted too."""
@@ -149,14 +164,8 @@ def register_edit(ip: Any) -> None:
     from splice import api
     from splice.core.edit import Edit
 
-    def report(edit: Edit) -> str:
-        lines = [str(edit)]
-        if edit.written and config.live:
-            from splice.notebook.live import patch_file
-
-            lines += [r.summary() for r in patch_file(edit.path, edit.before, edit.after, edit.old_range,
-                                                      edit.new_range)]
-        return "\n".join(lines)
+    def report(edit: Edit) -> str:  # the API patched the running modules; its line is among the notes
+        return str(edit)
 
     def splice_magic(line: str, cell: Any = None) -> None:
         """%%splice [-e|--append|--insert-before|--insert-after] [--force] [--keep-elided] [--dry-run] TARGET
@@ -177,16 +186,17 @@ def register_edit(ip: Any) -> None:
             if cell is None and not a.remove:
                 raise SpliceError("%splice needs a cell body (%%splice TARGET) or --remove")
             kw = dict(force=a.force, dry_run=a.dry_run, check=config.checks or None)
-            if a.remove:
-                edit = api.remove(a.target, **kw)
-            elif a.edit:
-                edit = api.edit(a.target, *split_old_new(cell), **kw)
-            elif a.append:
-                edit = api.append(a.target, cell, **kw)
-            elif a.insert_before or a.insert_after:
-                edit = api.insert(a.target, cell, where="before" if a.insert_before else "after", **kw)
-            else:
-                edit = api.replace(a.target, cell, keep_elided=a.keep_elided, **kw)
+            with _live_rules():
+                if a.remove:
+                    edit = api.remove(a.target, **kw)
+                elif a.edit:
+                    edit = api.edit(a.target, *split_old_new(cell), **kw)
+                elif a.append:
+                    edit = api.append(a.target, cell, **kw)
+                elif a.insert_before or a.insert_after:
+                    edit = api.insert(a.target, cell, where="before" if a.insert_before else "after", **kw)
+                else:
+                    edit = api.replace(a.target, cell, keep_elided=a.keep_elided, **kw)
             print(report(edit))
         except SpliceError as exc:
             print("splice: %s: %s" % (type(exc).__name__, exc))
@@ -200,22 +210,9 @@ def register_edit(ip: Any) -> None:
         p.add_argument("--steps", type=int, default=1)
         try:
             a = p.parse_args(shlex.split(line))
-            import os
-
-            from splice.notebook.live import changed_ranges, patch_file
-
-            for message, entry in api.undo_steps(a.path, steps=a.steps):
-                print(message)
-                if entry is None:  # a notebook cell: already patched back
-                    continue
-                before = (entry.get("current") or b"").decode("utf-8", "replace")
-                after_text = ""
-                if os.path.exists(entry["path"]):
-                    with open(entry["path"], encoding="utf-8") as f:
-                        after_text = f.read()
-                old_range, new_range = changed_ranges(before, after_text)
-                for r in patch_file(entry["path"], before, after_text, old_range, new_range):
-                    print(r.summary())
+            with _live_rules():  # each step patches the running modules back (its message says so)
+                for message, _ in api.undo_steps(a.path, steps=a.steps):
+                    print(message)
         except SpliceError as exc:
             print("splice: %s: %s" % (type(exc).__name__, exc))
 

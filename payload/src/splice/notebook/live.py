@@ -16,7 +16,7 @@ import os
 import sys
 import types
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from splice.core.text import common_ends
 
@@ -35,6 +35,8 @@ class PatchReport:
     removed: List[str] = field(default_factory=list)
     reloaded: Optional[str] = None  # the reason, when the module was reloaded instead
     error: Optional[str] = None
+    rebound: List[str] = field(default_factory=list)  # values (constants): new in the module, not in copies of them
+    unpatched: List[str] = field(default_factory=list)  # "Name (why)": rebound to a new object, old one left as is
 
     def summary(self) -> str:
         if self.error:
@@ -44,8 +46,20 @@ class PatchReport:
         parts = []
         for label, names in (("patched", self.patched), ("added", self.added), ("removed", self.removed)):
             if names:
-                parts.append("%s %s" % (label, ", ".join(names[:8]) + (" …" if len(names) > 8 else "")))
+                parts.append("%s %s" % (label, _few(names)))
+        if self.rebound:
+            parts.append("%s rebound in the module only (copies made by `from %s import …` keep the old value)"
+                         % (_few(self.rebound), self.module))
+        if self.unpatched:
+            parts.append("could not patch %s: the module has the new one, instances and `from … import` copies made "
+                         "before keep the old" % _few(self.unpatched))
+        if self.rebound or self.unpatched:
+            parts.append("importlib.reload(sys.modules[%r]) runs the module again" % self.module)
         return "live: %s: %s" % (self.module, "; ".join(parts) or "nothing to patch")
+
+
+def _few(names: List[str], most: int = 8) -> str:
+    return ", ".join(names[:most]) + (" …" if len(names) > most else "")
 
 
 # ---------------------------------------------------------------------------------------------------- objects
@@ -182,20 +196,22 @@ def _defined(stmts: List[ast.stmt]) -> Set[str]:
 
 def modules_for(path: str) -> List[types.ModuleType]:
     real = os.path.realpath(path)
+    base = os.path.basename(real)
     out = []
     for mod in list(sys.modules.values()):
         f = getattr(mod, "__file__", None)
-        if f and os.path.realpath(f) == real:
+        if f and isinstance(f, str) and os.path.basename(f) == base and os.path.realpath(f) == real:
             out.append(mod)
     return out
 
 
 def apply_to_namespace(namespace: Dict[str, Any], old_text: str, new_text: str, filename: str,
                        old_range: Tuple[int, int], new_range: Tuple[int, int], report: PatchReport,
-                       flags: int = 0) -> None:
+                       flags: int = 0, strict: bool = True) -> None:
     """Execute the touched top-level statements of new_text in `namespace`, patching old objects in place.
 
-    flags: compiler flags to add (a notebook's `__future__` imports from earlier cells)."""
+    flags: compiler flags to add (a notebook's `__future__` imports from earlier cells). strict: raise Unsafe where
+    in-place patching would be wrong; else leave the new object bound, note it in `report.unpatched` and go on."""
     new_tree = ast.parse(new_text, filename)
     old_tree = ast.parse(old_text, filename)
     old_stmts = _top_level(old_tree, (old_range[0], max(old_range[1], old_range[0])))
@@ -215,14 +231,26 @@ def apply_to_namespace(namespace: Dict[str, Any], old_text: str, new_text: str, 
         if old is None:
             report.added.append(name)
         elif isinstance(old, types.FunctionType) and isinstance(new, types.FunctionType):
-            if patch_function(old, new):
-                report.patched.append(name)
+            try:
+                if patch_function(old, new):
+                    report.patched.append(name)
+            except Unsafe as exc:
+                if strict:
+                    raise
+                report.unpatched.append("%s (%s)" % (name, str(exc).split(": ", 1)[-1]))
+                continue
             namespace[name] = old
         elif isinstance(old, type) and isinstance(new, type) and old is not new:
-            patch_class(old, new, report.patched)
+            try:
+                patch_class(old, new, report.patched)
+            except Unsafe as exc:
+                if strict:
+                    raise
+                report.unpatched.append("%s (%s)" % (name, str(exc).split(": ", 1)[-1]))
+                continue
             namespace[name] = old
         elif old is not new and not _equal(old, new):
-            report.patched.append(name)
+            (report.patched if strict or callable(new) else report.rebound).append(name)
     for name in sorted(_defined(old_stmts) - _defined(new_stmts) - _defined_elsewhere(new_tree, new_stmts)):
         if name in namespace:
             del namespace[name]
@@ -262,14 +290,15 @@ def changed_ranges(old: str, new: str) -> Tuple[Tuple[int, int], Tuple[int, int]
 
 
 def patch_file(path: str, old_text: str, new_text: str, old_range: Tuple[int, int],
-               new_range: Tuple[int, int]) -> List[PatchReport]:
-    """Update every imported module loaded from `path` (none imported: nothing to do)."""
+               new_range: Tuple[int, int], reload: bool = True) -> List[PatchReport]:
+    """Update every imported module loaded from `path` (none imported: nothing to do). Where patching in place would
+    be wrong, the module is reloaded (`reload`), or the report says what was not patched and the call that reloads."""
     reports = []
     for module in modules_for(path):
         report = PatchReport(module.__name__)
         try:
             apply_to_namespace(module.__dict__, old_text, new_text, module.__file__ or path, old_range, new_range,
-                               report)
+                               report, strict=reload)
         except Unsafe as exc:
             report = PatchReport(module.__name__, reloaded=str(exc))
             try:
@@ -280,6 +309,49 @@ def patch_file(path: str, old_text: str, new_text: str, old_range: Tuple[int, in
             report.error = "%s: %s" % (type(exc).__name__, exc)
         reports.append(report)
     return reports
+
+
+# ---------------------------------------------------------------------------------------------------- after a write
+
+ENABLED = [True]  # `%splice_config live=off` turns it off
+RELOAD = [False]  # True while a magic edits: reload a module that cannot be patched in place (the magics' rule)
+Remote = Callable[[str, str, str, Tuple[int, int], Tuple[int, int]], List[str]]
+_REMOTES: List[Remote] = []  # other interpreters to reach (the MCP server's `run` kernel registers itself)
+
+
+def add_remote(reach_fn: Remote) -> None:
+    if reach_fn not in _REMOTES:
+        _REMOTES.append(reach_fn)
+
+
+def remove_remote(reach_fn: Remote) -> None:
+    if reach_fn in _REMOTES:
+        _REMOTES.remove(reach_fn)
+
+
+def reach(path: str, old_text: str, new_text: str, old_range: Optional[Tuple[int, int]] = None,
+          new_range: Optional[Tuple[int, int]] = None) -> List[str]:
+    """After a file was written (an edit, an undo): patch the modules loaded from it in this interpreter and in the
+    registered remote ones. One line per module patched, or saying what could not be and the call that reloads;
+    nothing when no interpreter has imported the file."""
+    if not ENABLED[0] or old_text == new_text or not path.endswith(".py"):
+        return []
+    if old_range is None or new_range is None:
+        old_range, new_range = changed_ranges(old_text, new_text)
+    lines = [r.summary() for r in patch_file(path, old_text, new_text, old_range, new_range, reload=RELOAD[0])]
+    for remote in list(_REMOTES):
+        try:
+            lines += remote(path, old_text, new_text, old_range, new_range)
+        except Exception as exc:  # noqa: BLE001 - the file is written; a remote that fails is one line
+            lines.append("live: the run kernel was not updated (%s: %s)" % (type(exc).__name__, exc))
+    return lines
+
+
+def remote_patch(path: str, old_text: str, new_text: str, old_range: Tuple[int, int],
+                 new_range: Tuple[int, int]) -> None:
+    """What a remote interpreter runs (sent by the process that wrote the file): print its `reach` lines."""
+    for line in reach(path, old_text, new_text, old_range, new_range):
+        print(line)
 
 
 # ---------------------------------------------------------------------------------------------------- sources

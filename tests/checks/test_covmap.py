@@ -1,0 +1,127 @@
+"""Related tests from coverage (issue 24): a per-test coverage map in the project's .splice/ folder, written by
+splice.test runs and refreshed by the tests stage; after an edit the tests stage runs the tests that execute the
+changed chunk and says how it chose them; the import rule is the fallback, and it now sees tests that import the
+package's top level."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+
+import pytest
+
+import splice
+from splice.checks import covmap
+from splice.checks.testrun import related_tests
+
+LAYOUT = '''\
+class Layout:
+    def __init__(self, width):
+        self.width = width
+
+    def measure(self, text):
+        return min(len(text), self.width)
+
+    def wrap(self, text):
+        return [text[i:i + self.width] for i in range(0, len(text), self.width)]
+
+
+def unused():
+    return 0
+'''
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'pkg'\n")
+    pkg = tmp_path / "pkg"
+    (pkg / "filters").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("from pkg.filters.layout import Layout\n")
+    (pkg / "filters" / "__init__.py").write_text("")
+    (pkg / "filters" / "layout.py").write_text(LAYOUT)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_layout.py").write_text(textwrap.dedent("""\
+        from pkg import Layout
+
+
+        def test_measure():
+            assert Layout(3).measure("hello") == 3
+
+
+        def test_measure_short():
+            assert Layout(9).measure("hi") == 2
+
+
+        def test_wrap():
+            assert Layout(2).wrap("abcd") == ["ab", "cd"]
+
+
+        def test_nothing():
+            assert Layout(1).width == 1
+        """))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_the_import_rule_sees_tests_that_import_the_package_top_level(project):
+    assert [os.path.basename(p) for p in related_tests("pkg/filters/layout.py")] == ["test_layout.py"]
+
+
+def test_the_tests_stage_runs_the_tests_that_execute_the_changed_chunk(project):
+    first = splice.edit("pkg/filters/layout.py::Layout.measure", "min(", "min (", check="tests")
+    assert first.checks.stages[-1].summary.startswith("4 passed (1 related file by import: no coverage map yet)")
+    data = json.loads((project / ".splice" / "coverage.json").read_text())  # the stage's run recorded who runs what
+    measure = data["files"]["pkg/filters/layout.py"]["Layout.measure"][1]
+    assert sorted(data["tests"][i] for i in measure) == [
+        "tests/test_layout.py::test_measure", "tests/test_layout.py::test_measure_short"]
+    e = splice.edit("pkg/filters/layout.py::Layout.measure", "min (", "min(", check="tests")
+    stage = e.checks.stages[-1]
+    assert stage.summary == "2 passed (2 tests that run Layout.measure, from the last run's coverage)", stage.summary
+    e = splice.edit("pkg/filters/layout.py::Layout.wrap", "self.width)]", "self.width or 1)]", check="tests")
+    assert e.checks.stages[-1].summary == "1 passed (1 test that runs Layout.wrap, from the last run's coverage)"
+
+
+def test_a_chunk_changed_since_the_map_falls_back_and_says_so(project):
+    path = str(project / "pkg" / "filters" / "layout.py")
+    assert covmap.record(str(project), {"t::a": {path: [6]}, "t::b": {"pkg/filters/layout.py": [3, 9]}}) == ""
+    chosen = covmap.select(str(project), path, LAYOUT, (5, 6))
+    assert chosen.tests == ["t::a"] and chosen.how == "1 test that runs Layout.measure, from the last run's coverage"
+    moved = "# a comment that moves every line\n" + LAYOUT  # lines moved, Layout.measure's text did not
+    assert covmap.select(str(project), path, moved, (6, 7)).tests == ["t::a"]
+    changed = LAYOUT.replace("min(len(text), self.width)", "len(text)")
+    stale = covmap.select(str(project), path, changed, (5, 6))
+    assert stale.tests is None and stale.how == "the coverage map is older than Layout.measure's text"
+    assert covmap.select(str(project), path, LAYOUT, (12, 14)).how == "no test in the last run's coverage runs unused"
+    both = covmap.select(str(project), path, LAYOUT, None)  # the whole file: Layout.__init__, measure, wrap
+    assert both.tests == ["t::a", "t::b"]
+    # a test run again replaces its old entries; a chunk whose text changed keeps only this run's tests
+    (project / "pkg" / "filters" / "layout.py").write_text(changed)
+    covmap.record(str(project), {"t::c": {path: [6]}})
+    assert covmap.select(str(project), path, changed, (5, 6)).tests == ["t::c"]
+    assert covmap.select(str(project), path, changed, (8, 9)).tests == ["t::b"]
+
+
+@pytest.mark.parametrize(
+    "content, why",
+    [
+        ("{not json", "coverage map .splice/coverage.json ignored: unreadable (JSONDecodeError)"),
+        ('{"format": "testmon"}', "coverage map .splice/coverage.json ignored: not a splice-covmap/1 file"),
+        ('{"format": "splice-covmap/1", "root": "/elsewhere", "tests": [], "files": {}}',
+         "coverage map .splice/coverage.json ignored: made for /elsewhere"),
+    ],
+)
+def test_a_corrupt_or_foreign_map_is_ignored_in_one_line(project, content, why):
+    (project / ".splice").mkdir(exist_ok=True)
+    (project / ".splice" / "coverage.json").write_text(content)
+    chosen = covmap.select(str(project), "pkg/filters/layout.py", LAYOUT, (5, 6))
+    assert chosen.tests is None and chosen.how == why
+    e = splice.edit("pkg/filters/layout.py::Layout.measure", "min(", "min (", check="tests")
+    assert e.checks.stages[-1].summary == "4 passed (1 related file by import: %s)" % why
+    assert covmap.load(str(project))[0] is not None  # the run wrote a good map in its place
+
+
+def test_splice_test_records_the_map(project):
+    assert splice.test().ok
+    chosen = covmap.select(str(project), "pkg/filters/layout.py", LAYOUT, (7, 9))
+    assert chosen.tests == ["tests/test_layout.py::test_wrap"]
