@@ -59,7 +59,7 @@ def test_an_edit_reaches_the_run_kernel(conn):
     assert conn.ok("run", {"code": "c.total(), Cart().total()"}) == "Out: (5, 5)"
     text = conn.ok("edit", {"target": "proj/pkg/mod.py::double", "old": "x * 2", "new": "x * 3"})
     assert conn.ok("run", {"code": "double(2)"}) == "Out: 6"
-    assert "live: pkg.mod: patched double (run kernel)" in conn.ok("undo", {"path": "proj/pkg/mod.py"})
+    assert "live: pkg.mod: patched double (run kernel)" in conn.ok("edit", {"op": "undo", "target": "proj/pkg/mod.py"})
     assert conn.ok("run", {"code": "double(2)"}) == "Out: 4"
 
 
