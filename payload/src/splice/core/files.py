@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, ContextManager, Dict, List, Optional, Tuple
 from splice.core import faults, lock
 from splice.core.errors import Conflict, SpliceError
 from splice.core.text import Source
+from splice.core.walk import TEMP_MARK
 
 if TYPE_CHECKING:
     from splice.core.edit import Doc
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 JOURNAL_KEEP = 100
 DOC_CACHE = 16  # parsed files kept by content hash: an agent works on a handful at a time
 _ROOT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
-TEMP_MARK = ".splice-tmp-"  # in the name of every temporary file splice makes beside a user's file
 TEMP_STALE = 3600.0  # a temporary file this old is left over whatever its writer's pid says (pids are reused)
 _TEMP_PID = re.compile(re.escape(TEMP_MARK) + r"(\d+)-")
 
