@@ -119,23 +119,26 @@ WORKER = """
 import random, sys
 sys.path.insert(0, {src!r})
 import splice
+from splice.core.errors import SpliceError
 path, seed = {path!r}, {seed}
 rng = random.Random(seed)
 print("ready", flush=True)
 for i in range(60):
     c, m = rng.randrange({classes}), rng.randrange({methods})
     kind = i % 4
-    if kind == 0:
-        splice.replace("%s::Model%d.method_%d" % (path, c, m), "return value * %d" % (i + 2))
-    elif kind == 1:
-        extra = "def extra_%d(self):\\n    return %d" % (i, i)
-        splice.batch(path, [("replace", "Model%d.method_%d" % (c, m), "return value - %d" % i),
-                            ("append", "Model%d" % ((c + 1) % {classes}), extra)])
-    elif kind == 2:
-        splice.undo(path)
-    else:
-        splice.edit("%s::Model%d" % (path, c), "def method_%d(self, value)" % m,
-                    "def method_%d(self, value, more=%d)" % (m, i))
+    try:
+        if kind == 0:
+            splice.replace("%s::Model%d.method_%d" % (path, c, m), "return value * %d" % (i + 2))
+        elif kind == 1:
+            extra = "def extra_%d(self):\\n    return %d" % (i, i)
+            splice.batch(path, [("replace", "Model%d.method_%d" % (c, m), "return value - %d" % i),
+                                ("append", "Model%d" % ((c + 1) % {classes}), extra)])
+        elif kind == 2:
+            splice.undo(path)
+        else:
+            splice.edit("%s::Model%d.method_%d" % (path, c, m), "(self, ", "(self, more%d, " % i)
+    except SpliceError:
+        pass
 """
 
 

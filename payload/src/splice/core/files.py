@@ -16,7 +16,7 @@ import stat
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ContextManager, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, BinaryIO, ContextManager, Dict, List, Optional, Tuple
 
 from splice.core import faults, lock
 from splice.core.errors import Conflict, SpliceError
@@ -115,8 +115,22 @@ def sweep_temps(folder: str) -> List[str]:
     return removed
 
 
+def _syncing() -> bool:
+    """Whether writes are synced to the disk (SPLICE_FSYNC=0 turns it off: safe against a killed process, which the
+    system's cache survives, not against a power cut; for throwaway folders and CI)."""
+    return os.environ.get("SPLICE_FSYNC", "1") != "0"
+
+
+def _fsync(f: "BinaryIO") -> None:
+    f.flush()
+    if _syncing():
+        os.fsync(f.fileno())
+
+
 def _fsync_folder(folder: str) -> None:
     """Make a rename or a new name in `folder` durable (a no-op where folders cannot be opened, e.g. Windows)."""
+    if not _syncing():
+        return
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -135,8 +149,7 @@ def _write_temp(path: str, data: bytes, mode: Optional[int]) -> str:
     try:
         with open(tmp, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            _fsync(f)
         if mode is not None:
             os.chmod(tmp, mode)
     except BaseException:
@@ -283,8 +296,7 @@ def record(path: str, before: Optional[bytes], after: bytes, op: str, target: st
         tmp = os.path.join(folder, ".%06d.tmp" % number)
         with open(tmp, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            _fsync(f)
         final = os.path.join(folder, "%06d.json" % number)
         os.replace(tmp, final)
         _fsync_folder(folder)
