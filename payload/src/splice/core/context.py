@@ -43,7 +43,7 @@ class FileContext:
         Under the lock the file is read again: if another writer changed it since this call read it, `replan` (the
         edit planned again on the current text, or Conflict) gives the text to write; without it the write is
         refused (Conflict, nothing written). A file to create is refused if it exists by then."""
-        with files.locked(self.path, self.root):
+        with files.locked(self.path, files.journal_folder(self.path, self.root)):
             faults.point("locked")
             current = files.read_bytes(self.path)
             source = self.doc.source

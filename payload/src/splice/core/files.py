@@ -2,7 +2,8 @@
 
 The journal lives in `.splice/journal/` at the project root (the nearest folder with .git, pyproject.toml,
 setup.py or setup.cfg; else the file's folder), never inside the user's sources; SPLICE_JOURNAL_DIR overrides.
-The locks live in `.splice/locks/`. An edit's entry is written and synced before the file changes (write_ahead).
+The files' locks live with the journal they guard (`.splice/journal/locks/`). An edit's entry is written and synced
+before the file changes (write_ahead).
 """
 
 from __future__ import annotations
@@ -235,7 +236,7 @@ def journal_dir(path: str, root: Optional[str] = None) -> str:
     return os.path.join(root or project_root(path), ".splice", "journal")
 
 
-def splice_folder(root: str) -> str:
+def _splice_folder(root: str) -> str:
     """`<root>/.splice`, made with a .gitignore that ignores it all."""
     folder = os.path.join(root, ".splice")
     ignore = os.path.join(folder, ".gitignore")
@@ -246,28 +247,23 @@ def splice_folder(root: str) -> str:
     return folder
 
 
-def locked(path: str, root: Optional[str] = None) -> "ContextManager[None]":
-    """The lock of one file (`.splice/locks/` at its project root, named by its real path): every edit and undo of
-    the file holds it from the check of what is on disk to the new text in place."""
+def locked(path: str, journal: str) -> "ContextManager[None]":
+    """The lock of one file, kept with the journal it guards (`journal`/locks, named by the file's real path): every
+    edit and undo of the file holds it from the check of what is on disk to the new text in place."""
     real = os.path.realpath(path)
-    root = root or project_root(real)
     name = hashlib.sha1(real.encode("utf-8", "surrogatepass")).hexdigest()[:20] + ".lock"
-    try:
-        folder = os.path.join(splice_folder(root), "locks")
-        os.makedirs(folder, exist_ok=True)
-    except OSError:  # a project folder we may not write to: beside the journal, which must be writable anyway
-        folder = os.path.join(os.path.dirname(journal_dir(real, root)), "locks")
-    return lock.held(os.path.join(folder, name), path)
+    return lock.held(os.path.join(journal, "locks", name), path)
 
 
 def _journal_locked(folder: str) -> "ContextManager[None]":
     return lock.held(os.path.join(folder, ".lock"), "the undo journal " + folder)
 
 
-def _journal_folder(path: str, root: Optional[str]) -> str:
+def journal_folder(path: str, root: Optional[str] = None) -> str:
+    """journal_dir, made (with `.splice/.gitignore` when it is the project's)."""
     folder = journal_dir(path, root)
     if os.path.basename(os.path.dirname(folder)) == ".splice":
-        splice_folder(os.path.dirname(os.path.dirname(folder)))
+        _splice_folder(os.path.dirname(os.path.dirname(folder)))
     os.makedirs(folder, exist_ok=True)
     return folder
 
@@ -276,7 +272,7 @@ def record(path: str, before: Optional[bytes], after: bytes, op: str, target: st
     """Write one undo step and sync it to disk: the bytes before (None: the file did not exist) with their hash, and
     the hash after. Written before the file changes (write_ahead), so a crash never leaves an edit without its way
     back; returns the entry's path."""
-    folder = _journal_folder(path, root)
+    folder = journal_folder(path, root)
     entry = {
         "time": time.time(),
         "op": op,
@@ -376,7 +372,7 @@ def undo_one(folder: str, path: Optional[str] = None, force: bool = False) -> Di
         name, entry = found
         target = entry["path"]
         full = os.path.join(folder, name)
-        with locked(target), _journal_locked(folder):
+        with locked(target, folder), _journal_locked(folder):
             again = _newest(folder, want)
             if again is None or again[0] != name:
                 continue  # another call wrote or undid meanwhile: look again
