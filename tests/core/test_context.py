@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import os
 
 import pytest
 
@@ -49,7 +48,8 @@ def test_write_keeps_the_encoding_and_refuses_a_file_changed_since_it_was_read(p
     with pytest.raises(Conflict):
         stale.write("X = 2\n", "edit")
     assert project.read_text() == "X = 1  # by hand\n"
-    assert len(list((project.parent.parent / ".splice" / "journal").glob("*.json"))) == 1  # the refused write left no step
+    steps = list((project.parent.parent / ".splice" / "journal").glob("*.json"))
+    assert len(steps) == 1  # the refused write left no step
 
 
 def test_a_file_to_create_has_no_text_read_and_is_never_written_over(tmp_path):

@@ -65,5 +65,5 @@ class FileContext:
             data = source.encode(text)
             if data != current:
                 files.write_ahead(self.path, current, data, op, str(self.target), self.root)
-        files.sweep_temps(os.path.dirname(os.path.abspath(self.path)))
+        files.sweep_once(os.path.dirname(os.path.abspath(self.path)))
         return data

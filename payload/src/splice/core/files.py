@@ -128,6 +128,16 @@ def _fsync(f: "BinaryIO") -> None:
         os.fsync(f.fileno())
 
 
+_SWEPT: set = set()
+
+
+def sweep_once(folder: str) -> None:
+    """sweep_temps the first time this process writes in `folder` (a listing per write would cost big folders)."""
+    if folder not in _SWEPT:
+        _SWEPT.add(folder)
+        sweep_temps(folder)
+
+
 def _fsync_folder(folder: str) -> None:
     """Make a rename or a new name in `folder` durable (a no-op where folders cannot be opened, e.g. Windows)."""
     if not _syncing():
@@ -377,6 +387,7 @@ def undo_one(folder: str, path: Optional[str] = None, force: bool = False) -> Di
             if again is None or again[0] != name:
                 continue  # another call wrote or undid meanwhile: look again
             faults.point("undo-locked")
+            sweep_once(os.path.dirname(target))
             current = read_bytes(target)
             digest = None if current is None else sha(current)
             if digest != entry["after"] and digest == _before_hash(entry):
