@@ -126,6 +126,18 @@ def test_an_edit_whose_chunk_another_writer_removed_is_refused(project):
     assert "value + 70" not in project.read_text()
 
 
+def test_an_edit_on_a_file_another_writer_left_unparseable_is_refused(project):
+    def break_it() -> None:
+        faults.HOOKS.clear()
+        project.write_text(module() + "broken = (\n")
+
+    faults.HOOKS["locked"] = break_it
+    with pytest.raises(Conflict) as err:
+        splice.edit(target(project, "Model0.method_1"), "value + 1", "value + 11")
+    assert "no longer applies" in str(err.value) and len(str(err.value).splitlines()) == 1
+    assert project.read_text() == module() + "broken = (\n" and journal(project) == []
+
+
 def test_a_batch_is_planned_again_as_a_whole(project):
     faults.HOOKS["locked"] = lambda: (faults.HOOKS.clear(), by_hand(project, "class Model3:", "class Model3:  # hi"))
     result = splice.batch(str(project), [("edit", "Model0.method_1", "value + 1", "value + 11"),

@@ -94,7 +94,11 @@ def _commit(
 
     def again(doc: Doc) -> str:
         nonlocal result
-        result = build(doc, rebase.replan(ctx.doc, splices, doc, replan, str(ctx.target)))  # type: ignore[arg-type]
+        fresh = rebase.replan(ctx.doc, splices, doc, replan, str(ctx.target))  # type: ignore[arg-type]
+        try:
+            result = build(doc, fresh)
+        except SpliceError as exc:  # the two writers' changes together would not parse
+            raise rebase.no_longer_applies(ctx.doc, doc, str(ctx.target), exc) from None
         result.notes.append(rebase.reapplied(ctx.doc, doc) if result.changed else "no change: the file already has it")
         return result.after
 

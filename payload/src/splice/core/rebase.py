@@ -47,18 +47,23 @@ def replan(
 ) -> List[Splice]:
     """`plan` run on the current text `new`, when it replaces what it replaced in `old`; else Conflict naming what
     the other writer changed (nothing is written)."""
-    changed = describe(changed_chunks(old, new))
     try:
         fresh = plan(new)
     except SpliceError as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise Conflict("%s changed on disk since this call read it (another writer changed %s) and the edit no longer "
-                       "applies: %s; nothing was written (show it again and redo the edit)"
-                       % (what, changed, reason)) from None
+        raise no_longer_applies(old, new, what, exc) from None
     if not same_ground(old, planned, new, fresh):
         raise Conflict("%s changed on disk since this call read it: another writer changed %s, which this edit would "
-                       "overwrite; nothing was written (show it again and redo the edit)" % (what, changed))
+                       "overwrite; nothing was written (show it again and redo the edit)"
+                       % (what, describe(changed_chunks(old, new))))
     return fresh
+
+
+def no_longer_applies(old: Doc, new: Doc, what: str, exc: SpliceError) -> Conflict:
+    """The Conflict for an edit that, planned again on the current text, fails (`exc`: gone, ambiguous, no parse)."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return Conflict("%s changed on disk since this call read it (another writer changed %s) and the edit no longer "
+                    "applies: %s; nothing was written (show it again and redo the edit)"
+                    % (what, describe(changed_chunks(old, new)), reason))
 
 
 def reapplied(old: Doc, new: Doc) -> str:
