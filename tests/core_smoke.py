@@ -43,6 +43,39 @@ def main() -> None:
     splice.undo(path, steps=4)
     with open(path, "rb") as f:
         assert f.read() == SRC.encode(), "undo restores the bytes"
+    _writers_at_once(path)
+
+
+def _writers_at_once(path: str) -> None:
+    """Threads on different chunks of one file all land (the file's lock, planning again by name), with the lock's
+    fallback (an exclusive-create lock file) as well as the system's."""
+    import threading
+
+    from splice.core import lock
+
+    for fallback in (False, True):
+        if fallback:
+            lock.fcntl = lock.msvcrt = None
+        targets = [("A.f", "return 1", "return 11"), ("A.x.setter", "pass", "self.w = v"), ("g[0]", "1", "10")]
+        errors: list = []
+
+        def edit(t: str, old: str, new: str, errors: list = errors) -> None:
+            try:
+                splice.edit(path + "::" + t, old, new)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=edit, args=a) for a in targets]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with open(path, "rb") as f:
+            data = f.read()
+        assert not errors and all(new.encode() in data for _, _, new in targets), (errors, data)
+        splice.undo(path, steps=3)
+        with open(path, "rb") as f:
+            assert f.read() == SRC.encode(), "undo restores the bytes"
     print("core ok on", sys.version.split()[0])
 
 

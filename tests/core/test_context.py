@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import os
 
 import pytest
 
@@ -36,7 +35,7 @@ def test_the_project_is_worked_out_once_and_the_journal_uses_it(project, monkeyp
     assert ctx.root == str(project.parent.parent) and ctx.root == str(project.parent.parent)
     ctx.write("X = 'è'\r\n", "edit")
     assert len(calls) == 1
-    assert len(os.listdir(project.parent.parent / ".splice" / "journal")) == 1  # at the root it worked out
+    assert len(list((project.parent.parent / ".splice" / "journal").glob("*.json"))) == 1  # at the root it worked out
 
 
 def test_write_keeps_the_encoding_and_refuses_a_file_changed_since_it_was_read(project):
@@ -49,7 +48,8 @@ def test_write_keeps_the_encoding_and_refuses_a_file_changed_since_it_was_read(p
     with pytest.raises(Conflict):
         stale.write("X = 2\n", "edit")
     assert project.read_text() == "X = 1  # by hand\n"
-    assert len(os.listdir(project.parent.parent / ".splice" / "journal")) == 1  # the refused write left no step
+    steps = list((project.parent.parent / ".splice" / "journal").glob("*.json"))
+    assert len(steps) == 1  # the refused write left no step
 
 
 def test_a_file_to_create_has_no_text_read_and_is_never_written_over(tmp_path):

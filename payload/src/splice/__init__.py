@@ -14,10 +14,33 @@ only its own layer and lower ones; docs/architecture.md has the picture):
 
 from __future__ import annotations
 
-from typing import Any
+import os as _os
+import sys as _sys
 
-from splice import _moved
-from splice._version import __version__ as __version__
+
+def _python_m_splice() -> bool:
+    """Whether this import is `python -m splice…` locating its module (only then is argv[0] "-m"): its runpy frame
+    names the module."""
+    if _sys.argv[:1] != ["-m"]:
+        return False
+    frame = _sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "_run_module_as_main":
+            name = frame.f_locals.get("mod_name")
+            return isinstance(name, str) and name.split(".")[0] == "splice"
+        frame = frame.f_back
+    return False
+
+
+if _sys.path and _sys.path[0] in ("", _os.getcwd()) and _python_m_splice():
+    # `python -m` puts the working folder first: a json.py there would stand in for the standard library's in
+    # everything splice imports. Last, the folder still holds the user's own modules for targets by module name.
+    _sys.path.append(_sys.path.pop(0))
+
+from typing import Any  # noqa: E402
+
+from splice import _moved  # noqa: E402
+from splice._version import __version__ as __version__  # noqa: E402
 
 _moved.install()
 

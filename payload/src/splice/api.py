@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
-from splice.core import files
+from splice.core import files, rebase
 from splice.core.budget import DEFAULT_LINES, call_for
 from splice.core.context import FileContext
 from splice.core.edit import (
@@ -55,42 +55,62 @@ def _commit(
     notes: Optional[List[str]] = None,
     check: object = None,
     auto_import: bool = False,
+    replan: Optional[Callable[[Doc], List[Splice]]] = None,
 ) -> Edit:
     """The one way every edit goes: plan the new text, (add imports), write it, check it, report.
 
-    The checks run once, after the write, on the text written and against the text read (`ctx`): an edit that
-    fails them stays written. Stage names are validated before anything is written."""
+    `replan` plans the same edit on another text: when another writer changed the file since it was read, the write
+    (under the file's lock) plans again on the current text and applies it if it replaces the same lines, else
+    refuses (Conflict); without it a changed file is refused. The checks run once, after the write, on the text
+    written and against the text before it: an edit that fails them stays written. Stage names are validated before
+    anything is written."""
     stages: Tuple[str, ...] = ()
     if check:
         from splice.checks.stages import normalize_stages
 
         stages = normalize_stages(check)
-    result = planned(op, str(ctx.target), ctx.doc, splices, force, notes or ())
+    cell = isinstance(ctx.target, notebook.CellTarget)
+
+    def build(doc: Doc, splices: List[Splice]) -> Edit:
+        result = planned(op, str(ctx.target), doc, splices, force, notes or ())
+        if splices and auto_import and not cell:
+            from splice.checks.autoimport import plan_imports
+
+            plan = plan_imports(ctx.target.path, result.after)
+            with_imports(result, doc, plan.add)
+            if plan.add or plan.ambiguous or plan.unresolved:
+                result.notes.append(plan.summary())
+        return result
+
+    result = build(ctx.doc, splices)
     if not splices:
         return result
-    cell = isinstance(ctx.target, notebook.CellTarget)
     if cell and (auto_import or check):
         result.notes.append("checks and auto_import run on files; a notebook cell gets its imports when it runs")
-    if auto_import and not cell:
-        from splice.checks.autoimport import plan_imports
-
-        plan = plan_imports(ctx.target.path, result.after)
-        with_imports(result, ctx.doc, plan.add)
-        if plan.add or plan.ambiguous or plan.unresolved:
-            result.notes.append(plan.summary())
     if dry_run or not result.changed:
         if not result.changed:
             result.notes.append("no change")
         return result
-    if isinstance(ctx.target, notebook.CellTarget):  # notebook code: patched into the running objects; not written
+    if cell:  # notebook code: patched into the running objects; not written
         return notebook.commit(ctx.target, result)
-    ctx.write(result.after, op)
+
+    def again(doc: Doc) -> str:
+        nonlocal result
+        fresh = rebase.replan(ctx.doc, splices, doc, replan, str(ctx.target))  # type: ignore[arg-type]
+        try:
+            result = build(doc, fresh)
+        except SpliceError as exc:  # the two writers' changes together would not parse
+            raise rebase.no_longer_applies(ctx.doc, doc, str(ctx.target), exc) from None
+        result.notes.append(rebase.reapplied(ctx.doc, doc) if result.changed else "no change: the file already has it")
+        return result.after
+
+    ctx.write(result.after, op, again if replan is not None else None)
     result.written = True
     result.notes += _reach(ctx.target.path, result.before, result.after, result.old_range, result.new_range)
     if stages:
         from splice.checks.stages import run_checks
 
-        before = ctx.text if ctx.loaded is not None else None
+        before = result.before if ctx.loaded is not None else None
         result.checks = run_checks(ctx, stages, result.after, before, suite=check not in (True, "default"))
     return result
 
@@ -115,7 +135,8 @@ def _op(
 ) -> Edit:
     """Resolve the target, plan against its file, commit: the shape every chunk operation shares."""
     ctx = _context(target, path)
-    return _commit(op, ctx, plan(ctx.doc, ctx.target), force, dry_run, check=check, auto_import=auto_import)
+    return _commit(op, ctx, plan(ctx.doc, ctx.target), force, dry_run, check=check, auto_import=auto_import,
+                   replan=lambda doc: plan(doc, ctx.target))
 
 
 def _target(target: str, path: Optional[str]) -> Target:
@@ -337,11 +358,12 @@ def replace(
     ctx = _context(target, path)
     doc, qual = ctx.doc, ctx.target.qualname
     notes: List[str] = []
-    if not qual:
+    if not qual:  # the whole file: nothing to plan again if it changed
         splices = [Splice(0, len(doc.lines), normalize(code, doc.newline), standalone=False)]
-    else:
-        splices = plan_replace(doc, doc.chunk(qual), code, keep_elided=keep_elided, force=force, notes=notes)
-    return _commit("replace", ctx, splices, force, dry_run, notes, check=check, auto_import=auto_import)
+        return _commit("replace", ctx, splices, force, dry_run, notes, check=check, auto_import=auto_import)
+    splices = plan_replace(doc, doc.chunk(qual), code, keep_elided=keep_elided, force=force, notes=notes)
+    return _commit("replace", ctx, splices, force, dry_run, notes, check=check, auto_import=auto_import,
+                   replan=lambda d: plan_replace(d, d.chunk(qual), code, keep_elided=keep_elided, force=force))
 
 
 def remove(
@@ -434,14 +456,17 @@ def edit(
 ) -> Edit:
     """Scoped search/replace: `old` must occur exactly once inside the target chunk (the module for a file)."""
     ctx = _context(target, path)
-    doc = ctx.doc
-    if not ctx.target.qualname:
-        from splice.core.locate import Chunk
 
-        chunk = Chunk("<module>", "module", "<module>", 0, len(doc.lines), "")
-    else:
-        chunk = doc.chunk(ctx.target.qualname)
-    return _commit("edit", ctx, plan_edit(doc, chunk, old, new), force, dry_run, check=check, auto_import=auto_import)
+    def plan(doc: Doc) -> List[Splice]:
+        if not ctx.target.qualname:
+            from splice.core.locate import Chunk
+
+            chunk = Chunk("<module>", "module", "<module>", 0, len(doc.lines), "")
+        else:
+            chunk = doc.chunk(ctx.target.qualname)
+        return plan_edit(doc, chunk, old, new)
+
+    return _commit("edit", ctx, plan(ctx.doc), force, dry_run, check=check, auto_import=auto_import, replan=plan)
 
 
 def create(
@@ -472,13 +497,15 @@ def imports(path: str) -> str:
 def add_import(path: str, statement: str, *, dry_run: bool = False) -> Edit:
     """Add `import x` / `from x import y` lines to the import block, skipping ones already there."""
     ctx = _file_context(Target(path, "imports"))
-    return _commit("add_import", ctx, plan_add_import(ctx.doc, statement), False, dry_run)
+    return _commit("add_import", ctx, plan_add_import(ctx.doc, statement), False, dry_run,
+                   replan=lambda doc: plan_add_import(doc, statement))
 
 
 def drop_import(path: str, name: str, *, dry_run: bool = False) -> Edit:
     """Drop one imported name from the import block."""
     ctx = _file_context(Target(path, "imports"))
-    return _commit("drop_import", ctx, plan_drop_import(ctx.doc, name), False, dry_run)
+    return _commit("drop_import", ctx, plan_drop_import(ctx.doc, name), False, dry_run,
+                   replan=lambda doc: plan_drop_import(doc, name))
 
 
 _PLANNERS: dict = {
@@ -508,22 +535,26 @@ def batch(
     cell = notebook.claim(path)
     t = notebook.CellTarget(cell.path, "", cell.text) if cell is not None else Target(path, "")
     ctx = _file_context(t)
-    doc = ctx.doc
-    splices: List[Splice] = []
+    ops = list(ops)
     names = []
-    for op in ops:
-        if isinstance(op, dict):
-            kind, qual = op["op"], op["target"]
-            args = [op[k] for k in ("code", "old", "new") if k in op]
-            kw = op
-        else:
-            kind, qual, args, kw = op[0], op[1], list(op[2:]), {}
-        if kind not in _PLANNERS:
-            raise BadTarget("unknown batch op %r; use one of %s" % (kind, ", ".join(_PLANNERS)))
-        chunk = doc.chunk(qual)
-        splices += _PLANNERS[kind](doc, chunk, args, kw)
-        names.append("%s %s" % (kind, qual))
-    edit_ = _commit("batch", ctx, splices, force, dry_run, check=check, auto_import=auto_import)
+
+    def plan(doc: Doc) -> List[Splice]:
+        splices: List[Splice] = []
+        for op in ops:
+            if isinstance(op, dict):
+                kind, qual = op["op"], op["target"]
+                args = [op[k] for k in ("code", "old", "new") if k in op]
+                kw = op
+            else:
+                kind, qual, args, kw = op[0], op[1], list(op[2:]), {}
+            if kind not in _PLANNERS:
+                raise BadTarget("unknown batch op %r; use one of %s" % (kind, ", ".join(_PLANNERS)))
+            splices += _PLANNERS[kind](doc, doc.chunk(qual), args, kw)
+            if doc is ctx.doc:
+                names.append("%s %s" % (kind, qual))
+        return splices
+
+    edit_ = _commit("batch", ctx, plan(ctx.doc), force, dry_run, check=check, auto_import=auto_import, replan=plan)
     edit_.notes.insert(0, "; ".join(names))
     return edit_
 
@@ -540,7 +571,10 @@ def undo_steps(
             yield notebook.undo(label), None
             continue
         entry = files.undo_one(folder, path, force=force)
-        message = "undid %s of %s" % (entry["op"], entry["target"])
+        dropped = entry.get("dropped", 0)
+        more = " (dropped %d unfinished edit%s first: stopped before its text reached the file)" % (
+            dropped, "s" if dropped > 1 else "") if dropped else ""
+        message = "undid %s of %s%s" % (entry["op"], entry["target"], more)
         before = (entry.get("current") or b"").decode("utf-8", "replace")
         after = ""
         if os.path.exists(entry["path"]):

@@ -26,6 +26,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Ty
 from splice.core.budget import clip
 from splice.core.context import FileContext
 from splice.core.errors import BadTarget
+from splice.core.files import TEMP_MARK, sweep_temps
 from splice.core.names import free_names
 
 _T = TypeVar("_T")
@@ -253,13 +254,16 @@ def type_check(path: str, root: str, data: Optional[bytes] = None,
 @contextmanager
 def _stand_in(path: str, data: Optional[bytes], beside: bool) -> Iterator[str]:
     """`path` itself when `data` is None; else a temporary file holding `data` (beside `path`, or in a temporary
-    folder), removed on exit."""
+    folder), removed on exit. Its name carries splice's temporary mark and the pid, so the walk never reads it and
+    one left by a killed process is swept the next time (files.sweep_temps)."""
     if data is None:
         yield path
         return
     folder = os.path.dirname(os.path.abspath(path)) if beside else None
+    if folder is not None:
+        sweep_temps(folder)
     stem = os.path.splitext(os.path.basename(path))[0]
-    fd, tmp = tempfile.mkstemp(suffix=".py", prefix="_%s.splice-" % stem, dir=folder)
+    fd, tmp = tempfile.mkstemp(suffix=".py", prefix="_%s%s%d-" % (stem, TEMP_MARK, os.getpid()), dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -2,9 +2,11 @@
 
 Source text that round-trips byte for byte (`text`), chunks by name (`locate`, with `sections` and `cellmarks`
 for the marked regions), new code fitted to its place (`reindent`, `elision`), the operations planned as line
-splices (`edit`), one target syntax (`targets`), the file layer with its parse cache and undo journal (`files`),
-what one call works on, resolved once and handed down (`context`), which files a project has (`walk`), output
-budgets (`budget`), the names code reads (`names`), and the one exception hierarchy (`errors`).
+splices (`edit`), one target syntax (`targets`), the file layer with its parse cache and write-ahead undo journal
+(`files`), one lock per file (`lock`), an edit planned again on a file another writer changed (`rebase`), what one
+call works on, resolved once and handed down (`context`), which files a project has (`walk`), output budgets
+(`budget`), the names code reads (`names`), the one exception hierarchy (`errors`), and the named points where the
+fault-injection tests stop a writer (`faults`).
 """
 
 import os

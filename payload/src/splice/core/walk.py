@@ -1,7 +1,8 @@
 """Which files of a project to look at: one walk for find, outline, refs and the related-tests lookup.
 
-VCS folders, caches and virtual environments are skipped, and so is what `.gitignore` ignores (the subset of its
-rules that matters for finding code), so every reader sees the same files.
+VCS folders, caches, virtual environments (not the standard library's `venv` package) and splice's own temporary
+files are skipped, and so is what `.gitignore` ignores (the subset of its rules that matters for finding code), so
+every reader sees the same files.
 """
 
 from __future__ import annotations
@@ -12,7 +13,16 @@ import re
 from typing import Iterator, List, Optional, Pattern, Tuple
 
 SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox",
-             "node_modules", ".venv", "venv", ".eggs", ".splice", ".ipynb_checkpoints"}
+             "node_modules", ".eggs", ".splice", ".ipynb_checkpoints"}
+ENV_NAMES = {".venv", "venv"}  # skipped as environments unless a Python package (the standard library's `venv`)
+TEMP_MARK = ".splice-tmp-"  # in the name of every temporary file splice makes beside a user's file
+
+
+def is_environment(folder: str, name: str) -> bool:
+    """A virtual environment (pyvenv.cfg) or conda environment, or a folder named like one that is no package."""
+    if os.path.exists(os.path.join(folder, "pyvenv.cfg")) or os.path.isdir(os.path.join(folder, "conda-meta")):
+        return True
+    return name in ENV_NAMES and not os.path.exists(os.path.join(folder, "__init__.py"))
 
 
 class _GitIgnore:
@@ -83,7 +93,9 @@ def iter_files(root: str, glob: str = "*.py") -> Iterator[str]:
         subdirs = []
         for entry in entries:
             is_dir = entry.is_dir(follow_symlinks=False)
-            if is_dir and (entry.name in SKIP_DIRS or os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))):
+            if TEMP_MARK in entry.name:
+                continue
+            if is_dir and (entry.name in SKIP_DIRS or is_environment(entry.path, entry.name)):
                 continue
             if rules:
                 verdict = None

@@ -15,8 +15,10 @@ _DOCUMENTED = ("class", "def", "async def", "property", "overloaded")
 def signature(lines: List[str], chunk: Chunk) -> str:
     """`def name(args) -> ret`, `class Name(bases)`, `NAME = value…` as written, on one line."""
     node = chunk.node
+    if chunk.kind == "imports" and chunk.start == chunk.end:
+        return "(no imports yet)"  # the empty place where they belong, maybe past the last line
     if chunk.kind in ("imports", "main", "section", "module") or node is None:
-        return lines[chunk.header].strip() if chunk.kind != "module" else ""
+        return lines[chunk.header].strip() if chunk.kind != "module" and chunk.header < len(lines) else ""
     if chunk.kind == "assign":
         text = lines[node.lineno - 1].strip()  # type: ignore[attr-defined]
         return (text.split("  #", 1)[0] if "'" not in text and '"' not in text else text)[:80]
