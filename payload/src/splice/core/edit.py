@@ -19,7 +19,7 @@ from splice.core.errors import Ambiguous, BadTarget, Conflict, ElidedCode, NotFo
 from splice.core.locate import DEF_KINDS, Chunk, Index, header_colon, parse_index
 from splice.core.reindent import dedented_text, normalize, reindent
 from splice.core.sections import START
-from splice.core.text import Source, common_ends, indent_of, indent_unit, is_blank, is_comment, split_lines
+from splice.core.text import Source, common_ends, indent_of, indent_unit, is_blank, is_comment, parse, split_lines
 
 _DEF_LINE = re.compile(r"^\s*(?:async\s+def|def|class)\s+([A-Za-z_]\w*)")
 DIFF_BUDGET = 40
@@ -528,7 +528,7 @@ def plan_add_import(doc: Doc, statement: str) -> List[Splice]:
     nodes: List[Tuple[str, ast.stmt]] = []
     for line in wanted:
         try:
-            tree = ast.parse(line)
+            tree = parse(line)
         except SyntaxError:
             raise BadTarget("not an import statement: %r" % line) from None
         if not all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in tree.body):
@@ -646,13 +646,13 @@ def check_syntax(doc: Doc, new_lines: List[str], placed: List[Tuple[int, int, Sp
             for a, b, sp in placed:
                 if sp.context:
                     a, b = a - (sp.start - sp.context[0]), b + (sp.context[1] - sp.end)
-                ast.parse(dedented_text(new_lines[a:b]))
+                parse(dedented_text(new_lines[a:b]))
             return
         except SyntaxError:
             pass  # parse the whole file to locate the error exactly
     text = "".join(new_lines)
     try:
-        ast.parse(text, filename=doc.path or "<string>")
+        parse(text, filename=doc.path or "<string>")
     except SyntaxError as exc:
         raise WouldBreakSyntax(_syntax_message(doc, new_lines, placed, exc)) from None
 
@@ -668,7 +668,7 @@ def _syntax_message(doc: Doc, new_lines: List[str], placed: List[Tuple[int, int,
     caret = " " * max((exc.offset or 1) - 1, 0) + "^"
     already = ""
     try:
-        ast.parse(doc.source.text)
+        parse(doc.source.text)
     except SyntaxError as old:
         already = " (the file did not parse before either: line %s)" % old.lineno
     return (

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import ast
 import codecs
 import io
 import re
+import threading
 import tokenize
 from dataclasses import dataclass
 from typing import List, Sequence, Tuple
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_PARSE = threading.Lock()
+
+
+def parse(text: str, filename: str = "<string>") -> ast.Module:
+    """`ast.parse`, one thread at a time: CPython before 3.11.8/3.12.2 can fail two concurrent parses with
+    "SystemError: AST constructor recursion depth mismatch" (gh-106905), and an MCP server or a script edits from
+    threads. The lock costs well under a microsecond uncontended."""
+    with _PARSE:
+        return ast.parse(text, filename=filename)
 
 
 def split_lines(text: str) -> List[str]:

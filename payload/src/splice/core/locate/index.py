@@ -11,6 +11,7 @@ from splice.core.locate.build import fill
 from splice.core.locate.chunk import Chunk, Table
 from splice.core.locate.describe import doc_line, signature
 from splice.core.locate.lookup import resolve
+from splice.core.text import parse
 
 
 class Index(Table):
@@ -42,7 +43,7 @@ class Index(Table):
 def parse_index(lines: List[str], text: str, path: str = "") -> Index:
     """The index of a module's text; a text that does not parse is an error that says what still works."""
     try:
-        tree = ast.parse(text, filename=path or "<string>")
+        tree = parse(text, filename=path or "<string>")
     except SyntaxError as exc:
         raise SpliceError(
             "%s does not parse (line %s: %s): only whole-module edits work on it, e.g. edit(%r, old, new)"
