@@ -267,14 +267,25 @@ def _read_bundle(path: Path) -> Tuple[str, Dict]:
 
 @main.command("inspect")
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
-def inspect_cmd(bundle: Path, as_json: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON (each wheel with its targets).")
+@click.option(
+    "--sbom", is_flag=True, help="Print a CycloneDX 1.6 JSON SBOM: every wheel (purl, SHA-256) and the bundle itself."
+)
+def inspect_cmd(bundle: Path, as_json: bool, sbom: bool) -> None:
     """Show a bundle's manifest without extracting anything.
 
     Example: splice-bundle inspect dist/splice_bootstrap.py --json
     """
     _text, meta = _read_bundle(bundle)
     served = _served(meta)
+    if sbom:
+        from bundler.sbom import sbom_json
+
+        try:
+            click.echo(sbom_json(meta, served, hashlib.sha256(bundle.read_bytes()).hexdigest()))
+        except BuildError as exc:
+            raise click.ClickException(str(exc)) from None
+        return
     if as_json:
         shown = dict(meta, wheels=[dict(w, targets=served[w["file"]]) for w in meta["wheels"]])
         click.echo(json.dumps(shown, indent=1, sort_keys=True))
