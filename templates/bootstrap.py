@@ -274,12 +274,10 @@ def _glibc():
         return -1, -1
 
 
-def _manylinux_ok(arch, version):
-    if _glibc() < version:
+def _manylinux_ok(arch, version, glibc, _manylinux):
+    if glibc < version:
         return False
-    try:
-        import _manylinux
-    except ImportError:
+    if _manylinux is None:
         return True
     if hasattr(_manylinux, "manylinux_compatible"):
         result = _manylinux.manylinux_compatible(version[0], version[1], arch)
@@ -300,12 +298,16 @@ def _manylinux_tags(archs):
         return []
     oldest = (2, 4) if set(archs) & {"x86_64", "i686"} else (2, 16)
     current = _glibc()
+    try:
+        import _manylinux  # a distributor's override (PEP 600), looked up once
+    except ImportError:
+        _manylinux = None
     maxima = [current] + [(major, 50) for major in range(current[0] - 1, 1, -1)]
     out = []
     for arch in archs:
         for major, top in maxima:
             for minor in range(top, oldest[1] if major == oldest[0] else -1, -1):
-                if _manylinux_ok(arch, (major, minor)):
+                if _manylinux_ok(arch, (major, minor), current, _manylinux):
                     out.append("manylinux_%d_%d_%s" % (major, minor, arch))
                     if (major, minor) in _LEGACY_MANYLINUX:
                         out.append("%s_%s" % (_LEGACY_MANYLINUX[(major, minor)], arch))

@@ -1,0 +1,188 @@
+"""Several targets in one bundle against one bundle per target, measured in one run.
+
+Set: the splice payload + a compiled package + a pure one (pinned so each target resolves the same pure wheel).
+  size: a 2-target bundle vs the two single-target bundles together (goal ≤ 0.8×), for chatgpt + chatgpt-legacy
+        and chatgpt + aarch64, with markupsafe (small binary) and msgpack (a binary 10× larger) as the compiled one
+  cold: the first import (fresh cache, new process, no background compile) of the 2-target bundle vs the
+        single-target bundle on each target this machine runs (chatgpt: CPython 3.11; chatgpt-legacy: 3.8 from
+        pyenv); aarch64 cannot run here. Alternating rounds, medians. Goal: within 10%.
+Writes docs/benchmarks/targets.md and targets.json.
+
+    python benchmarks/bench_targets.py [--rounds 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+WORK = REPO / "benchmarks" / ".work" / "targets"
+DOCS = REPO / "docs" / "benchmarks"
+SETS = {"markupsafe": ["markupsafe==2.1.5", "tabulate==0.9.0"], "msgpack": ["msgpack==1.1.1", "tabulate==0.9.0"]}
+PAIRS = [("chatgpt", "chatgpt-legacy"), ("chatgpt", "aarch64")]
+RUNNABLE = {"chatgpt": "3.11", "chatgpt-legacy": "3.8"}
+
+
+def sh(cmd, env=None, cwd=None):
+    proc = subprocess.run([str(c) for c in cmd], env=env, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit("failed: %s\n%s%s" % (" ".join(map(str, cmd)), proc.stdout[-2000:], proc.stderr[-2000:]))
+    return proc
+
+
+def build(reqs, targets, out: Path) -> Path:
+    args = [sys.executable, "-m", "bundler", "build", *reqs, "-o", out]
+    for t in targets:
+        args += ["--target", t]
+    sh(args, cwd=REPO)
+    return out
+
+
+def pyenv_python(minor: str) -> Path:
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = sorted(root.glob(minor + ".*"))
+    if not found:
+        raise SystemExit("Python %s not found under pyenv" % minor)
+    return found[-1] / "bin" / "python"
+
+
+def cold_import(py: Path, bundle: Path, imports: str, cache: Path) -> float:
+    """One first import in a new process: verify, pick the target, extract, install, import the packages."""
+    if cache.exists():
+        shutil.rmtree(cache)
+    env = dict(os.environ, SPLICE_CACHE_DIR=str(cache), SPLICE_NO_COMPILE="1", SPLICE_QUIET="1")
+    env.pop("PYTHONPATH", None)
+    code = "import sys; sys.path.insert(0, %r); import %s; %s" % (str(bundle.parent), bundle.stem, imports)
+    start = time.perf_counter()
+    sh([py, "-c", code], env)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    if WORK.exists():
+        shutil.rmtree(WORK)
+    WORK.mkdir(parents=True)
+    sizes = []
+    bundles = {}
+    for label, reqs in SETS.items():
+        for pair in PAIRS:
+            single = {}
+            for t in pair:
+                key = (label, t)
+                if key not in bundles:
+                    bundles[key] = build(reqs, [t], WORK / ("%s_%s.py" % (label, t.replace("-", "_"))))
+                single[t] = bundles[key].stat().st_size
+            two = build(reqs, pair, WORK / ("%s_%s.py" % (label, "_".join(p.replace("-", "_") for p in pair))))
+            bundles[(label, pair)] = two
+            both = sum(single.values())
+            sizes.append(
+                dict(
+                    set=label,
+                    targets=list(pair),
+                    single=single,
+                    two=two.stat().st_size,
+                    ratio=two.stat().st_size / both,
+                )
+            )
+            print("size %s %s: %.3f×" % (label, "+".join(pair), sizes[-1]["ratio"]), flush=True)
+    venvs = {}
+    for target, minor in RUNNABLE.items():
+        path = WORK / ("venv-" + minor)
+        subprocess.run([pyenv_python(minor), "-m", "venv", "--without-pip", path], check=True)
+        venvs[target] = path / "bin" / "python"
+    cold = []
+    for label in SETS:
+        imports = "import %s, tabulate, splice" % label
+        two = bundles[(label, PAIRS[0])]
+        for target in RUNNABLE:
+            one = bundles[(label, target)]
+            times = {"single": [], "two": []}
+            own = {"single": [], "two": []}
+            for r in range(args.rounds):
+                order = [("single", one), ("two", two)] if r % 2 == 0 else [("two", two), ("single", one)]
+                for kind, b in order:
+                    wall, activation = cold_import(venvs[target], b, imports, WORK / "cache")
+                    times[kind].append(wall)
+                    own[kind].append(activation)
+            med = {k: statistics.median(v) for k, v in times.items()}
+            act = {k: statistics.median(v) for k, v in own.items()}
+            cold.append(
+                dict(
+                    set=label,
+                    target=target,
+                    single=med["single"],
+                    two=med["two"],
+                    ratio=med["two"] / med["single"],
+                    activation_single=act["single"],
+                    activation_two=act["two"],
+                    activation_ratio=act["two"] / act["single"],
+                )
+            )
+            print("cold %s %s: %.0f ms vs %.0f ms" % (label, target, med["two"] * 1e3, med["single"] * 1e3), flush=True)
+    result = dict(sizes=sizes, cold=cold, rounds=args.rounds, python=sys.version.split()[0])
+    DOCS.mkdir(parents=True, exist_ok=True)
+    (DOCS / "targets.json").write_text(json.dumps(result, indent=1))
+    lines = [
+        "# Several targets in one bundle",
+        "",
+        "`python benchmarks/bench_targets.py --rounds %d` (this machine: 2 shared cores, Linux x86_64, glibc; "
+        "2-target bundles built from PyPI wheels)." % args.rounds,
+        "",
+        "## Size: one 2-target bundle against two single-target bundles (goal ≤ 0.8×)",
+        "",
+        "Set: splice + the compiled package + tabulate 0.9.0 (pure). Shared wheels (splice, tabulate) and the",
+        "bootstrap code are stored once; each target's compiled wheel is stored once more.",
+        "",
+        "| compiled package | targets | single A | single B | A + B | 2-target | ratio |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for s in sizes:
+        a, b = s["targets"]
+        lines.append(
+            "| %s | %s + %s | %.0f kB | %.0f kB | %.0f kB | %.0f kB | **%.2f×** |"
+            % (
+                s["set"], a, b, s["single"][a] / 1e3, s["single"][b] / 1e3,
+                (s["single"][a] + s["single"][b]) / 1e3, s["two"] / 1e3, s["ratio"],
+            )
+        )  # fmt: skip
+    lines += [
+        "",
+        "## Cold import on each target (goal: within 10% of the single-target bundle)",
+        "",
+        "A new process imports the bundle with an empty cache (`SPLICE_NO_COMPILE=1`), then the packages: verify,",
+        "compute this interpreter's tags and pick the target (2-target only), extract, install, import. Median of",
+        "%d alternating rounds, wall time of the whole process (interpreter start-up included). The 2-target bundle"
+        % args.rounds,
+        "is %s + %s; aarch64 cannot run on this x86_64 machine, so its cold import is not measured." % PAIRS[0],
+        "",
+        "The activation columns are the bootstrap's own measure of the same first import (verify, pick, extract,",
+        "install; no interpreter start-up, no package imports).",
+        "",
+        "| compiled package | target (Python) | single | 2-target | ratio | activation: single | 2-target | ratio |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in cold:
+        lines.append(
+            "| %s | %s (%s) | %.0f ms | %.0f ms | **%.2f×** | %.0f ms | %.0f ms | **%.2f×** |"
+            % (
+                c["set"], c["target"], RUNNABLE[c["target"]], c["single"] * 1e3, c["two"] * 1e3, c["ratio"],
+                c["activation_single"] * 1e3, c["activation_two"] * 1e3, c["activation_ratio"],
+            )
+        )  # fmt: skip
+    (DOCS / "targets.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
