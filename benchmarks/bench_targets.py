@@ -72,23 +72,28 @@ def cold_import(py: Path, bundle: Path, imports: str, cache: Path) -> tuple:
     return time.perf_counter() - start, float(out.split()[-1])
 
 
-def in_process(bundle: Path, target: str, rounds: int) -> float:
-    """Median seconds to decode + verify the payload and unpack the target's wheels into a fresh folder, measured in
-    this process with the bootstrap's own functions (no process start-up noise)."""
+def in_process(bundles: dict, target: str, rounds: int) -> dict:
+    """Fastest seconds (of alternating rounds) to decode + verify the payload and unpack the target's wheels into a
+    fresh folder, per bundle, measured in this process with the bootstrap's own functions: no process start-up, and
+    the minimum is the figure least moved by other load on a shared machine."""
     sys.path.insert(0, str(REPO))
     from bundler.cli import _read_bundle
     from bundler.render import runtime
 
     rt = runtime()
-    text, meta = _read_bundle(bundle)
-    chosen = next(t for t in meta["targets"] if t["name"] == target)
-    times = []
-    for _ in range(rounds):
-        with tempfile.TemporaryDirectory(dir=WORK) as tmp:
-            start = time.perf_counter()
-            rt.unpack(rt.decode_payload(text, meta), meta, tmp, all_wheels=True, target=chosen)
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    loaded = {}
+    for kind, bundle in bundles.items():
+        text, meta = _read_bundle(bundle)
+        loaded[kind] = (text, meta, next(t for t in meta["targets"] if t["name"] == target))
+    times = {kind: [] for kind in bundles}
+    for r in range(rounds):
+        for kind in sorted(bundles, reverse=bool(r % 2)):
+            text, meta, chosen = loaded[kind]
+            with tempfile.TemporaryDirectory(dir=WORK) as tmp:
+                start = time.perf_counter()
+                rt.unpack(rt.decode_payload(text, meta), meta, tmp, all_wheels=True, target=chosen)
+                times[kind].append(time.perf_counter() - start)
+    return {kind: min(v) for kind, v in times.items()}
 
 
 def main() -> None:
@@ -141,10 +146,7 @@ def main() -> None:
                     times[kind].append(wall)
                     own[kind].append(activation)
             med = {k: statistics.median(v) for k, v in times.items()}
-            unpack = {
-                "single": in_process(one, target, args.rounds * 2),
-                "two": in_process(two, target, args.rounds * 2),
-            }
+            unpack = in_process({"single": one, "two": two}, target, args.rounds * 2)
             act = {k: statistics.median(v) for k, v in own.items()}
             cold.append(
                 dict(
@@ -200,7 +202,7 @@ def main() -> None:
         "",
         "The activation columns are the bootstrap's own measure of the same first import (verify, pick, extract,",
         "install; no interpreter start-up, no package imports); the unpack columns time decode + verify + unpack of",
-        "the target's wheels in one process with the bootstrap's own functions (%d rounds, the least noisy figure)."
+        "the target's wheels in one process with the bootstrap's own functions (fastest of %d alternating rounds)."
         % (args.rounds * 2),
         "",
         "| compiled package | target (Python) | process: single | 2-target | ratio "
@@ -216,6 +218,20 @@ def main() -> None:
                 c["unpack_single"] * 1e3, c["unpack_two"] * 1e3, c["unpack_ratio"],
             )
         )  # fmt: skip
+    lines += [
+        "",
+        "## Reading",
+        "",
+        "- Size: %s. The ratio is about 1 − shared / (A + B): the more of a bundle its compiled wheels are, the"
+        % "; ".join("%s + %s with %s %.2f×" % (*x["targets"], x["set"], x["ratio"]) for x in sizes),
+        "  closer it gets to 1 (msgpack's wheel is ~0.4 MB of an ~0.8 MB bundle; markupsafe's 28 kB).",
+        "- Cold import, whole process: %s (goal ≤ 1.10×)."
+        % "; ".join("%s on %s %.2f×" % (c["set"], c["target"], c["ratio"]) for c in cold),
+        "- The 2-target bundle's extra work on a cold start: computing the tags (about 3 ms) and decoding, checking",
+        "  and decompressing the other target's wheels, which are skipped but sit in the same compressed stream (the",
+        "  unpack column: a few ms for msgpack's 0.4 MB). Warm imports do neither: the cache entry is found first.",
+        "- The machine is shared (5 sessions, 2 cores); rerun for figures with less noise.",
+    ]
     (DOCS / "targets.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

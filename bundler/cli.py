@@ -105,9 +105,10 @@ def main() -> None:
     \b
     splice-bundle build                          # dist/splice_bootstrap.py: splice for this interpreter
     splice-bundle build rich jedi --target chatgpt --compression xz
+    splice-bundle build msgpack --target chatgpt --target aarch64   # one file for both; picked at import
     splice-bundle build --find-links wheels/ -r requirements.txt    # offline build
     splice-bundle build -r pylock.toml --target chatgpt             # exactly the locked wheels, hash-checked
-    splice-bundle inspect dist/splice_bootstrap.py
+    splice-bundle inspect dist/splice_bootstrap.py [--json | --sbom]
     splice-bundle verify dist/splice_bootstrap.py --target chatgpt
     """
 
@@ -190,6 +191,7 @@ def build_cmd(
     \b
     Examples:
       splice-bundle build tabulate 'rich>=13' --target chatgpt
+      splice-bundle build msgpack tabulate --target chatgpt --target chatgpt-legacy --target pyodide
       splice-bundle build --add ./myproject --add notes/ -o dist/tools.py
       splice-bundle build --no-payload numpy --python-version 3.8 --platform manylinux2014_x86_64
     """

@@ -130,6 +130,7 @@ def test_import_picks_the_target_that_fits(tmp_path, two_targets, minor, target)
     assert not cache.exists() or not [p for p in cache.iterdir() if not p.name.startswith(".")]  # nothing extracted
 
 
+@pytest.mark.slow
 def test_flags_make_one_target_per_python_version(tmp_path, wheelhouse):
     out = tmp_path / "versions.py"
     proc = splice_bundle(
@@ -144,6 +145,7 @@ def test_flags_make_one_target_per_python_version(tmp_path, wheelhouse):
     assert clash.returncode == 2 and "at most one" in clash.stderr and "Traceback" not in clash.stderr
 
 
+@pytest.mark.slow
 def test_pyodide_build_refuses_binary_packages_in_one_line(tmp_path, wheelhouse):
     whl = next(p for p in wheelhouse.glob("*.whl") if p.name.lower().startswith("markupsafe-"))
     added = splice_bundle("build", "--add", str(whl), "--target", "pyodide", "-o", str(tmp_path / "a.py"))
