@@ -201,8 +201,12 @@ def build(opts: BuildOptions, progress: Callable[[str], None] = lambda msg: None
             "files": sorted(n for n, _ in files),
         }
         progress("writing payload (%d wheels, %d files, %s)" % (len(wheels), len(files), opts.compression))
-        payload = write_payload(manifest, wheels, files, opts.compression, epoch)
+        served = {w.path.name: [t.name for t in opts.targets if w.path.name in per_target[t.name]] for w in wheels}
+        names = [t.name for t in opts.targets]
+        payload, groups = write_payload(manifest, wheels, files, opts.compression, epoch, served, names)
         meta = header(manifest, payload)
+        if groups:  # where each target's wheels are: the bootstrap decompresses only those (header only)
+            meta["groups"] = groups
         text = render(meta, payload)
         opts.output.parent.mkdir(parents=True, exist_ok=True)
         tmp_out = opts.output.with_name(opts.output.name + ".tmp")
@@ -210,7 +214,6 @@ def build(opts: BuildOptions, progress: Callable[[str], None] = lambda msg: None
         os.replace(tmp_out, opts.output)
         progress("measuring cold start")
         cold = measure_cold(text, meta)
-        served = {w.path.name: [t.name for t in opts.targets if w.path.name in per_target[t.name]] for w in wheels}
         return BuildResult(
             opts.output,
             wheels,

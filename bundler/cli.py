@@ -345,7 +345,7 @@ def verify_bundle(text: str, meta: Dict, target: Optional[Target] = None) -> Lis
                 continue
             if member.name == "manifest.json":
                 inner = json.loads(blob)
-                outer = {k: v for k, v in meta.items() if k not in ("sha256", "size", "b64_len")}
+                outer = {k: v for k, v in meta.items() if k not in ("sha256", "size", "b64_len", "groups")}
                 if inner != outer:
                     problems.append("header manifest differs from the payload's manifest.json (header edited)")
                 continue

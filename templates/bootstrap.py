@@ -704,8 +704,11 @@ def unpack(data, meta, dest, wheels_too=False, install=True, all_wheels=False, f
     made = set()
     zips = {}
     data_dirs = [w["data_dir"] + "/" for w in wheels]
+    parts = [data]
+    if target is not None and meta.get("groups"):  # several targets: decompress only this target's groups
+        parts = [data[g["start"] : g["end"]] for g in meta["groups"] if target["name"] in g["targets"]]
     try:
-        for member, blob in iter_payload(data, meta.get("compression", "gz")):
+        for member, blob in (m for part in parts for m in iter_payload(part, meta.get("compression", "gz"))):
             check_member(member, None if fresh else dest)
             if member.isdir():
                 continue

@@ -86,6 +86,11 @@ def test_wheels_are_stored_once_and_listed_per_target(two_targets, wheelhouse, l
     ms = {f: t for f, t in serves.items() if f.lower().startswith("markupsafe")}
     assert sorted(ms.values()) == [["chatgpt"], ["chatgpt-legacy"]]
     assert any("cp38" in f for f, t in ms.items() if t == ["chatgpt-legacy"])
+    # each target's own wheels are a compressed stream of their own: a cold start decompresses only its groups
+    groups = [(g["targets"], g["start"], g["end"]) for g in meta["groups"]]
+    assert [g[0] for g in groups] == [["chatgpt", "chatgpt-legacy"], ["chatgpt"], ["chatgpt-legacy"]]
+    assert groups[0][1] == 0 and groups[-1][2] == meta["size"]  # contiguous, covering the whole payload
+    assert all(a[2] == b[1] for a, b in zip(groups, groups[1:]))
     text = splice_bundle("inspect", str(two_targets)).stdout
     assert "2 targets" in text and "target chatgpt-legacy (cp 3.8" in text and "all targets" in text
     # reproducible: same inputs, same bytes
