@@ -11,7 +11,7 @@ import stat
 import tarfile
 import zipfile
 from pathlib import Path
-from typing import Dict, Iterator, List, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from bundler.wheels import BuildError, WheelInfo
 
@@ -65,28 +65,66 @@ def file_entries(paths: Sequence[Path]) -> List[Tuple[str, Path]]:
     return entries
 
 
+def _compress(raw: bytes, compression: str) -> bytes:
+    if compression == "xz":
+        return lzma.compress(raw, format=lzma.FORMAT_XZ, preset=9 | lzma.PRESET_EXTREME)
+    if compression == "gz":
+        out = io.BytesIO()
+        with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=9, mtime=0) as gz:
+            gz.write(raw)
+        return out.getvalue()
+    raise BuildError("unknown compression %r (gz or xz)" % compression)
+
+
 def write_payload(
-    manifest: Dict, wheels: Sequence[WheelInfo], files: Sequence[Tuple[str, Path]], compression: str, mtime: int
-) -> bytes:
+    manifest: Dict,
+    wheels: Sequence[WheelInfo],
+    files: Sequence[Tuple[str, Path]],
+    compression: str,
+    mtime: int,
+    served: Optional[Dict[str, List[str]]] = None,
+    targets: Sequence[str] = (),
+) -> Tuple[bytes, List[Dict]]:
     """Same inputs, same bytes: wheels in manifest order (sorted), files sorted, fixed owners and mtimes,
-    gzip header mtime 0."""
+    gzip header mtime 0.
+
+    served (wheel file -> targets) with more than one group of targets: the tar is cut at member boundaries into
+    groups, the manifest, the wheels every target uses and the files first, then the wheels of each other set of
+    targets; each group is compressed on its own and the streams concatenated (one valid gz/xz file, read whole by
+    verify and extract). Returned with the groups' byte ranges, so a target decompresses only its own groups.
+    targets: the target names in build order (served lists them in that order)."""
+    served = served or {}
+    everyone = list(targets)
+    order = sorted(
+        {tuple(served.get(w.path.name, everyone)) for w in wheels} - {tuple(everyone)},
+        key=lambda names: [everyone.index(n) for n in names],
+    )
     raw = io.BytesIO()
+    cuts: List[int] = []
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         blob = json.dumps(manifest, sort_keys=True, indent=1).encode()
         tar.addfile(_tarinfo("manifest.json", len(blob), 0o644, mtime), io.BytesIO(blob))
         # w/<index in manifest["wheels"]>/<member>: short names keep almost every header a plain ustar one
-        for index, wheel in enumerate(wheels):
-            for name, data, mode in _wheel_members(wheel):
-                tar.addfile(_tarinfo("w/%d/%s" % (index, name), len(data), mode, mtime), io.BytesIO(data))
-        for name, path in sorted(files):
-            data = path.read_bytes()
-            mode = 0o755 if path.stat().st_mode & stat.S_IXUSR else 0o644
-            tar.addfile(_tarinfo("files/" + name, len(data), mode, mtime), io.BytesIO(data))
-    if compression == "xz":
-        return lzma.compress(raw.getvalue(), format=lzma.FORMAT_XZ, preset=9 | lzma.PRESET_EXTREME)
-    if compression == "gz":
-        out = io.BytesIO()
-        with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=9, mtime=0) as gz:
-            gz.write(raw.getvalue())
-        return out.getvalue()
-    raise BuildError("unknown compression %r (gz or xz)" % compression)
+        for group in [tuple(everyone)] + order:
+            if group != tuple(everyone):
+                cuts.append(raw.tell())
+            for index, wheel in enumerate(wheels):
+                if tuple(served.get(wheel.path.name, everyone)) != group:
+                    continue
+                for name, data, mode in _wheel_members(wheel):
+                    tar.addfile(_tarinfo("w/%d/%s" % (index, name), len(data), mode, mtime), io.BytesIO(data))
+            if group == tuple(everyone):
+                for name, path in sorted(files):
+                    data = path.read_bytes()
+                    mode = 0o755 if path.stat().st_mode & stat.S_IXUSR else 0o644
+                    tar.addfile(_tarinfo("files/" + name, len(data), mode, mtime), io.BytesIO(data))
+    tar_bytes = raw.getvalue()
+    if not cuts:
+        return _compress(tar_bytes, compression), []
+    bounds = [0] + cuts + [len(tar_bytes)]
+    payload, groups = b"", []
+    for i, names in enumerate([tuple(everyone)] + order):
+        part = _compress(tar_bytes[bounds[i] : bounds[i + 1]], compression)
+        groups.append(dict(targets=list(names), start=len(payload), end=len(payload) + len(part)))
+        payload += part
+    return payload, groups

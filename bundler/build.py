@@ -28,10 +28,14 @@ class BuildOptions:
     add: Sequence[Path] = ()
     payload: Optional[Path] = field(default_factory=payload_dir)  # None: no splice payload
     output: Path = DEFAULT_OUTPUT
-    target: Target = field(default_factory=Target)
+    targets: Sequence[Target] = (Target(),)  # several: each distinct wheel stored once, the bootstrap picks one
     compression: str = "gz"
     extensions: Sequence[str] = ()
     extras: Sequence[str] = ()  # extras of the splice payload whose requirements are packed too (mcp: a server)
+
+    @property
+    def target(self) -> Target:
+        return self.targets[0]
 
 
 @dataclass
@@ -41,8 +45,10 @@ class BuildResult:
     files: List[str]
     payload_size: int
     final_size: int
-    cold_seconds: float
+    cold_seconds: float  # the slowest target's
     meta: Dict
+    cold_by_target: Dict[str, float] = field(default_factory=dict)
+    served: Dict[str, List[str]] = field(default_factory=dict)  # wheel file -> the targets it serves
 
     @property
     def wheel_total(self) -> int:
@@ -91,7 +97,8 @@ def extra_requirements(payload: Optional[Path], extras: Sequence[str], target: T
 
 def _collect(
     opts: BuildOptions, work: Path, progress: Callable[[str], None], epoch: int
-) -> Tuple[List[WheelInfo], List[Path]]:
+) -> Tuple[List[WheelInfo], List[Path], Dict[str, List[str]]]:
+    """Every distinct wheel once (sorted by file name), the plain files, and each target's wheel files."""
     wheels: List[Path] = []
     plain: List[Path] = []
     if opts.payload is not None:
@@ -107,44 +114,63 @@ def _collect(
             wheels.append(build_project(path, work / "local", progress, epoch))
         else:
             plain.append(path)
-    requirements = list(opts.requirements) + extra_requirements(opts.payload, opts.extras, opts.target)
+    local = [WheelInfo.read(p) for p in wheels]
+    names = [t.name for t in opts.targets]
+    if len(set(names)) != len(names):
+        raise BuildError("two targets named %s: give each once" % next(n for n in names if names.count(n) > 1))
+    by_file: Dict[str, WheelInfo] = {}
+    per_target: Dict[str, List[str]] = {}
+    for i, target in enumerate(opts.targets):
+        # one folder per target: pip resolves each on its own, and a file both fetch is stored once below
+        fetched = _fetch(opts, target, work / ("t%d" % i), progress)
+        by_name: Dict[str, WheelInfo] = {}
+        for info in local + [WheelInfo.read(p) for p in fetched]:
+            other = by_name.setdefault(info.name, info)
+            if other is not info and other.path.name != info.path.name:
+                raise BuildError("two wheels for %s: %s and %s" % (info.name, other.path.name, info.path.name))
+        bad = [reason for reason in (incompatible(w.path.name, target) for w in by_name.values()) if reason]
+        if len(bad) == 1:
+            raise BuildError(bad[0])
+        if bad:
+            raise BuildError("incompatible wheels for the target:\n  " + "\n  ".join(bad))
+        for info in by_name.values():
+            same = by_file.setdefault(info.path.name, info)
+            if same.sha256 != info.sha256:
+                raise BuildError("two different files named %s (targets fetched different bytes)" % info.path.name)
+        per_target[target.name] = sorted(w.path.name for w in by_name.values())
+    return sorted(by_file.values(), key=lambda w: w.path.name), plain, per_target
+
+
+def _fetch(opts: BuildOptions, target: Target, work: Path, progress: Callable[[str], None]) -> List[Path]:
+    requirements = list(opts.requirements) + extra_requirements(opts.payload, opts.extras, target)
     locks = [f for f in opts.requirement_files if is_lock(f)]
     if locks:
         unlocked = requirements + [str(f) for f in opts.requirement_files if f not in locks]
         if unlocked:
             raise BuildError("a lock file packs exactly what it locks: add %s to the lock" % ", ".join(unlocked))
-        wheels += fetch_locked(locks, opts.find_links, opts.target, work / "locked", progress)
-    else:
-        wheels += download(
-            requirements, opts.requirement_files, opts.find_links, opts.target, work / "downloaded", progress
-        )
-    infos = [WheelInfo.read(p) for p in wheels]
-    by_name: Dict[str, WheelInfo] = {}
-    for info in infos:
-        other = by_name.setdefault(info.name, info)
-        if other is not info and other.path.name != info.path.name:
-            raise BuildError("two wheels for %s: %s and %s" % (info.name, other.path.name, info.path.name))
-    bad = [reason for reason in (incompatible(w.path.name, opts.target) for w in by_name.values()) if reason]
-    if bad:
-        raise BuildError("incompatible wheels for the target:\n  " + "\n  ".join(bad))
-    return sorted(by_name.values(), key=lambda w: w.path.name), plain
+        return fetch_locked(locks, opts.find_links, target, work / "locked", progress)
+    return download(requirements, opts.requirement_files, opts.find_links, target, work / "downloaded", progress)
 
 
-def measure_cold(text: str, meta: Dict) -> float:
-    """Decode, verify and unpack the bundle once into a temporary folder: the cold start, measured here."""
+def measure_cold(text: str, meta: Dict) -> Dict[str, float]:
+    """Decode, verify and unpack the bundle once per target into a temporary folder: each target's cold start,
+    measured here."""
     rt = runtime()
-    start = time.perf_counter()
-    data = rt.decode_payload(text, meta)
-    with tempfile.TemporaryDirectory(prefix="splice-measure-") as tmp:
-        rt.unpack(data, meta, tmp, all_wheels=True)
-        return time.perf_counter() - start
+    out: Dict[str, float] = {}
+    for target in meta.get("targets") or [None]:
+        start = time.perf_counter()
+        data = rt.decode_payload(text, meta)
+        with tempfile.TemporaryDirectory(prefix="splice-measure-") as tmp:
+            rt.unpack(data, meta, tmp, all_wheels=True, target=target)
+            out[target["name"] if target else "host"] = time.perf_counter() - start
+    return out
 
 
 def build(opts: BuildOptions, progress: Callable[[str], None] = lambda msg: None) -> BuildResult:
     name = module_name(opts.output)
     epoch = source_date_epoch()
     with tempfile.TemporaryDirectory(prefix="splice-bundle-") as tmp:
-        wheels, plain = _collect(opts, Path(tmp), progress, epoch)
+        wheels, plain, per_target = _collect(opts, Path(tmp), progress, epoch)
         files = file_entries(plain)
         extensions = list(opts.extensions) or (["splice"] if opts.payload is not None else [])
         manifest = {
@@ -153,7 +179,8 @@ def build(opts: BuildOptions, progress: Callable[[str], None] = lambda msg: None
             "builder": "splice-bundle %s" % __version__,
             "source_date_epoch": epoch,
             "compression": opts.compression,
-            "target": opts.target.describe(),
+            "target": "; ".join(t.describe() for t in opts.targets),
+            "targets": [dict(t.spec(), wheels=per_target[t.name]) for t in opts.targets],
             "extensions": extensions,
             "cheatsheet": "splice.doors.cheatsheet:text" if "splice" in extensions else None,
             "wheels": [
@@ -174,8 +201,12 @@ def build(opts: BuildOptions, progress: Callable[[str], None] = lambda msg: None
             "files": sorted(n for n, _ in files),
         }
         progress("writing payload (%d wheels, %d files, %s)" % (len(wheels), len(files), opts.compression))
-        payload = write_payload(manifest, wheels, files, opts.compression, epoch)
+        served = {w.path.name: [t.name for t in opts.targets if w.path.name in per_target[t.name]] for w in wheels}
+        names = [t.name for t in opts.targets]
+        payload, groups = write_payload(manifest, wheels, files, opts.compression, epoch, served, names)
         meta = header(manifest, payload)
+        if groups:  # where each target's wheels are: the bootstrap decompresses only those (header only)
+            meta["groups"] = groups
         text = render(meta, payload)
         opts.output.parent.mkdir(parents=True, exist_ok=True)
         tmp_out = opts.output.with_name(opts.output.name + ".tmp")
@@ -183,4 +214,14 @@ def build(opts: BuildOptions, progress: Callable[[str], None] = lambda msg: None
         os.replace(tmp_out, opts.output)
         progress("measuring cold start")
         cold = measure_cold(text, meta)
-        return BuildResult(opts.output, wheels, [n for n, _ in files], len(payload), len(text.encode()), cold, meta)
+        return BuildResult(
+            opts.output,
+            wheels,
+            [n for n, _ in files],
+            len(payload),
+            len(text.encode()),
+            max(cold.values()),
+            meta,
+            cold,
+            served,
+        )

@@ -15,7 +15,7 @@ from bundler import __version__
 from bundler.build import DEFAULT_OUTPUT, BuildOptions, build
 from bundler.render import runtime
 from bundler.resources import payload_dir, project_version
-from bundler.targets import PROFILES, Target, incompatible, make_target
+from bundler.targets import PROFILES, Target, incompatible, make_target, make_targets
 from bundler.wheels import BuildError
 
 
@@ -27,16 +27,9 @@ def _size(n: float) -> str:
     return str(n)
 
 
-def target_options(func: Callable) -> Callable:
+def _flag_options(func: Callable, versions_help: str, many: bool) -> Callable:
     opts = [
-        click.option(
-            "--target",
-            "--profile",
-            "profile",
-            type=click.Choice(sorted(PROFILES)),
-            help="Named target: " + "; ".join("%s = %s" % (k, v.notes) for k, v in PROFILES.items()),
-        ),
-        click.option("--python-version", help="Target Python, e.g. 3.11 (overrides the profile)."),
+        click.option("--python-version", "python_versions", multiple=many, help=versions_help),
         click.option("--platform", "platforms", multiple=True, help="Target platform tag (repeatable)."),
         click.option("--implementation", help="Target implementation: cp, pp, py."),
         click.option("--abi", "abis", multiple=True, help="Target ABI tag, e.g. cp311 (repeatable)."),
@@ -46,15 +39,44 @@ def target_options(func: Callable) -> Callable:
     return func
 
 
-def _target(
-    profile: Optional[str],
-    python_version: Optional[str],
+PROFILE_HELP = "; ".join("%s = %s" % (k, v.notes) for k, v in PROFILES.items())
+
+
+def targets_options(func: Callable) -> Callable:
+    """build: --target repeatable (one bundle for several interpreters); flags shape one target per version."""
+    func = _flag_options(
+        func, "Target Python, e.g. 3.11 (overrides the profile; repeatable: one target per version).", True
+    )
+    return click.option(
+        "--target",
+        "--profile",
+        "profiles",
+        multiple=True,
+        type=click.Choice(sorted(PROFILES)),
+        help="Named target (repeatable: the bundle picks at import the one that fits): " + PROFILE_HELP,
+    )(func)
+
+
+def target_options(func: Callable) -> Callable:
+    """verify: one target, a profile or the name of one of the bundle's targets."""
+    func = _flag_options(func, "Target Python, e.g. 3.11 (overrides the profile).", False)
+    return click.option(
+        "--target",
+        "--profile",
+        "profile",
+        help="A target of the bundle (see inspect) or a profile: " + PROFILE_HELP,
+    )(func)
+
+
+def _targets(
+    profiles: Tuple[str, ...],
+    python_versions: Tuple[str, ...],
     platforms: Tuple[str, ...],
     implementation: Optional[str],
     abis: Tuple[str, ...],
-) -> Target:
+) -> List[Target]:
     try:
-        return make_target(profile, python_version, platforms, implementation, abis)
+        return make_targets(profiles, python_versions, platforms, implementation, abis)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -83,9 +105,10 @@ def main() -> None:
     \b
     splice-bundle build                          # dist/splice_bootstrap.py: splice for this interpreter
     splice-bundle build rich jedi --target chatgpt --compression xz
+    splice-bundle build msgpack --target chatgpt --target aarch64   # one file for both; picked at import
     splice-bundle build --find-links wheels/ -r requirements.txt    # offline build
     splice-bundle build -r pylock.toml --target chatgpt             # exactly the locked wheels, hash-checked
-    splice-bundle inspect dist/splice_bootstrap.py
+    splice-bundle inspect dist/splice_bootstrap.py [--json | --sbom]
     splice-bundle verify dist/splice_bootstrap.py --target chatgpt
     """
 
@@ -149,7 +172,7 @@ def main() -> None:
     multiple=True,
     help="IPython extension to load at import (default: splice when the payload is included).",
 )
-@target_options
+@targets_options
 def build_cmd(
     requirements: Tuple[str, ...],
     requirement_files: Tuple[Path, ...],
@@ -168,6 +191,7 @@ def build_cmd(
     \b
     Examples:
       splice-bundle build tabulate 'rich>=13' --target chatgpt
+      splice-bundle build msgpack tabulate --target chatgpt --target chatgpt-legacy --target pyodide
       splice-bundle build --add ./myproject --add notes/ -o dist/tools.py
       splice-bundle build --no-payload numpy --python-version 3.8 --platform manylinux2014_x86_64
     """
@@ -179,7 +203,7 @@ def build_cmd(
         add,
         payload,
         output,
-        _target(**target_opts),  # type: ignore[arg-type]
+        _targets(**target_opts),  # type: ignore[arg-type]
         compression,
         extensions,
         extras,
@@ -188,10 +212,12 @@ def build_cmd(
         result = build(opts, progress=lambda msg: click.echo("… " + msg, err=True))
     except BuildError as exc:
         raise click.ClickException(str(exc)) from None
-    lines = ["built %s for %s" % (result.output, opts.target.describe())]
+    lines = ["built %s for %s" % (result.output, "; ".join(t.describe() for t in opts.targets))]
     width = max([len("%s %s" % (w.name, w.version)) for w in result.wheels] + [10])
+    several = len(opts.targets) > 1
     for w in result.wheels:
-        lines.append("  %-*s %9s" % (width, "%s %s" % (w.name, w.version), _size(w.size)))
+        serves = "  " + _serves(result.served[w.path.name], len(opts.targets)) if several else ""
+        lines.append("  %-*s %9s%s" % (width, "%s %s" % (w.name, w.version), _size(w.size), serves))
     for name in result.files:
         lines.append("  file %s" % name)
     wt = result.wheel_total
@@ -205,12 +231,24 @@ def build_cmd(
             result.final_size / wt if wt else 0,
         )
     )
-    cold = result.cold_seconds
+    times = ", ".join(
+        "%s%s" % ("%.0f ms" % (s * 1e3) if s < 1 else "%.1f s" % s, " (%s)" % name if several else "")
+        for name, s in result.cold_by_target.items()
+    )
     lines.append(
-        "cold start: verify + unpack %s here (a first import's extra work; later imports find the cache)"
-        % ("%.0f ms" % (cold * 1e3) if cold < 1 else "%.1f s" % cold)
+        "cold start: verify + unpack %s here (a first import's extra work; later imports find the cache)" % times
     )
     click.echo("\n".join(lines))
+
+
+def _serves(names: List[str], total: int) -> str:
+    return "all targets" if len(names) == total else ", ".join(names)
+
+
+def _served(meta: Dict) -> Dict[str, List[str]]:
+    """Wheel file -> the names of the targets it serves (a bundle made before targets: the one it was built for)."""
+    targets = meta.get("targets") or [{"name": meta.get("target", "?"), "wheels": [w["file"] for w in meta["wheels"]]}]
+    return {w["file"]: [t["name"] for t in targets if w["file"] in t["wheels"]] for w in meta["wheels"]}
 
 
 def _default_payload() -> Path:
@@ -231,30 +269,53 @@ def _read_bundle(path: Path) -> Tuple[str, Dict]:
 
 @main.command("inspect")
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
-def inspect_cmd(bundle: Path, as_json: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON (each wheel with its targets).")
+@click.option(
+    "--sbom", is_flag=True, help="Print a CycloneDX 1.6 JSON SBOM: every wheel (purl, SHA-256) and the bundle itself."
+)
+def inspect_cmd(bundle: Path, as_json: bool, sbom: bool) -> None:
     """Show a bundle's manifest without extracting anything.
 
     Example: splice-bundle inspect dist/splice_bootstrap.py --json
     """
     _text, meta = _read_bundle(bundle)
-    if as_json:
-        click.echo(json.dumps(meta, indent=1, sort_keys=True))
+    served = _served(meta)
+    if sbom:
+        from bundler.sbom import sbom_json
+
+        try:
+            click.echo(sbom_json(meta, served, hashlib.sha256(bundle.read_bytes()).hexdigest()))
+        except BuildError as exc:
+            raise click.ClickException(str(exc)) from None
         return
+    if as_json:
+        shown = dict(meta, wheels=[dict(w, targets=served[w["file"]]) for w in meta["wheels"]])
+        click.echo(json.dumps(shown, indent=1, sort_keys=True))
+        return
+    targets = meta.get("targets") or []
     click.echo("%s  (%s, format %s)" % (meta["name"], meta["builder"], meta["format"]))
     click.echo(
-        "target %s; payload %s %s, sha256 %s"
-        % (meta["target"], _size(meta["size"]), meta["compression"], meta["sha256"])
+        "%s; payload %s %s, sha256 %s"
+        % (
+            "%d targets" % len(targets) if len(targets) > 1 else "target %s" % meta["target"],
+            _size(meta["size"]),
+            meta["compression"],
+            meta["sha256"],
+        )
     )
+    if len(targets) > 1:
+        for t in targets:
+            click.echo("  target %s: %d wheels" % (t["describe"], len(t["wheels"])))
     for w in meta["wheels"]:
         click.echo(
-            "  %s %s  %s  [%s%s]"
+            "  %s %s  %s  [%s%s]%s"
             % (
                 w["name"],
                 w["version"],
                 _size(w["size"]),
                 w["tags"][0],
                 " +%d tags" % (len(w["tags"]) - 1) if len(w["tags"]) > 1 else "",
+                "  " + _serves(served[w["file"]], len(targets)) if len(targets) > 1 else "",
             )
         )
     for name in meta["files"]:
@@ -262,8 +323,12 @@ def inspect_cmd(bundle: Path, as_json: bool) -> None:
     click.echo("extensions: %s" % (", ".join(meta["extensions"]) or "none"))
 
 
-def verify_bundle(text: str, meta: Dict, target: Target) -> List[str]:
-    """Every problem found: hash, member safety, manifest agreement, wheel RECORD hashes, target compatibility."""
+def verify_bundle(text: str, meta: Dict, target: Optional[Target] = None) -> List[str]:
+    """Every problem found: hash, member safety, manifest agreement, wheel RECORD hashes, target compatibility.
+
+    target None: each of the bundle's targets against the wheels it lists; a target of the bundle (Target.name
+    matches): that one; any other target: it must be served by one of the bundle's targets.
+    """
     rt = runtime()
     problems: List[str] = []
     try:
@@ -280,7 +345,7 @@ def verify_bundle(text: str, meta: Dict, target: Target) -> List[str]:
                 continue
             if member.name == "manifest.json":
                 inner = json.loads(blob)
-                outer = {k: v for k, v in meta.items() if k not in ("sha256", "size", "b64_len")}
+                outer = {k: v for k, v in meta.items() if k not in ("sha256", "size", "b64_len", "groups")}
                 if inner != outer:
                     problems.append("header manifest differs from the payload's manifest.json (header edited)")
                 continue
@@ -307,10 +372,23 @@ def verify_bundle(text: str, meta: Dict, target: Target) -> List[str]:
             got = base64.urlsafe_b64encode(hashlib.new(algo, members[name]).digest()).rstrip(b"=").decode()
             if got != want:
                 problems.append("%s: %s does not match its RECORD hash" % (w["file"], name))
-        reason = incompatible(w["file"], target)
-        if reason:
-            problems.append(reason)
-    return problems
+    return problems + _fit_problems(meta, target)
+
+
+def _fit_problems(meta: Dict, target: Optional[Target]) -> List[str]:
+    recorded = meta.get("targets") or [
+        dict(Target().spec(), wheels=[w["file"] for w in meta["wheels"]])  # a bundle made before targets
+    ]
+    if target is None:
+        checks = [(Target.from_spec(t), t) for t in recorded]
+    else:
+        same = [t for t in recorded if t["name"] == target.name]
+        if same and Target.from_spec(same[0]) == target:
+            checks = [(Target.from_spec(same[0]), same[0])]
+        else:  # a target the bundle was not built for: some target of the bundle must run there
+            tries = [[r for r in (incompatible(f, target) for f in t["wheels"]) if r] for t in recorded]
+            return [] if any(not found for found in tries) else min(tries, key=len)
+    return [r for target_, t in checks for r in (incompatible(f, target_) for f in t["wheels"]) if r]
 
 
 @main.command("verify")
@@ -322,16 +400,47 @@ def verify_cmd(bundle: Path, **target_opts: object) -> None:
     Example: splice-bundle verify dist/splice_bootstrap.py --target chatgpt
     """
     text, meta = _read_bundle(bundle)
-    target = _target(**target_opts)  # type: ignore[arg-type]
+    target = _verify_target(meta, **target_opts)  # type: ignore[arg-type]
     problems = verify_bundle(text, meta, target)
     if problems:
         for p in problems:
             click.echo("FAIL %s" % p, err=True)
         sys.exit(1)
+    names = [t["describe"] for t in meta.get("targets") or []]
     click.echo(
         "ok: %s, %d wheels, sha256 %s…, all runnable on %s"
-        % (bundle.name, len(meta["wheels"]), meta["sha256"][:12], target.describe())
+        % (
+            bundle.name,
+            len(meta["wheels"]),
+            meta["sha256"][:12],
+            target.describe() if target else "; ".join(names) or "the host",
+        )
     )
+
+
+def _verify_target(
+    meta: Dict,
+    profile: Optional[str],
+    python_versions: Optional[str],
+    platforms: Tuple[str, ...],
+    implementation: Optional[str],
+    abis: Tuple[str, ...],
+) -> Optional[Target]:
+    recorded = {t["name"]: t for t in meta.get("targets") or []}
+    flags = python_versions or platforms or implementation or abis
+    if profile in recorded and not flags:
+        return Target.from_spec(recorded[profile])
+    if profile and profile not in PROFILES:
+        raise click.UsageError(
+            "no target %r: the bundle has %s; profiles: %s"
+            % (profile, ", ".join(recorded) or "none recorded", ", ".join(PROFILES))
+        )
+    if not (profile or flags):
+        return None if recorded else Target()
+    try:
+        return make_target(profile, python_versions, platforms, implementation, abis)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @main.command("extract")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Tuple
+from dataclasses import dataclass, field, replace
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from packaging import tags as ptags
 from packaging.markers import default_environment
@@ -25,6 +25,48 @@ class Target:
     @property
     def is_host(self) -> bool:
         return not (self.python_version or self.platforms or self.implementation or self.abis)
+
+    @property
+    def is_wasm(self) -> bool:
+        """A WebAssembly target (Pyodide): only pure wheels and wheels built for it can run there."""
+        return any(p.startswith(WASM_PLATFORMS) for p in self.platforms)
+
+    def resolved(self) -> "Target":
+        """The same target with the host's fields filled in: what a manifest records, so that `verify` judges a
+        bundle by the interpreter it was built for, on any machine."""
+        if not self.is_host:
+            return self
+        impl = ptags.interpreter_name()
+        return Target(
+            self.name,
+            "%d.%d" % sys.version_info[:2],
+            tuple(ptags.platform_tags()),
+            impl,
+            tuple(dict.fromkeys(t.abi for t in ptags.sys_tags() if t.abi not in ("none", "abi3", "abi3t"))),
+            self.notes,
+        )
+
+    def spec(self) -> Dict[str, object]:
+        """The manifest's record of this target (resolved), read back by from_spec."""
+        full = self.resolved()
+        return dict(
+            name=self.name,
+            describe=self.describe(),
+            python_version=full.python_version,
+            implementation=full.implementation,
+            abis=list(full.abis),
+            platforms=list(full.platforms),
+        )
+
+    @classmethod
+    def from_spec(cls, spec: Dict) -> "Target":
+        return cls(
+            spec["name"],
+            spec["python_version"],
+            tuple(spec["platforms"]),
+            spec["implementation"],
+            tuple(spec["abis"]),
+        )
 
     def describe(self) -> str:
         if self.is_host:
@@ -99,6 +141,9 @@ class Target:
         return env
 
 
+WASM_PLATFORMS = ("pyemscripten_", "pyodide_", "emscripten_")
+
+
 def _manylinux(arch: str, glibc_max: Tuple[int, int]) -> Tuple[str, ...]:
     """All manylinux tags up to glibc_max, newest first (pip does not expand --platform by itself)."""
     plats = ["manylinux_2_%d_%s" % (minor, arch) for minor in range(glibc_max[1], 4, -1)]
@@ -124,6 +169,31 @@ PROFILES: Dict[str, Target] = {
         ("cp38",),
         notes="older ChatGPT snapshots: CPython 3.8, manylinux x86_64",
     ),
+    "aarch64": Target(
+        "aarch64",
+        "3.11",
+        _manylinux("aarch64", (2, 31)),
+        "cp",
+        ("cp311",),
+        notes="ARM sandboxes (Graviton, Ampere, Apple-silicon Linux VMs): CPython 3.11, manylinux aarch64",
+    ),
+    "pyodide": Target(
+        "pyodide",
+        "3.14",
+        ("pyemscripten_2026_0_wasm32", "pyodide_2026_0_wasm32", "emscripten_5_0_3_wasm32"),
+        "cp",
+        ("cp314",),
+        notes="Pyodide 314 (npm pyodide 314.x, JupyterLite, in-browser runners): CPython 3.14 on WebAssembly; "
+        "pure wheels and Pyodide-tagged ones only",
+    ),
+    "pyodide-2024": Target(
+        "pyodide-2024",
+        "3.12",
+        ("pyodide_2024_0_wasm32", "emscripten_3_1_58_wasm32"),
+        "cp",
+        ("cp312",),
+        notes="Pyodide 0.27 (CPython 3.12, WebAssembly)",
+    ),
 }
 
 
@@ -140,13 +210,47 @@ def make_target(
     base = PROFILES[profile or "host"]
     if not (python_version or platforms or implementation or abis):
         return base
+    impl = implementation or base.implementation
+    if not abis and python_version and python_version != base.python_version and base.abis and impl in (None, "cp"):
+        abis = ("cp" + "".join(python_version.split(".")[:2]),)  # the profile's ABI belongs to its own Python
     return Target(
         name=(profile or "custom") + ("+flags" if profile else ""),
         python_version=python_version or base.python_version,
         platforms=tuple(platforms) or base.platforms,
-        implementation=implementation or base.implementation,
+        implementation=impl,
         abis=tuple(abis) or base.abis,
     )
+
+
+def make_targets(
+    profiles: Sequence[str],
+    python_versions: Sequence[str],
+    platforms: Tuple[str, ...],
+    implementation: Optional[str],
+    abis: Tuple[str, ...],
+) -> List[Target]:
+    """The targets of a build: one per --target, or one per --python-version with the other flags shaping each.
+
+    Flags shape one profile at most (which of several would they override?).
+    """
+    profiles = list(dict.fromkeys(profiles))
+    flags = bool(python_versions or platforms or implementation or abis)
+    if flags and len(profiles) > 1:
+        raise ValueError(
+            "--python-version/--platform/--implementation/--abi shape one target; they came with %d --target "
+            "profiles (%s): give them with at most one" % (len(profiles), ", ".join(profiles))
+        )
+    if not flags:
+        return [make_target(p, None, (), None, ()) for p in profiles or ["host"]]
+    profile = profiles[0] if profiles else None
+    versions = list(dict.fromkeys(python_versions)) or [None]
+    out = []
+    for version in versions:
+        target = make_target(profile, version, platforms, implementation, abis)
+        if len(versions) > 1:
+            target = replace(target, name="%s-%s" % (profile or "custom", version))
+        out.append(target)
+    return out
 
 
 def wheel_tags(filename: str) -> List[str]:
@@ -159,6 +263,13 @@ def incompatible(filename: str, target: Target) -> Optional[str]:
     mine = parse_wheel_filename(filename)[3]
     if mine & target.supported():
         return None
+    if target.is_wasm:
+        return "%s (%s) is neither a pure wheel nor one built for %s (%s): it cannot run on WebAssembly" % (
+            parse_wheel_filename(filename)[0],
+            filename,
+            target.name,
+            target.platforms[0],
+        )
     return "%s does not run on %s (wheel tags: %s)" % (
         filename,
         target.describe(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -159,7 +160,16 @@ def download(
     env = dict(os.environ)
     if find_links:
         env.pop("PIP_FIND_LINKS", None)
-    _run(cmd, "pip download", env)
+    try:
+        _run(cmd, "pip download", env)
+    except BuildError as exc:
+        missing = re.search(r"No matching distribution found for ([^\s;]+)", str(exc))
+        if target.is_wasm and missing:  # name the package in one line: the common case on WebAssembly
+            raise BuildError(
+                "%s has no pure wheel and none built for %s (%s): it cannot go into a WebAssembly bundle"
+                % (missing.group(1), target.name, target.platforms[0])
+            ) from None
+        raise
     found = sorted(dest.glob("*.whl"))
     stray = sorted(p.name for p in dest.iterdir() if p.suffix != ".whl")
     if stray:

@@ -29,6 +29,9 @@ BUNDLE = {}  # @@BUNDLE@@ (the bundler writes the manifest here)
 PAYLOAD_MARKER = "# ---- splice payload: base64, do not edit below this line ----"
 _STATE_MODULE = "_splice_bundle_state"
 _COMPLETE = ".complete"
+# WebAssembly (Pyodide, WASI): one process, no subprocesses, no threads, no file locks. The bootstrap then unpacks
+# without a lock and compiles nothing in the background.
+_WASM = sys.platform in ("emscripten", "wasi")
 
 
 class BundleError(ImportError):
@@ -214,77 +217,323 @@ def check_member(member, root=None):
 
 
 # ---------------------------------------------------------------------------------------------------- tags
+# This interpreter's wheel tags, computed with the standard library as packaging.tags.sys_tags() lists them (same
+# tags, same order; tests compare the two on every Python found): a bundle picks its target by them at import.
+
+_SHORT_NAMES = {"python": "py", "cpython": "cp", "pypy": "pp", "ironpython": "ip", "jython": "jy"}
+_MANYLINUX_ARCHS = ("x86_64", "aarch64", "ppc64", "ppc64le", "s390x", "loongarch64", "riscv64")
+_LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
+_sys_tags = None
 
 
-def _glibc():
+def _config(name):
+    import sysconfig
+
+    return sysconfig.get_config_var(name)
+
+
+def _norm(text):
+    return text.replace(".", "_").replace("-", "_").replace(" ", "_")
+
+
+def _elf(path):
+    """(bits, byte order, machine, flags, program interpreter) of an ELF file, else None: read from its headers."""
+    import struct
+
     try:
-        name, ver = os.confstr("CS_GNU_LIBC_VERSION").split()
-        major, minor = ver.split(".")[:2]
-        return (int(major), int(minor)) if name == "glibc" else None
-    except (AttributeError, ValueError, OSError):
+        with open(path, "rb") as f:
+            ident = f.read(16)
+            if ident[:4] != b"\x7fELF" or ident[4] not in (1, 2) or ident[5] not in (1, 2):
+                return None
+            bits, order = ident[4], "<" if ident[5] == 1 else ">"
+            head = order + ("HHIIIIIHHHHHH" if bits == 1 else "HHIQQQIHHHHHH")
+            prog = order + ("IIIIIIII" if bits == 1 else "IIQQQQQQ")
+            fields = struct.unpack(head, f.read(struct.calcsize(head)))
+            machine, phoff, flags, phentsize, phnum = fields[1], fields[4], fields[6], fields[8], fields[9]
+            interp = None
+            for i in range(phnum):
+                f.seek(phoff + phentsize * i)
+                ph = struct.unpack(prog, f.read(struct.calcsize(prog)))
+                if ph[0] == 3:  # PT_INTERP
+                    offset, size = (ph[1], ph[4]) if bits == 1 else (ph[2], ph[5])
+                    f.seek(offset)
+                    interp = f.read(size).strip(b"\0").decode("ascii", "replace")
+                    break
+            return bits, ident[5], machine, flags, interp
+    except (OSError, ValueError, struct.error):
         return None
 
 
-def _platform_ok(plat):
+def _glibc():
+    """The running glibc as (major, minor), (-1, -1) when there is none (musl, macOS, Windows, WebAssembly)."""
+    try:
+        ver = os.confstr("CS_GNU_LIBC_VERSION").rsplit()[1]
+        major, minor = ver.split(".")[:2]
+        return int(major), int("".join(c for c in minor if c.isdigit()) or "x")
+    except (AttributeError, ValueError, OSError, IndexError):
+        return -1, -1
+
+
+def _manylinux_ok(arch, version, glibc, _manylinux):
+    if glibc < version:
+        return False
+    if _manylinux is None:
+        return True
+    if hasattr(_manylinux, "manylinux_compatible"):
+        result = _manylinux.manylinux_compatible(version[0], version[1], arch)
+        return True if result is None else bool(result)
+    legacy = {(2, 5): "manylinux1_compatible", (2, 12): "manylinux2010_compatible", (2, 17): "manylinux2014_compatible"}
+    return bool(getattr(_manylinux, legacy.get(version, ""), True))
+
+
+def _manylinux_tags(archs):
+    elf = _elf(sys.executable)
+    if "armv7l" in archs:
+        fits = bool(elf) and elf[:3] == (1, 1, 40) and elf[3] & 0xFF000000 == 0x05000000 and elf[3] & 0x400
+    elif "i686" in archs:
+        fits = bool(elf) and elf[:3] == (1, 1, 3)
+    else:
+        fits = any(arch in _MANYLINUX_ARCHS for arch in archs)
+    if not fits:
+        return []
+    oldest = (2, 4) if set(archs) & {"x86_64", "i686"} else (2, 16)
+    current = _glibc()
+    try:
+        import _manylinux  # a distributor's override (PEP 600), looked up once
+    except ImportError:
+        _manylinux = None
+    maxima = [current] + [(major, 50) for major in range(current[0] - 1, 1, -1)]
+    out = []
+    for arch in archs:
+        for major, top in maxima:
+            for minor in range(top, oldest[1] if major == oldest[0] else -1, -1):
+                if _manylinux_ok(arch, (major, minor), current, _manylinux):
+                    out.append("manylinux_%d_%d_%s" % (major, minor, arch))
+                    if (major, minor) in _LEGACY_MANYLINUX:
+                        out.append("%s_%s" % (_LEGACY_MANYLINUX[(major, minor)], arch))
+    return out
+
+
+def _musl():
+    """The musl version as (major, minor) when this Python is linked against musl, else None (asks its loader,
+    as packaging does; only ever on Linux)."""
+    elf = _elf(sys.executable)
+    if not elf or not elf[4] or "musl" not in elf[4]:
+        return None
+    try:
+        import subprocess
+
+        out = subprocess.run([elf[4]], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).stderr
+        lines = [ln.strip() for ln in out.decode("utf-8", "replace").splitlines() if ln.strip()]
+        if len(lines) < 2 or not lines[0].startswith("musl") or not lines[1].startswith("Version "):
+            return None
+        major, minor = lines[1][len("Version ") :].split(".")[:2]
+        return int(major), int(minor)
+    except (OSError, ValueError, ImportError):
+        return None
+
+
+def _linux_platforms():
+    import sysconfig
+
+    linux = _norm(sysconfig.get_platform())
+    if not linux.startswith("linux_"):
+        return [linux]
+    if sys.maxsize <= 2**32:
+        linux = {"linux_x86_64": "linux_i686", "linux_aarch64": "linux_armv8l"}.get(linux, linux)
+    arch = linux.split("_", 1)[1]
+    archs = {"armv8l": ["armv8l", "armv7l"]}.get(arch, [arch])
+    out = _manylinux_tags(archs)
+    musl = _musl()
+    if musl:
+        out += ["musllinux_%d_%d_%s" % (musl[0], minor, a) for a in archs for minor in range(musl[1], -1, -1)]
+    return out + ["linux_" + a for a in archs]
+
+
+def _mac_platforms():
+    import platform
+
+    version = tuple(int(p) for p in platform.mac_ver()[0].split(".")[:2])
+    if len(version) == 1:
+        version = (version[0], 0)
+    arch = platform.mac_ver()[2] or platform.machine()
+    if sys.maxsize <= 2**32:
+        arch = "ppc" if arch.startswith("ppc") else "i386"
+    if version == (10, 16):  # an old binary on a new macOS: ask the system for the real version
+        import subprocess
+
+        try:
+            out = subprocess.run(
+                [sys.executable, "-sS", "-c", "import platform; print(platform.mac_ver()[0])"],
+                stdout=subprocess.PIPE,
+                env={"SYSTEM_VERSION_COMPAT": "0"},
+                universal_newlines=True,
+            ).stdout
+            version = tuple(int(p) for p in out.split(".")[:2])
+        except (OSError, ValueError):
+            pass
+
+    def formats(ver, cpu):
+        found = [cpu]
+        if cpu == "x86_64":
+            if ver < (10, 4):
+                return []
+            found += ["intel", "fat64", "fat32"]
+        elif cpu == "i386":
+            if ver < (10, 4):
+                return []
+            found += ["intel", "fat32", "fat"]
+        elif cpu == "ppc64":
+            if ver > (10, 5) or ver < (10, 4):
+                return []
+            found.append("fat64")
+        elif cpu == "ppc":
+            if ver > (10, 6):
+                return []
+            found += ["fat32", "fat"]
+        if cpu in ("arm64", "x86_64"):
+            found.append("universal2")
+        if cpu in ("x86_64", "i386", "ppc64", "ppc", "intel"):
+            found.append("universal")
+        return found
+
+    out = []
+    if version >= (10, 0) and version < (11, 0):
+        for minor in range(version[1], -1, -1):
+            out += ["macosx_10_%d_%s" % (minor, f) for f in formats((10, minor), arch)]
+    if version >= (11, 0):
+        for major in range(version[0], 10, -1):
+            out += ["macosx_%d_0_%s" % (major, f) for f in formats((major, 0), arch)]
+        if arch == "x86_64":
+            for minor in range(16, 3, -1):
+                out += ["macosx_10_%d_%s" % (minor, f) for f in formats((10, minor), arch)]
+        else:
+            for minor in range(16, 3, -1):
+                out.append("macosx_10_%d_universal2" % minor)
+    return out
+
+
+def _emscripten_platforms():
+    """Pyodide: the PEP 783 tag, the name Pyodide 0.26-0.29 wheels carry (same ABI version), then the generic one."""
+    import sysconfig
+
+    out = []
+    version = _config("PYEMSCRIPTEN_PLATFORM_VERSION")
+    if version:
+        out.append("pyemscripten_%s_wasm32" % version)
+    abi = _config("PYODIDE_ABI_VERSION")
+    if abi:
+        out.append("pyodide_%s_wasm32" % abi)
+    return out + [_norm(sysconfig.get_platform())]
+
+
+def _platforms():
     import platform
     import sysconfig
 
-    if plat == "any":
-        return True
-    here = sysconfig.get_platform().replace("-", "_").replace(".", "_")
-    machine = platform.machine().lower()
-    if plat == here:
-        return True
-    if plat.startswith(("manylinux", "musllinux")):
-        arch = plat.split("_", 3)[-1] if plat.startswith(("manylinux_", "musllinux_")) else plat.split("_", 1)[1]
-        if arch not in (machine, {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)):
-            return False
-        legacy = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
-        head = plat.split("_", 1)[0]
-        if head in legacy:
-            need = legacy[head]
-        else:
-            parts = plat.split("_")
-            need = (int(parts[1]), int(parts[2]))
-        if plat.startswith("musllinux"):
-            return False if _glibc() else sys.platform.startswith("linux")
-        libc = _glibc()
-        return libc is not None and libc >= need
-    if plat.startswith("macosx") and sys.platform == "darwin":
-        parts = plat.split("_")
-        want = (int(parts[1]), int(parts[2]))
-        have = tuple(int(p) for p in platform.mac_ver()[0].split(".")[:2])
-        return have >= want and (parts[3] in (machine, "universal2", "universal"))
-    return False
+    system = platform.system()
+    if system == "Darwin":
+        return _mac_platforms()
+    if system == "Linux":
+        return _linux_platforms()
+    if system == "Emscripten":
+        return _emscripten_platforms()
+    return [_norm(sysconfig.get_platform())]
 
 
-def _tag_ok(tag):
-    impl = sys.implementation.name
-    short = {"cpython": "cp", "pypy": "pp"}.get(impl, impl)
-    major, minor = sys.version_info[:2]
-    py, abi, plat = tag.split("-")
-    if py.startswith("py"):
-        num = py[2:]
-        py_ok = num == str(major) or (num[:1] == str(major) and num[1:].isdigit() and int(num[1:]) <= minor)
-    elif py.startswith(short) and py[len(short) :].isdigit():
-        num = py[len(short) :]
-        py_ok = num == "%d%d" % (major, minor) or (
-            abi == "abi3" and num[:1] == str(major) and int(num[1:] or 0) <= minor
-        )
+def _cpython_abis(version):
+    import importlib.machinery
+
+    nodot = "%d%d" % version
+    debug = threading = ""
+    with_debug = _config("Py_DEBUG")
+    if with_debug or (
+        with_debug is None and (hasattr(sys, "gettotalrefcount") or "_d.pyd" in importlib.machinery.EXTENSION_SUFFIXES)
+    ):
+        debug = "d"
+    if version >= (3, 13) and _config("Py_GIL_DISABLED"):
+        threading = "t"
+    return ["cp%s%s%s" % (nodot, threading, debug)] + (["cp%s%s" % (nodot, threading)] if debug else [])
+
+
+def _generic_abis():
+    suffix = _config("EXT_SUFFIX")
+    if not isinstance(suffix, str) or suffix[:1] != ".":
+        return []
+    parts = suffix.split(".")
+    if len(parts) < 3:
+        return _cpython_abis(sys.version_info[:2])
+    soabi = parts[1]
+    if soabi.startswith("cpython"):
+        return ["cp" + soabi.split("-")[1]]
+    if soabi.startswith("cp"):
+        return [_norm(soabi.split("-")[0])]
+    if soabi.startswith("pypy"):
+        return [_norm("-".join(soabi.split("-")[:2]))]
+    if soabi.startswith("graalpy"):
+        return [_norm("-".join(soabi.split("-")[:3]))]
+    return [_norm(soabi)] if soabi else []
+
+
+def sys_tags():
+    """This interpreter's wheel tags ('cp311-cp311-manylinux_2_17_x86_64', ...), best first, computed once."""
+    global _sys_tags
+    if _sys_tags is not None:
+        return _sys_tags
+    name = sys.implementation.name
+    short = _SHORT_NAMES.get(name) or name
+    version = sys.version_info[:2]
+    nodot = str(_config("py_version_nodot") or "%d%d" % version)
+    plats = _platforms()
+    tags = []
+    if short == "cp":
+        interp = "cp%d%d" % version
+        abis = _cpython_abis(version)
+        tags += ["%s-%s-%s" % (interp, abi, p) for abi in abis for p in plats]
+        threaded = "t" in abis[0][len(interp) :]
+        stable = "abi3t" if threaded else "abi3"
+        tags += ["%s-%s-%s" % (interp, stable, p) for p in plats]
+        tags += ["%s-none-%s" % (interp, p) for p in plats]
+        tags += ["cp%d%d-%s-%s" % (version[0], m, stable, p) for m in range(version[1] - 1, 1, -1) for p in plats]
+        compatible = "cp" + nodot
     else:
-        py_ok = False
-    free_threaded = "t" if getattr(sys, "_is_gil_enabled", lambda: True)() is False else ""
-    abi_ok = (
-        abi == "none"
-        or (abi == "abi3" and short == "cp" and not free_threaded)
-        or (abi == "%s%d%d%s" % (short, major, minor, free_threaded))
-    )
-    return py_ok and abi_ok and _platform_ok(plat)
+        abis = _generic_abis()
+        tags += ["%s%s-%s-%s" % (short, nodot, abi, p) for abi in abis + ["none"] * ("none" not in abis) for p in plats]
+        compatible = "pp3" if short == "pp" else None
+    pys = ["py%d%d" % version, "py%d" % version[0]]
+    pys += ["py%d%d" % (version[0], m) for m in range(version[1] - 1, -1, -1)]
+    tags += ["%s-none-%s" % (py, p) for py in pys for p in plats]
+    if compatible:
+        tags.append("%s-none-any" % compatible)
+    tags += ["%s-none-any" % py for py in pys]
+    _sys_tags = tags
+    return tags
 
 
 def wheel_compatible(tags):
     """Can this interpreter use a wheel with these expanded tags ('py3-none-any', ...)? Stdlib-only check."""
-    return any(_tag_ok(tag) for tag in tags)
+    supported = set(sys_tags())
+    return any(tag in supported for tag in tags)
+
+
+def choose_target(meta):
+    """The first of the bundle's targets (in build order) whose every wheel this interpreter can use.
+
+    A bundle with one target keeps it whatever fits (the wheels that do not are skipped and reported); with several,
+    none fitting is one line naming this interpreter's tags and the bundle's targets, before anything is extracted.
+    None for a bundle made before targets were recorded.
+    """
+    targets = meta.get("targets") or []
+    if len(targets) <= 1:
+        return targets[0] if targets else None
+    tags = {w["file"]: w["tags"] for w in meta["wheels"]}
+    for target in targets:
+        if all(wheel_compatible(tags[f]) for f in target["wheels"]):
+            return target
+    raise BundleError(
+        "no target of this bundle fits this interpreter (%s and %d more tags); the bundle has: %s"
+        % (sys_tags()[0], len(sys_tags()) - 1, "; ".join(t["describe"] for t in targets))
+    )
 
 
 # ---------------------------------------------------------------------------------------------------- cache
@@ -360,6 +609,8 @@ class _Lock(object):
 
     def __enter__(self):
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if _WASM:
+            return self
         try:
             import fcntl
 
@@ -434,25 +685,30 @@ def _write(path, data, mode, made):
         os.close(fd)
 
 
-def unpack(data, meta, dest, wheels_too=False, install=True, all_wheels=False, fresh=True):
+def unpack(data, meta, dest, wheels_too=False, install=True, all_wheels=False, fresh=True, target=None):
     """Extract the verified payload into dest: site/ (installed wheels), bin/, data/, files/, wheels/.
 
     Each wheel member goes straight to its installed place (purelib/platlib into site/, .data/scripts into bin/),
-    so the cold start costs one decompression and one write per file. Incompatible wheels are skipped.
+    so the cold start costs one decompression and one write per file. Only the target's wheels are installed (all
+    of them for a bundle without targets); incompatible ones are skipped.
     fresh: dest is a private folder just created, so nothing in it can redirect a write.
     """
     import stat
     import zipfile
 
     wheels = meta.get("wheels", [])
-    usable = {w["file"] for w in wheels if all_wheels or wheel_compatible(w["tags"])}
+    mine = [w for w in wheels if target is None or w["file"] in target["wheels"]]
+    usable = {w["file"] for w in mine if all_wheels or wheel_compatible(w["tags"])}
     dest = dest.replace(os.sep, "/")
     site = dest + "/site/"
     made = set()
     zips = {}
     data_dirs = [w["data_dir"] + "/" for w in wheels]
+    parts = [data]
+    if target is not None and meta.get("groups"):  # several targets: decompress only this target's groups
+        parts = [data[g["start"] : g["end"]] for g in meta["groups"] if target["name"] in g["targets"]]
     try:
-        for member, blob in iter_payload(data, meta.get("compression", "gz")):
+        for member, blob in (m for part in parts for m in iter_payload(part, meta.get("compression", "gz"))):
             check_member(member, None if fresh else dest)
             if member.isdir():
                 continue
@@ -501,7 +757,7 @@ def unpack(data, meta, dest, wheels_too=False, install=True, all_wheels=False, f
                 eps = site + wheel["dist_info"] + "/entry_points.txt"
                 for script, spec in _entry_points(eps).items():
                     _write(dest + "/bin/" + script, _script_text(spec, site.rstrip("/")).encode(), 0o755, made)
-    return sorted(usable), sorted({w["file"] for w in wheels} - usable)
+    return sorted(usable), sorted({w["file"] for w in mine} - usable)
 
 
 def extract(path, text=None, meta=None):
@@ -585,10 +841,12 @@ def _choose_mode(policy):
     mode = os.environ.get("SPLICE_INSTALL_MODE", "auto").lower()
     if mode not in ("auto", "unpack", "pip"):
         raise BundleError("SPLICE_INSTALL_MODE must be auto, unpack or pip, not %r" % mode)
+    if mode == "pip" and _WASM:
+        raise BundleError("SPLICE_INSTALL_MODE=pip needs subprocesses, which %s has not: use unpack" % sys.platform)
     if mode == "auto":
         # Replacing installed distributions needs pip's uninstall; everything else is faster unpacked.
         mode = "unpack"
-        if policy == "replace":
+        if policy == "replace" and not _WASM:
             import importlib.util
 
             if importlib.util.find_spec("pip") is not None and _pth_dir():
@@ -615,11 +873,12 @@ def activate():
             folder = os.path.join(root, key)
             break
     if folder is None:
+        target = choose_target(meta)  # before anything is decoded or written: no fitting target, nothing extracted
         data = decode_payload(_own_text(), meta)  # verified before anything touches the disk
         root = next((r for r in cache_roots() if _writable(r)), None)
         if root is None:
             raise BundleError("no writable cache folder: set SPLICE_CACHE_DIR to a writable path")
-        folder, record, cold = _extract_locked(data, meta, root, key)
+        folder, record, cold = _extract_locked(data, meta, root, key, target)
         if cold:
             _compile_later(folder, os.path.join(root, ".%s.lock" % key))
     site = os.path.join(folder, "site")
@@ -645,7 +904,7 @@ def activate():
 
         importlib.invalidate_caches()
     else:
-        _activate_site(meta, site, policy, notes, cold)
+        _activate_site(meta, site, policy, notes, cold, record["usable"])
     bindir = os.path.join(folder, "bin")
     if os.path.isdir(bindir) and bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.environ.get("PATH", "") + os.pathsep + bindir
@@ -665,13 +924,14 @@ def activate():
         "notes": notes,
         "usable": record["usable"],
         "skipped": record["skipped"],
+        "target": (record.get("target") or [None])[0],
         "files": files if os.path.isdir(files) else None,
     }
     active[meta["sha256"]] = result
     return result
 
 
-def _extract_locked(data, meta, root, key):
+def _extract_locked(data, meta, root, key, target=None):
     import tempfile
 
     final = os.path.join(root, key)
@@ -685,7 +945,7 @@ def _extract_locked(data, meta, root, key):
             _rmtree(trash)
         tmp = tempfile.mkdtemp(prefix=".%s.tmp-" % key, dir=root)
         try:
-            usable, skipped = unpack(data, meta, tmp)
+            usable, skipped = unpack(data, meta, tmp, target=target)
             site = os.path.join(tmp, "site")
             tops = sorted(os.listdir(site)) if os.path.isdir(site) else []
             record = {
@@ -694,6 +954,7 @@ def _extract_locked(data, meta, root, key):
                 "skipped": skipped,
                 "sentinels": ["site/" + t for t in tops] + (["files"] if meta.get("files") else []),
                 "python": [sys.version.split()[0]],
+                "target": [target["name"]] if target else [],
             }
             _atomic_write(os.path.join(tmp, _COMPLETE), _format_record(record))
             try:
@@ -720,6 +981,8 @@ def _compile_later(folder, lock):
     is being redone. SPLICE_NO_COMPILE=1 turns it off; .compiled in the cache entry marks it done.
     """
     if os.environ.get("SPLICE_NO_COMPILE", "") not in ("", "0") or not os.path.isdir(os.path.join(folder, "site")):
+        return
+    if _WASM:
         return
     import subprocess
 
@@ -771,12 +1034,13 @@ def _write_own_pyc(cached, text):
         pass
 
 
-def _activate_site(meta, site, policy, notes, cold):
+def _activate_site(meta, site, policy, notes, cold, usable):
     import importlib
 
+    wheels = [w for w in meta["wheels"] if w["file"] in usable]  # this target's, installed in site
     replace = policy == "replace"
     if replace:
-        clash = sorted({top for w in meta["wheels"] for top in w["top_level"] if top in sys.modules})
+        clash = sorted({top for w in wheels for top in w["top_level"] if top in sys.modules})
         if clash:
             notes.append("already imported here, bundle versions not used until restart: %s" % ", ".join(clash))
             replace = False
@@ -799,7 +1063,7 @@ def _activate_site(meta, site, policy, notes, cold):
                 parts = [site] + parts if replace else parts + [site]
                 os.environ["PYTHONPATH"] = os.pathsep.join(parts)
     if cold:  # preinstalled versions only change when someone installs something: report them once
-        for w in meta["wheels"]:
+        for w in wheels:
             have = _installed_version(w["name"])
             if have is not None and have != w["version"]:
                 notes.append(
