@@ -17,13 +17,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from splice.checks.linetrace import is_library, is_test_file
+from splice.checks.failures import FailGroup, Failure, group, suspect_lines
+from splice.checks.linetrace import is_test_file
 from splice.core import SOURCE_ROOT
 from splice.core.budget import clip
 from splice.core.files import project_root
 
 TIMEOUT = 300.0
-MESSAGE_LINES = 4
 _ORDER = ("failed", "error", "passed", "skipped", "xfailed", "xpassed")
 # quiet, no console tracebacks (the plugin reads the exceptions), and a collection error does not stop the rest
 _PYTEST_FLAGS: Tuple[str, ...] = ("-q", "--tb=no", "--no-header", "--color=no", "-p", "no:cacheprovider")
@@ -31,52 +31,6 @@ _PYTEST_FLAGS += ("-p", "splice.checks.pytest_plugin", "--continue-on-collection
 _PROGRESS = re.compile(r"^([.sxXFE]+)\s*(?:\[\s*\d+%\])?$", re.M)  # -q progress lines
 _MARKS = {".": "passed", "s": "skipped", "x": "xfailed", "X": "xpassed", "F": "failed", "E": "error"}
 _PLUGIN_PATH = SOURCE_ROOT  # the pytest subprocess imports splice.checks.pytest_plugin from here
-
-
-@dataclass
-class Failure:
-    id: str
-    outcome: str  # failed | error
-    when: str  # setup | call | teardown | collect
-    exc: str = ""
-    message: str = ""
-    line: int = 0  # the test's own failing line
-    text: str = ""
-    frames: List[List[Any]] = field(default_factory=list)  # [file, line], outermost first
-
-    def library_frames(self, root: str) -> List[tuple]:
-        return [(f, n) for f, n in self.frames if is_library(os.path.join(root, f), root)]
-
-    def lines(self, root: str) -> List[str]:
-        head = "%s %s" % ("FAILED" if self.outcome == "failed" else "ERROR", self.id)
-        if self.when == "collect":
-            head = "ERROR collecting %s" % self.id
-        elif self.when != "call":
-            head += " (%s)" % self.when
-        if self.text:
-            file = self.id.split("::")[0] if self.line else self.frames[-1][0]
-            head += " — %s:%d: %s" % (file, self.line or self.frames[-1][1], clip(self.text, 100))
-        msg = _message_lines(self.message)
-        first = "%s: %s" % (self.exc, msg[0]) if self.exc else msg[0]
-        body = [first] + msg[1:]
-        if len(body) > MESSAGE_LINES:
-            body = body[: MESSAGE_LINES - 1] + ["… %d more lines" % (len(body) - MESSAGE_LINES + 1)]
-        lib = self.library_frames(root)
-        if lib and self.when != "collect":
-            body[0] += "  (raised at %s:%d)" % tuple(lib[-1])
-        return [head] + ["  " + clip(b, 160) for b in body]
-
-
-_NOISE = re.compile(r" object at 0x[0-9a-f]+>|^\s*(Use -v to get|Omitting \d+ identical|Full diff:)")
-_DIFF = re.compile(r"^\s*(?:[-?] |\+ (?!\s*(?:where|and)\b))")
-
-
-def _message_lines(message: str) -> List[str]:
-    """The exception's lines without what repeats the first: reprs with addresses, and pytest's diff when the
-    first line already shows both values whole (it abbreviates long ones with '...')."""
-    lines = [m for m in message.splitlines() if m.strip()] or [""]
-    keep_diff = "..." in lines[0]
-    return lines[:1] + [m for m in lines[1:] if not _NOISE.search(m) and (keep_diff or not _DIFF.match(m))]
 
 
 @dataclass
@@ -133,43 +87,52 @@ class TestReport:
             return self.call.replace("{opts}", "%s=%d" % (option, value))
         return self.call.replace("{opts}", "--%s %d" % (option.replace("_", "-"), value))
 
+    def groups(self) -> List[FailGroup]:
+        """The failures grouped: by localization when it ran, else by what they look like."""
+        return group(self.failures, self.suspects, self.root)
+
     def summary(self, indent: str = "") -> str:
+        """Tally, then per group of alike failures: the representative (id, its failing line, the exception with
+        its values), the other ids, the group's suspects. `max_failures` counts groups, `max_groups` the groups
+        whose suspects are listed."""
         out = [self.tally()]
-        for f in self.failures[: self.max_failures]:
-            out += f.lines(self.root)
-        hidden = len(self.failures) - self.max_failures
-        if hidden > 0:
+        groups = self.groups()
+        cache: Dict[str, object] = {}
+        for n, g in enumerate(groups[: self.max_failures]):
+            out += g.first.lines(self.root)
+            if len(g.failures) > 1:
+                out.append("  " + g.alike())
+            if n < self.max_groups:
+                sus = suspect_lines(g, self.root, self.top, cache)
+                if sus:
+                    out += ["  suspects:"] + ["    " + s for s in sus]
+        hidden = groups[self.max_failures :]
+        if hidden:
+            tests = sum(len(g.failures) for g in hidden)
+            what = "failure%s" % ("s" if tests > 1 else "")
+            if tests > len(hidden):
+                what = "group%s of failures (%d tests)" % ("s" if len(hidden) > 1 else "", tests)
+            out.append("… %d more %s: %s" % (len(hidden), what, self.more("max_failures", len(groups))))
+        unlisted = [g for g in groups[self.max_groups : self.max_failures] if g.ranked is not None]
+        if unlisted:
             out.append(
-                "… %d more failure%s: %s"
-                % (hidden, "s" if hidden > 1 else "", self.more("max_failures", len(self.failures)))
+                "… suspects of %d more group%s: %s"
+                % (len(unlisted), "s" if len(unlisted) > 1 else "", self.more("max_groups", len(groups)))
             )
-        out += self.suspect_summary()
+        if self.suspect_note:
+            out.append(self.suspect_note)
         return ("\n" + indent).join(out)
 
     def suspect_summary(self) -> List[str]:
-        from splice.checks.suspects import suspects_of
-
+        """Just the suspects, per group whose suspects the summary lists (or the note saying why there are none)."""
         if self.suspect_note:
             return [self.suspect_note]
-        by_id = {f.id: f for f in self.failures}
         out: List[str] = []
         cache: Dict[str, object] = {}
-        for n, group in enumerate(self.suspects[: self.max_groups]):
-            excs = sorted({by_id[t].exc for t in group.tests if t in by_id and by_id[t].exc})
-            who = group.tests[0] + (" +%d" % (len(group.tests) - 1) if len(group.tests) > 1 else "")
-            label = "suspects%s for %s (%s):" % (
-                " %d" % (n + 1) if len(self.suspects) > 1 else "",
-                who,
-                ", ".join(excs) or "failed",
-            )
-            out.append(label)
-            out += ["  %s" % s for s in suspects_of(group, self.root, self.top, cache)]
-        hidden = len(self.suspects) - self.max_groups
-        if hidden > 0:
-            out.append(
-                "… %d more group%s of failures: %s"
-                % (hidden, "s" if hidden > 1 else "", self.more("max_groups", len(self.suspects)))
-            )
+        for g in self.groups()[: min(self.max_groups, self.max_failures)]:
+            if g.ranked is not None:
+                out.append(g.line())
+                out += ["  " + s for s in suspect_lines(g, self.root, self.top, cache)]
         return out
 
     def __str__(self) -> str:
