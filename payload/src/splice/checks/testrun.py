@@ -232,8 +232,13 @@ def run_pytest(
     trace: Optional[str] = None,
     timeout: float = TIMEOUT,
     extra: Sequence[str] = (),
+    deadline: Optional[float] = None,
+    cwd: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """One pytest subprocess with the plugin; returns its JSON (plus `returncode`, `seconds`, `output`)."""
+    """One pytest subprocess with the plugin; returns its JSON (plus `returncode`, `seconds`, `output`).
+
+    `deadline`: seconds after which the run starts no further test (it ends with what it has; tests of `only` run
+    in that order). `cwd`: where pytest starts (default `root`; node ids stay relative to `root`)."""
     import subprocess  # here, not at import: `import splice` stays light
     import tempfile
 
@@ -242,6 +247,9 @@ def run_pytest(
         env = dict(os.environ, SPLICE_TEST_OUT=out, SPLICE_TEST_ROOT=root)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), _PLUGIN_PATH) if p)
         env.pop("SPLICE_TEST_TRACE", None)
+        env.pop("SPLICE_TEST_DEADLINE", None)
+        if deadline is not None:
+            env["SPLICE_TEST_DEADLINE"] = repr(time.time() + deadline)
         if trace:
             env["SPLICE_TEST_TRACE"] = trace
         if only is not None:
@@ -251,7 +259,7 @@ def run_pytest(
         cmd = [sys.executable, "-m", "pytest", *_PYTEST_FLAGS, "--rootdir", root, *extra, *args]
         start = time.perf_counter()
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root, env=env)
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd or root, env=env)
         except subprocess.TimeoutExpired as exc:  # the JSON is written at the end: count pytest's progress marks
             partial = exc.stdout.decode("utf-8", "replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
             marks = "".join(m.group(1) for m in _PROGRESS.finditer(partial))
@@ -300,6 +308,18 @@ class Spectrum:
     frames: Dict[str, List[tuple]]  # library frames of each failure's traceback
     seconds: float = 0.0
     tracer: str = ""
+    skipped: int = 0  # tests asked for that the run left out (its deadline came first)
+
+    def by_test(self) -> Dict[str, Dict[str, List[int]]]:
+        """{test id: {file relative to the root: sorted lines}}: the per-test coverage map this run recorded."""
+        out: Dict[str, Dict[str, List[int]]] = {}
+        for test, lines in self.coverage.items():
+            per = out.setdefault(test, {})
+            for file, n in lines:
+                per.setdefault(file, []).append(n)
+            for file in per:
+                per[file].sort()
+        return out
 
 
 def spectrum(
@@ -310,6 +330,8 @@ def spectrum(
     tracer: Optional[str] = None,
     timeout: float = TIMEOUT,
     extra: Sequence[str] = (),
+    deadline: Optional[float] = None,
+    cwd: Optional[str] = None,
 ) -> Union[Spectrum, str]:
     """Second run: the failing tests and the passing tests of their files, each under line coverage.
 
@@ -319,7 +341,16 @@ def spectrum(
     failing = [f.id for f in report.failures if f.when != "collect"]
     files = {t.split("::")[0] for t in failing}
     passed = [r["id"] for r in data.get("tests", []) if r["outcome"] == "passed" and r["id"].split("::")[0] in files]
-    run = run_pytest(args, report.root, only=failing + passed, trace=tracer or "auto", timeout=timeout, extra=extra)
+    run = run_pytest(
+        args,
+        report.root,
+        only=failing + passed,
+        trace=tracer or "auto",
+        timeout=timeout,
+        extra=extra,
+        deadline=deadline,
+        cwd=cwd,
+    )
     if run.get("problem"):
         return run["problem"]
     cov = {t: {(f, n) for f, lines in per_file.items() for n in lines} for t, per_file in run["coverage"].items()}
@@ -332,6 +363,7 @@ def spectrum(
         frames,
         run["seconds"],
         run.get("tracer", ""),
+        len(set(failing + passed) - set(outcomes)),
     )
 
 
