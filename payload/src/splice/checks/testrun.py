@@ -403,8 +403,9 @@ def test(
 ) -> TestReport:
     """Run pytest on node ids, test files/folders, or the tests related to a library target (none: the whole suite).
 
-    The report (its str) lists failures first: test id, the test's own failing line, the exception with its values;
-    passing tests as a count. With `suspects`, the failing tests run again under line coverage and each group of
+    The report (its str) lists failures first, grouped: per group of alike failures one representative (test id, the
+    test's own failing line, the exception with its values) and the other ids; passing tests as a count.
+    `max_failures` counts groups. With `suspects`, the failing tests run again under line coverage and each group of
     alike failures gets its most suspicious library lines as targets (`pkg/mod.py::Cls.meth  L12  <line>`).
     """
     root, args, scope = select(targets, root)
