@@ -230,16 +230,16 @@ def test_two_planted_bugs_each_in_its_own_group(shop):
         tops = {g.tests[0].split("::")[1]: g.ranked[0][0] for g in report.suspects}
         assert tops == {"test_fmt": ("shop/money.py", 6), "test_count": ("shop/cart.py", 22)}
     lines = str(report).splitlines()
-    # one representative per group, in the order they ran, the other ids after it, then the group's suspects
+    # one representative per group, the group with the most suspicious line first, the other ids, the suspects
     assert [ln for ln in lines if not ln.startswith("    ")] == [
         "3 failed, 7 passed (tests)",
-        "FAILED tests/test_cart.py::test_count — tests/test_cart.py:30: assert cart().count() == 4",
-        "  AssertionError: assert 2 == 4",
-        "   +  where 2 = count()",
-        "  suspects:",
         'FAILED tests/test_money.py::test_fmt — tests/test_money.py:9: assert fmt(1.5) == "$1.50"',
         "  AssertionError: assert '-$1.50' == '$1.50'",
         "  +1 alike: ::test_fmt_negative",
+        "  suspects:",
+        "FAILED tests/test_cart.py::test_count — tests/test_cart.py:30: assert cart().count() == 4",
+        "  AssertionError: assert 2 == 4",
+        "   +  where 2 = count()",
         "  suspects:",
     ]
     text = "\n".join(lines)

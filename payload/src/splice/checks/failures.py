@@ -54,7 +54,7 @@ class Failure:
     def exception(self) -> str:
         """The exception's first line with its values, e.g. `AssertionError: assert 2 == 4`."""
         first = message_lines(self.message)[0]
-        return "%s: %s" % (self.exc, first) if self.exc else first
+        return "%s: %s" % (self.exc, first) if self.exc and first else self.exc or first
 
     def lines(self, root: str) -> List[str]:
         head = self.head()
@@ -127,8 +127,9 @@ def _split(node: str) -> Tuple[str, str, str]:
 
 
 def group(failures: Sequence[Failure], ranked: Sequence[Any] = (), root: str = "") -> List[FailGroup]:
-    """Failures into groups, in the order their first failure ran. `ranked`: suspects.Group objects from
-    localization (their `tests` decide the groups of the failures they hold)."""
+    """Failures into groups: those localization ranked first, in its order (the group whose top line is the most
+    suspicious of all first), then the others in the order their first failure ran. `ranked`: suspects.Group objects
+    (their `tests` decide the groups of the failures they hold)."""
     by_id = {f.id: f for f in failures}
     order = {f.id: i for i, f in enumerate(failures)}
     groups: List[FailGroup] = []
@@ -151,8 +152,8 @@ def group(failures: Sequence[Failure], ranked: Sequence[Any] = (), root: str = "
             found.failures.append(f)
         for k in mine:
             keys.setdefault(k, found)
-    groups.sort(key=lambda g: order[g.first.id])
-    return groups
+    ranked_groups = [g for g in groups if g.ranked is not None]  # most suspicious line first, as localization found
+    return ranked_groups + sorted((g for g in groups if g.ranked is None), key=lambda g: order[g.first.id])
 
 
 def _keys(f: Failure, root: str) -> List[tuple]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import linecache
 import os
+import shlex
 import time
 from typing import Any, Callable, Dict, List, Optional
 
@@ -161,7 +162,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any)
     elapsed = time.perf_counter() - state.start
     try:
         budget = _budget(config, elapsed)
-        lines = section(list(state.tests.values()), state.root, budget, int(exitstatus) == 2, cwd=state.cwd)
+        call = " ".join(["splice test"] + [shlex.quote(a) for a in config.args if not a.startswith("-")])
+        lines = section(list(state.tests.values()), state.root, budget, int(exitstatus) == 2, state.cwd, call)
     except Exception as exc:  # one line, never the user's run
         lines = ["suspects: not found (%s: %s)" % (type(exc).__name__, str(exc).splitlines()[0][:150] if str(exc)
                                                     else "")]
@@ -184,7 +186,12 @@ def _budget(config: Any, elapsed: float) -> float:
 
 
 def section(
-    tests: List[Dict[str, Any]], root: str, budget: float, interrupted: bool = False, cwd: str = ""
+    tests: List[Dict[str, Any]],
+    root: str,
+    budget: float,
+    interrupted: bool = False,
+    cwd: str = "",
+    call: str = "splice test",
 ) -> List[str]:
     """The section's lines for these test records: the groups, each with its top suspects, within ~300 o200k tokens a
     group and ~800 in all (counted as characters: 900 a group, 2,400 in all)."""
@@ -228,11 +235,10 @@ def section(
             lines.pop()
         out += lines
     if len(groups) > len(shown):
-        rest = groups[len(shown):]
+        rest = groups[len(shown) :]
         out.append(
-            "… %d more group%s of failures (%d tests): splice test %s"
-            % (len(rest), "s" if len(rest) > 1 else "", sum(len(g.failures) for g in rest),
-               " ".join(sorted({f.id.split("::")[0] for f in failures})))
+            "… %d more group%s of failures (%d tests): %s"
+            % (len(rest), "s" if len(rest) > 1 else "", sum(len(g.failures) for g in rest), clip(call, 80))
         )
     out += notes
     while sum(len(x) + 1 for x in out) > 2400 and len(out) > 1:
