@@ -209,7 +209,7 @@ def section(
     if interrupted:
         notes.append("suspects: not ranked (the run was interrupted; splice test reruns the failures)")
     else:
-        files = sorted({f.id.split("::")[0] for f in failures})
+        files = sorted({os.path.join(root, f.id.split("::")[0]) for f in failures})  # node ids are root-relative
         data = {"tests": tests}
         spec = spectrum(report, files, data, timeout=budget + GRACE, deadline=budget, cwd=cwd or root)
         if isinstance(spec, str):
