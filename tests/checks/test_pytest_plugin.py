@@ -225,6 +225,30 @@ def test_another_interpreter_without_splice_runs_exactly_as_without_the_plugin(l
     assert spliced.returncode == 1
 
 
+@pytest.mark.slow
+def test_python_3_8_with_its_last_pytest_and_no_coverage(ledger, tmp_path):
+    """The oldest Python splice supports, pytest 8.3 from PyPI, no coverage: the shim, the plugin and the settrace
+    tracer; without splice on the path the same venv runs as without the plugin."""
+    import shutil
+
+    base = pyenv_python("3.8")
+    uv = shutil.which("uv")
+    if base is None or uv is None:
+        pytest.skip("needs Python 3.8 under pyenv and uv")
+    venv_dir = tmp_path / "v38"
+    subprocess.run([uv, "venv", "-q", "-p", str(base), str(venv_dir)], check=True, timeout=120)
+    py = venv_dir / "bin" / "python"
+    subprocess.run([uv, "pip", "install", "-q", "-p", str(py), "pytest<8.4"], check=True, timeout=300)
+    plant(ledger)
+    plain = pytest_run(ledger, env_for(ledger, plugin=False, splice_path=False), python=str(py))
+    without = pytest_run(ledger, env_for(ledger, splice_path=False), python=str(py))
+    assert without_times(without.stdout) == without_times(plain.stdout) and without.stderr == plain.stderr
+    spliced = pytest_run(ledger, env_for(ledger), python=str(py))
+    lines = spliced.stdout.splitlines()
+    assert "  ledger/book.py::Book.split  L14  return [self.balance() / n] * (n + 1)" in lines[-12:]
+    assert spliced.returncode == 1 and lines[-1].startswith("11 failed, 3 passed")
+
+
 # ---------------------------------------------------------------------------------------------------- bad input
 
 
