@@ -150,23 +150,29 @@ def pytest_runtest_makereport(item: Any, call: Any):  # type: ignore[no-untyped-
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any):  # type: ignore[no-untyped-def]
-    """Outermost: what follows the yield comes after pytest's short summary, just before its final counts line."""
-    yield
+    """Outermost: the second run starts before pytest prints its failures (it runs while they print), and what
+    follows the yield comes after pytest's short summary, just before its final counts line."""
     state = _state(config)
-    if not state or state.done:
+    failed = state and not state.done and any(r["outcome"] in ("failed", "error") for r in state.tests.values())
+    pending: Any = None
+    if failed:
+        state.done = True
+        try:
+            budget = _budget(config, time.perf_counter() - state.start)
+            pending = Section(list(state.tests.values()), state.root, budget, int(exitstatus) == 2, state.cwd)
+        except Exception as exc:  # one line, never the user's run
+            pending = exc
+    yield
+    if pending is None:
         return
-    state.done = True
-    failed = [r for r in state.tests.values() if r["outcome"] in ("failed", "error")]
-    if not failed:
-        return
-    elapsed = time.perf_counter() - state.start
     try:
-        budget = _budget(config, elapsed)
+        if isinstance(pending, Exception):
+            raise pending
         call = " ".join(["splice test"] + [shlex.quote(a) for a in config.args if not a.startswith("-")])
-        lines = section(list(state.tests.values()), state.root, budget, int(exitstatus) == 2, state.cwd, call)
+        lines = pending.lines(call)
     except Exception as exc:  # one line, never the user's run
-        lines = ["suspects: not found (%s: %s)" % (type(exc).__name__, str(exc).splitlines()[0][:150] if str(exc)
-                                                    else "")]
+        text = str(exc).splitlines()[0][:150] if str(exc) else ""
+        lines = ["suspects: not found (%s: %s)" % (type(exc).__name__, text)]
     if lines:
         terminalreporter.write_sep("=", "splice suspects")
         for line in lines:
@@ -193,57 +199,75 @@ def section(
     cwd: str = "",
     call: str = "splice test",
 ) -> List[str]:
-    """The section's lines for these test records: the groups, each with its top suspects, within ~300 o200k tokens a
-    group and ~800 in all (counted as characters: 900 a group, 2,400 in all)."""
-    from splice.checks.failures import group, suspect_lines
-    from splice.checks.suspects import localize
-    from splice.checks.testrun import _report, spectrum
-    from splice.core.budget import clip
+    """The section's lines for these test records (see Section)."""
+    return Section(tests, root, budget, interrupted, cwd).lines(call)
 
-    report = _report({"tests": tests}, root, "")
-    failures = [f for f in report.failures if f.when != "collect"]
-    if not failures:
-        return []
-    notes: List[str] = []
-    ranked: List[Any] = []
-    if interrupted:
-        notes.append("suspects: not ranked (the run was interrupted; splice test reruns the failures)")
-    else:
-        files = sorted({os.path.join(root, f.id.split("::")[0]) for f in failures})  # node ids are root-relative
-        data = {"tests": tests}
-        spec = spectrum(report, files, data, timeout=budget + GRACE, deadline=budget, cwd=cwd or root)
+
+class Section:
+    """The section for a run's test records: the second run starts here, `lines()` waits for it and renders the
+    groups, each with its top suspects, within ~300 o200k tokens a group and ~800 in all (counted as characters:
+    900 a group, 2,400 in all)."""
+
+    def __init__(
+        self, tests: List[Dict[str, Any]], root: str, budget: float, interrupted: bool = False, cwd: str = ""
+    ) -> None:
+        from splice.checks.testrun import SpectrumRun, _report
+
+        self.root, self.budget = root, budget
+        report = _report({"tests": tests}, root, "")
+        self.failures = [f for f in report.failures if f.when != "collect"]
+        self.notes: List[str] = []
+        self.run: Any = None
+        if interrupted:
+            self.notes.append("suspects: not ranked (the run was interrupted; splice test reruns the failures)")
+        elif self.failures:
+            files = sorted({os.path.join(root, f.id.split("::")[0]) for f in self.failures})  # ids are root-relative
+            self.run = SpectrumRun(
+                report, files, {"tests": tests}, timeout=budget + GRACE, deadline=budget, cwd=cwd or root
+            )
+
+    def lines(self, call: str = "splice test") -> List[str]:
+        from splice.checks.failures import group, suspect_lines
+        from splice.checks.suspects import localize
+        from splice.core.budget import clip
+
+        if not self.failures:
+            return []
+        root, notes = self.root, list(self.notes)
+        ranked: List[Any] = []
+        spec = self.run.result() if self.run is not None else None
         if isinstance(spec, str):
             notes.append("suspects: not found (coverage run: %s)" % clip(spec, 160))
-        else:
+        elif spec is not None:
             _last.update(root=root, spectrum=spec)
             ranked = localize(spec.coverage, spec.failing, spec.passing, "ochiai", spec.frames)
             if spec.skipped:
                 notes.append(
                     "coverage run stopped at its %.0f s budget: %d of %d tests left out (--splice-budget SECONDS)"
-                    % (budget, spec.skipped, spec.skipped + len(spec.coverage))
+                    % (self.budget, spec.skipped, spec.asked)
                 )
             if not ranked:
                 notes.append("suspects: none (the failing tests ran no library line of this project)")
-    groups = group(failures, ranked, root)
-    shown = groups[:3]
-    top = {1: 5, 2: 4}.get(len(shown), 3)
-    out: List[str] = []
-    cache: Dict[str, object] = {}
-    for g in shown:
-        lines = [g.line(200)] + ["  " + clip(s, 160) for s in suspect_lines(g, root, top, cache)]
-        while len(lines) > 1 and sum(len(x) + 1 for x in lines) > 900:
-            lines.pop()
-        out += lines
-    if len(groups) > len(shown):
-        rest = groups[len(shown) :]
-        out.append(
-            "… %d more group%s of failures (%d tests): %s"
-            % (len(rest), "s" if len(rest) > 1 else "", sum(len(g.failures) for g in rest), clip(call, 80))
-        )
-    out += notes
-    while sum(len(x) + 1 for x in out) > 2400 and len(out) > 1:
-        out.pop(-1 - len(notes))
-    return out
+        groups = group(self.failures, ranked, root)
+        shown = groups[:3]
+        top = {1: 5, 2: 4}.get(len(shown), 3)
+        out: List[str] = []
+        cache: Dict[str, object] = {}
+        for g in shown:
+            lines = [g.line(200)] + ["  " + clip(s, 160) for s in suspect_lines(g, root, top, cache)]
+            while len(lines) > 1 and sum(len(x) + 1 for x in lines) > 900:
+                lines.pop()
+            out += lines
+        if len(groups) > len(shown):
+            rest = groups[len(shown) :]
+            out.append(
+                "… %d more group%s of failures (%d tests): %s"
+                % (len(rest), "s" if len(rest) > 1 else "", sum(len(g.failures) for g in rest), clip(call, 80))
+            )
+        out += notes
+        while sum(len(x) + 1 for x in out) > 2400 and len(out) > 1:
+            out.pop(-1 - len(notes))
+        return out
 
 
 def coverage_map() -> Dict[str, Dict[str, List[int]]]:

@@ -239,12 +239,33 @@ def run_pytest(
 
     `deadline`: seconds after which the run starts no further test (it ends with what it has; tests of `only` run
     in that order). `cwd`: where pytest starts (default `root`; node ids stay relative to `root`)."""
-    import subprocess  # here, not at import: `import splice` stays light
-    import tempfile
+    return PytestRun(
+        args, root, only=only, trace=trace, timeout=timeout, extra=extra, deadline=deadline, cwd=cwd
+    ).result()
 
-    with tempfile.TemporaryDirectory(prefix="splice-test-") as tmp:
-        out = os.path.join(tmp, "out.json")
-        env = dict(os.environ, SPLICE_TEST_OUT=out, SPLICE_TEST_ROOT=root)
+
+class PytestRun:
+    """`run_pytest` started now and read later (`result()`), so a caller can do other work while it runs."""
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        root: str,
+        *,
+        only: Optional[Sequence[str]] = None,
+        trace: Optional[str] = None,
+        timeout: float = TIMEOUT,
+        extra: Sequence[str] = (),
+        deadline: Optional[float] = None,
+        cwd: Optional[str] = None,
+    ) -> None:
+        import subprocess  # here, not at import: `import splice` stays light
+        import tempfile
+
+        self.tmp = tempfile.mkdtemp(prefix="splice-test-")
+        self.out = os.path.join(self.tmp, "out.json")
+        self.timeout = timeout
+        env = dict(os.environ, SPLICE_TEST_OUT=self.out, SPLICE_TEST_ROOT=root)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), _PLUGIN_PATH) if p)
         env.pop("SPLICE_TEST_TRACE", None)
         env.pop("SPLICE_TEST_DEADLINE", None)
@@ -253,28 +274,49 @@ def run_pytest(
         if trace:
             env["SPLICE_TEST_TRACE"] = trace
         if only is not None:
-            env["SPLICE_TEST_ONLY"] = os.path.join(tmp, "only.json")
+            env["SPLICE_TEST_ONLY"] = os.path.join(self.tmp, "only.json")
             with open(env["SPLICE_TEST_ONLY"], "w", encoding="utf-8") as f:
                 json.dump(list(only), f)
         cmd = [sys.executable, "-m", "pytest", *_PYTEST_FLAGS, "--rootdir", root, *extra, *args]
-        start = time.perf_counter()
+        self.start = time.perf_counter()
+        self.log = open(os.path.join(self.tmp, "output.txt"), "w+", encoding="utf-8", errors="replace")  # noqa: SIM115 - closed by result()
+        # a file, not a pipe: a long output never blocks the run while the caller is busy elsewhere
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd or root, env=env)
+
+    def result(self) -> Dict[str, Any]:
+        import shutil
+        import subprocess
+
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd or root, env=env)
-        except subprocess.TimeoutExpired as exc:  # the JSON is written at the end: count pytest's progress marks
-            partial = exc.stdout.decode("utf-8", "replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
-            marks = "".join(m.group(1) for m in _PROGRESS.finditer(partial))
-            return {"problem": "timeout after %ds" % timeout, "seconds": time.perf_counter() - start, "marks": marks}
-        data: Dict[str, Any] = {}
-        if os.path.exists(out):
-            with open(out, encoding="utf-8") as f:
-                data = json.load(f)
-        data.update(
-            returncode=proc.returncode, seconds=time.perf_counter() - start, output=(proc.stdout + proc.stderr).strip()
-        )
-        if not os.path.exists(out) or proc.returncode in (3, 4):
-            lines = [ln for ln in data["output"].splitlines() if ln.strip()]
-            data["problem"] = "pytest exited with code %d: %s" % (proc.returncode, clip(" ".join(lines[-2:]), 300))
-        return data
+            try:
+                self.proc.wait(max(self.timeout - (time.perf_counter() - self.start), 0.01))
+            except subprocess.TimeoutExpired:  # the JSON is written at the end: count pytest's progress marks
+                self.proc.kill()
+                self.proc.wait()
+                marks = "".join(m.group(1) for m in _PROGRESS.finditer(self._output()))
+                return {
+                    "problem": "timeout after %ds" % self.timeout,
+                    "seconds": time.perf_counter() - self.start,
+                    "marks": marks,
+                }
+            data: Dict[str, Any] = {}
+            if os.path.exists(self.out):
+                with open(self.out, encoding="utf-8") as f:
+                    data = json.load(f)
+            code = self.proc.returncode
+            data.update(returncode=code, seconds=time.perf_counter() - self.start, output=self._output().strip())
+            if not os.path.exists(self.out) or code in (3, 4):
+                lines = [ln for ln in data["output"].splitlines() if ln.strip()]
+                data["problem"] = "pytest exited with code %d: %s" % (code, clip(" ".join(lines[-2:]), 300))
+            return data
+        finally:
+            self.log.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
 
 
 def _report(data: Dict[str, Any], root: str, scope: str) -> TestReport:
@@ -309,6 +351,7 @@ class Spectrum:
     seconds: float = 0.0
     tracer: str = ""
     skipped: int = 0  # tests asked for that the run left out (its deadline came first)
+    asked: int = 0
 
     def by_test(self) -> Dict[str, Dict[str, List[int]]]:
         """{test id: {file relative to the root: sorted lines}}: the per-test coverage map this run recorded."""
@@ -338,33 +381,74 @@ def spectrum(
     The same test files are where the passing tests that share code with a failure mostly are; the whole suite
     under coverage would cost more than the first run. Returns a problem text when the run fails.
     """
-    failing = [f.id for f in report.failures if f.when != "collect"]
-    files = {t.split("::")[0] for t in failing}
-    passed = [r["id"] for r in data.get("tests", []) if r["outcome"] == "passed" and r["id"].split("::")[0] in files]
-    run = run_pytest(
-        args,
-        report.root,
-        only=failing + passed,
-        trace=tracer or "auto",
-        timeout=timeout,
-        extra=extra,
-        deadline=deadline,
-        cwd=cwd,
-    )
-    if run.get("problem"):
-        return run["problem"]
-    cov = {t: {(f, n) for f, lines in per_file.items() for n in lines} for t, per_file in run["coverage"].items()}
-    outcomes = {r["id"]: r["outcome"] for r in run.get("tests", [])}
-    frames = {f.id: [tuple(x) for x in f.library_frames(report.root)] for f in report.failures}
-    return Spectrum(
-        cov,
-        [t for t in failing if outcomes.get(t) in ("failed", "error")],
-        [t for t, o in outcomes.items() if o == "passed"],
-        frames,
-        run["seconds"],
-        run.get("tracer", ""),
-        len(set(failing + passed) - set(outcomes)),
-    )
+    return SpectrumRun(
+        report, args, data, tracer=tracer, timeout=timeout, extra=extra, deadline=deadline, cwd=cwd
+    ).result()
+
+
+class SpectrumRun:
+    """`spectrum` started now and read later with `result()`. The failing tests run first, then the passing ones
+    closest to a failure in the first run's order (a parametrized sibling, a neighbour in the file): those share the
+    most code with the failures, so a deadline cuts what helps the ranking least."""
+
+    def __init__(
+        self,
+        report: TestReport,
+        args: Sequence[str],
+        data: Dict[str, Any],
+        *,
+        tracer: Optional[str] = None,
+        timeout: float = TIMEOUT,
+        extra: Sequence[str] = (),
+        deadline: Optional[float] = None,
+        cwd: Optional[str] = None,
+    ) -> None:
+        self.report = report
+        self.failing = [f.id for f in report.failures if f.when != "collect"]
+        files = {t.split("::")[0] for t in self.failing}
+        runs = [r["id"] for r in data.get("tests", [])]
+        at = {t: n for n, t in enumerate(runs)}
+        near = sorted(at[t] for t in self.failing if t in at)
+        passed = [
+            r["id"] for r in data.get("tests", []) if r["outcome"] == "passed" and r["id"].split("::")[0] in files
+        ]
+        if near:  # the passing tests that ran closest to a failure first: a deadline leaves out the least useful
+            import bisect
+
+            def distance(t: str) -> int:
+                i = bisect.bisect_left(near, at[t])
+                return min(abs(at[t] - near[j]) for j in (i - 1, i) if 0 <= j < len(near))
+
+            passed.sort(key=distance)
+        self.asked = self.failing + passed
+        self.run = PytestRun(
+            args,
+            report.root,
+            only=self.asked,
+            trace=tracer or "auto",
+            timeout=timeout,
+            extra=extra,
+            deadline=deadline,
+            cwd=cwd,
+        )
+
+    def result(self) -> Union[Spectrum, str]:
+        run = self.run.result()
+        if run.get("problem"):
+            return run["problem"]
+        cov = {t: {(f, n) for f, lines in per_file.items() for n in lines} for t, per_file in run["coverage"].items()}
+        outcomes = {r["id"]: r["outcome"] for r in run.get("tests", [])}
+        frames = {f.id: [tuple(x) for x in f.library_frames(self.report.root)] for f in self.report.failures}
+        return Spectrum(
+            cov,
+            [t for t in self.failing if outcomes.get(t) in ("failed", "error")],
+            [t for t, o in outcomes.items() if o == "passed"],
+            frames,
+            run["seconds"],
+            run.get("tracer", ""),
+            len(set(self.asked) - set(outcomes)),
+            len(self.asked),
+        )
 
 
 def add_suspects(
