@@ -82,11 +82,15 @@ def _path(item: Any) -> str:
 
 def relative_to(root: str) -> Callable[[str], str]:
     real_root = os.path.realpath(root)
+    seen: Dict[str, str] = {}  # every test of a file asks for the same path: realpath once
 
     def rel(path: str) -> str:
-        real = os.path.realpath(path)
-        out = os.path.relpath(real, real_root)
-        return real if out.startswith("..") else out.replace(os.sep, "/")
+        out = seen.get(path)
+        if out is None:
+            real = os.path.realpath(path)
+            out = os.path.relpath(real, real_root)
+            out = seen[path] = real if out.startswith("..") else out.replace(os.sep, "/")
+        return out
 
     return rel
 
