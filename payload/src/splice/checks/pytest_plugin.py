@@ -26,7 +26,6 @@ _ROOT = os.path.realpath(os.environ.get("SPLICE_TEST_ROOT") or os.getcwd())
 _DEADLINE = float(os.environ.get("SPLICE_TEST_DEADLINE") or 0)
 _STARTED = time.time()
 _first: Any = None
-_MESSAGE_CHARS = 2000
 _tests: Dict[str, Dict[str, Any]] = {}
 _collect: List[Dict[str, Any]] = []
 _tracer: Any = None
