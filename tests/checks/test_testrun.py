@@ -215,8 +215,9 @@ def test_suspects_point_at_a_planted_bug(shop):
     report = splice.test("tests")
     assert [g.tests for g in report.suspects] == [["tests/test_cart.py::test_discount_capped"]]
     lines = str(report).splitlines()
-    at = lines.index("suspects for tests/test_cart.py::test_discount_capped (AssertionError):")
-    assert lines[at + 1] == "  shop/cart.py::Cart.discount  L18  pct = 99"
+    assert lines[1].startswith("FAILED tests/test_cart.py::test_discount_capped — tests/test_cart.py:26:")
+    at = lines.index("  suspects:")
+    assert lines[at + 1] == "    shop/cart.py::Cart.discount  L18  pct = 99"
     assert len(lines) == at + 6  # the top five
 
 
@@ -228,9 +229,22 @@ def test_two_planted_bugs_each_in_its_own_group(shop):
         assert len(report.suspects) == 2
         tops = {g.tests[0].split("::")[1]: g.ranked[0][0] for g in report.suspects}
         assert tops == {"test_fmt": ("shop/money.py", 6), "test_count": ("shop/cart.py", 22)}
-    text = str(report)
-    assert '  shop/money.py::fmt  L6-7 (2 tied)  sign = "-" if amount > 0 else ""' in text  # only failures run both
-    assert "  shop/cart.py::Cart.count  L22  return sum(1 for _, _, qty in self.items)" in text
+    lines = str(report).splitlines()
+    # one representative per group, the group with the most suspicious line first, the other ids, the suspects
+    assert [ln for ln in lines if not ln.startswith("    ")] == [
+        "3 failed, 7 passed (tests)",
+        'FAILED tests/test_money.py::test_fmt — tests/test_money.py:9: assert fmt(1.5) == "$1.50"',
+        "  AssertionError: assert '-$1.50' == '$1.50'",
+        "  +1 alike: ::test_fmt_negative",
+        "  suspects:",
+        "FAILED tests/test_cart.py::test_count — tests/test_cart.py:30: assert cart().count() == 4",
+        "  AssertionError: assert 2 == 4",
+        "   +  where 2 = count()",
+        "  suspects:",
+    ]
+    text = "\n".join(lines)
+    assert '    shop/money.py::fmt  L6-7 (2 tied)  sign = "-" if amount > 0 else ""' in text  # only failures run both
+    assert "    shop/cart.py::Cart.count  L22  return sum(1 for _, _, qty in self.items)" in text
 
 
 def test_ranking_groups_alike_failures_and_leaves_the_others_out():
@@ -320,18 +334,38 @@ def test_unknown_tracer_is_one_clear_line(tmp_path):
 # ---------------------------------------------------------------------------------------------------- budget, doors
 
 
-def test_budget_names_the_call_that_shows_more(shop):
+def test_budget_counts_groups_and_names_the_call_that_shows_more(shop):
+    """Eight cases of one parametrized test are one group; six other tests failing each their own way are six more;
+    without suspects the groups come from the failures' look (the same test, or the same raising line)."""
+    others = "".join(
+        "def test_%s():\n    %s\n\n\n" % (name, stmt)
+        for name, stmt in [
+            ("key", "{}['k']"),
+            ("index", "[][1]"),
+            ("zero", "1 / 0"),
+            ("type", "len(3)"),
+            ("attr", "None.x"),
+        ]
+    )
     (shop / "tests" / "test_many.py").write_text(
         "import pytest\n\n\n@pytest.mark.parametrize('n', range(8))\ndef test_n(n):\n    assert n < 0\n\n\n"
-        "def test_long():\n    assert '\\n'.join('line %d' % i for i in range(30)) == 'x'\n"
+        "def test_long():\n    assert '\\n'.join('line %d' % i for i in range(30)) == 'x'\n\n\n" + others
     )
     report = splice.test("tests/test_many.py", suspects=False)
     lines = str(report).splitlines()
-    assert lines[0] == "9 failed (tests/test_many.py)"
-    assert lines[-1] == "… 4 more failures: splice.test('tests/test_many.py', max_failures=9)"
-    assert len(lines) == 1 + 5 * 2 + 1
-    full = str(splice.test("tests/test_many.py", suspects=False, max_failures=9))
-    assert "test_long" in full and "… " in full and "more lines" in full and len(full.splitlines()) == 1 + 8 * 2 + 5
+    assert lines[:5] == [
+        "14 failed (tests/test_many.py)",
+        "FAILED tests/test_many.py::test_n[0] — tests/test_many.py:6: assert n < 0",
+        "  AssertionError: assert 0 < 0",
+        "  +7 alike: [1], [2], [3], [4], [5], [6], [7]",
+        "FAILED tests/test_many.py::test_long — tests/test_many.py:10: "
+        "assert '\\n'.join('line %d' % i for i in range(30)) == 'x'",
+    ]
+    assert lines[5].startswith("  AssertionError: assert 'line 0")
+    assert sum(ln.startswith("FAILED") for ln in lines) == 5
+    assert lines[-1] == "… 2 more failures: splice.test('tests/test_many.py', max_failures=7)"
+    full = str(splice.test("tests/test_many.py", suspects=False, max_failures=7))
+    assert sum(ln.startswith("FAILED") for ln in full.splitlines()) == 7 and "… " not in full.splitlines()[-1]
 
 
 def test_cli_and_magic(shop):
@@ -344,8 +378,9 @@ def test_cli_and_magic(shop):
         env=env,
     )
     assert proc.returncode == 1
-    assert "… 3 more failures: splice test tests --max-failures 4" in proc.stdout
-    assert "  shop/money.py::cents  L2  return round(amount * 10)" in proc.stdout
+    # one group (all four run the bad line): the representative, the other ids, its suspects
+    assert "  +3 alike: tests/test_money.py::test_cents, ::test_fmt, ::test_fmt_negative\n" in proc.stdout
+    assert "  suspects:\n    shop/money.py::cents  L2  return round(amount * 10)\n" in proc.stdout
     text = magics._test_magic(["tests/test_money.py", "--no-suspects", "-n", "1"])
     assert text.splitlines()[-1] == "… 2 more failures: %test tests/test_money.py --max-failures 3"
     ok = subprocess.run(

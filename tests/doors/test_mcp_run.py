@@ -132,6 +132,19 @@ def test_the_test_tool_puts_failures_first(conn):
     assert conn.error("test", {"targets": ["../elsewhere/test_x.py"]}).startswith("OutsideRoot:")
 
 
+def test_pytest_from_the_run_kernel_ends_with_the_suspects(conn):
+    """The kernel loads the splice extension, which switches the pytest plugin on for what it starts."""
+    code = (
+        "import subprocess, sys\n"
+        "p = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'test_app.py'],"
+        " capture_output=True, text=True)\nprint(p.stdout[-600:])"
+    )
+    text = conn.ok("run", {"code": code, "timeout": 120})
+    lines = text.splitlines()
+    at = lines.index("test_app.py::test_total — AssertionError: assert 2 == 3")
+    assert lines[at + 1].startswith("  app.py::Cart.total  L3  return 2") and "1 failed, 1 passed" in lines[-1]
+
+
 def test_closing_the_client_ends_the_kernel(root):
     c = Conn(root)
     kernel, server = pids(c)

@@ -3,7 +3,9 @@ by splice itself. It writes one JSON file: each test's outcome, for failures the
 line and the traceback's frames; collection errors; and, when asked, per-test line coverage of library files.
 
 Environment: SPLICE_TEST_OUT (the JSON path), SPLICE_TEST_ROOT (the project), SPLICE_TEST_ONLY (a JSON file of node
-ids to keep), SPLICE_TEST_TRACE (a tracer name, or "auto"; unset: no coverage).
+ids to keep, run in that order), SPLICE_TEST_TRACE (a tracer name, or "auto"; unset: no coverage),
+SPLICE_TEST_DEADLINE (a time.time() by which the run should be over: no further test starts once what is left is less
+than the run's own start-up took, about what finishing takes).
 """
 
 from __future__ import annotations
@@ -12,23 +14,22 @@ import json
 import linecache
 import os
 import re
+import time
 from typing import Any, Dict, List
 
 import pytest
 
 from splice.checks.linetrace import make_tracer
+from splice.checks.pytest_suspects import record, relative_to
 
 _ROOT = os.path.realpath(os.environ.get("SPLICE_TEST_ROOT") or os.getcwd())
-_MESSAGE_CHARS = 2000
+_DEADLINE = float(os.environ.get("SPLICE_TEST_DEADLINE") or 0)
+_STARTED = time.time()
+_first: Any = None
 _tests: Dict[str, Dict[str, Any]] = {}
 _collect: List[Dict[str, Any]] = []
 _tracer: Any = None
-
-
-def _rel(path: str) -> str:
-    real = os.path.realpath(path)
-    rel = os.path.relpath(real, _ROOT)
-    return real if rel.startswith("..") else rel.replace(os.sep, "/")
+_rel = relative_to(_ROOT)
 
 
 def pytest_configure(config: Any) -> None:
@@ -43,9 +44,9 @@ def pytest_collection_modifyitems(config: Any, items: List[Any]) -> None:
     if not only_file:
         return
     with open(only_file, encoding="utf-8") as f:
-        only = set(json.load(f))
-    keep = [i for i in items if i.nodeid in only]
-    dropped = [i for i in items if i.nodeid not in only]
+        order = {t: n for n, t in enumerate(json.load(f))}
+    keep = sorted((i for i in items if i.nodeid in order), key=lambda i: order[i.nodeid])  # the caller's order
+    dropped = [i for i in items if i.nodeid not in order]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
     items[:] = keep
@@ -58,50 +59,17 @@ def pytest_runtest_protocol(item: Any, nextitem: Any):  # type: ignore[no-untype
     yield
     if _tracer is not None:
         _tracer.end()
-
-
-def _path(item: Any) -> str:
-    return str(getattr(item, "path", None) or item.fspath)  # pytest 7+ has .path; older only .fspath
-
-
-def _frames(tb: Any) -> List[List[Any]]:
-    out = []
-    while tb is not None:
-        out.append([tb.tb_frame.f_code.co_filename, tb.tb_lineno])
-        tb = tb.tb_next
-    return out
+    global _first
+    if _first is None:
+        _first = time.time() - _STARTED  # start-up: about what finishing (coverage's data, the JSON) takes too
+    if _DEADLINE and time.time() + _first > _DEADLINE and nextitem is not None:
+        item.session.shouldstop = "splice: time budget"  # the JSON says what ran; the caller counts the rest
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: Any, call: Any):  # type: ignore[no-untyped-def]
     outcome = yield
-    rep = outcome.get_result()
-    rec = _tests.setdefault(rep.nodeid, {"id": rep.nodeid, "outcome": "passed", "file": _rel(_path(item))})
-    if rep.when == "call":
-        if hasattr(rep, "wasxfail"):
-            rec["outcome"] = "xfailed" if rep.skipped else ("failed" if rep.failed else "xpassed")
-        else:
-            rec["outcome"] = rep.outcome
-    elif rep.skipped and rec["outcome"] == "passed":
-        rec["outcome"] = "skipped"
-    elif rep.failed and rec["outcome"] != "failed":
-        rec["outcome"] = "error"
-    if not rep.failed or "exc" in rec:
-        return
-    rec["when"] = rep.when
-    excinfo = call.excinfo
-    if excinfo is None:  # e.g. a strict xpass
-        rec.update(exc="", message=str(getattr(rep, "longreprtext", ""))[:_MESSAGE_CHARS])
-        return
-    frames = _frames(excinfo.tb)
-    test_file = os.path.realpath(_path(item))
-    own = [f for f in frames if os.path.realpath(f[0]) == test_file]
-    rec["exc"] = excinfo.typename
-    rec["message"] = str(excinfo.value)[:_MESSAGE_CHARS]
-    rec["frames"] = [[_rel(f), n] for f, n in frames]
-    if own:
-        rec["line"] = own[-1][1]
-        rec["text"] = linecache.getline(own[-1][0], own[-1][1]).strip()
+    record(_tests, item, call, outcome.get_result(), _rel)
 
 
 def pytest_collectreport(report: Any) -> None:

