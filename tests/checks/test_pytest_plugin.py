@@ -171,6 +171,13 @@ def test_failures_end_with_grouped_suspects_just_before_the_counts_line(ledger):
     at_second = section.index(heads[1])
     assert tokens("\n".join(section)) <= 800
     assert tokens("\n".join(section[:at_second])) <= 300 and tokens("\n".join(section[at_second:])) <= 300
+    # the coverage pass also refreshes the project's coverage map, which the tests stage chooses tests by
+    from splice.checks import covmap
+
+    data, why = covmap.load(str(ledger))
+    assert why == "" and {"tests/test_book.py::test_split_evenly[1]", "tests/test_fmt.py::test_percent"} <= set(
+        data["tests"]
+    )
 
 
 def test_a_green_run_is_unchanged_and_no_name_switches_it_off(ledger):

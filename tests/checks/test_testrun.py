@@ -247,6 +247,23 @@ def test_two_planted_bugs_each_in_its_own_group(shop):
     assert "    shop/cart.py::Cart.count  L22  return sum(1 for _, _, qty in self.items)" in text
 
 
+def test_a_traced_first_run_serves_the_suspects_without_a_second_run(shop):
+    """The first run records the coverage map when tracing is cheap; its coverage is the spectrum then (one pytest
+    session), and asking for another tracer still runs the failing tests again under it."""
+    (shop / "tests" / "conftest.py").write_text(
+        "def pytest_sessionstart(session):\n    open(%r, 'a').write('session\\n')\n" % str(shop / "sessions")
+    )
+    plant(shop, "shop/cart.py", "pct = 100", "pct = 99")
+    report = splice.test("tests")
+    if available("coverage") or available("monitoring"):
+        assert (shop / "sessions").read_text().count("session") == 1
+    assert report.suspects[0].ranked[0][0] == ("shop/cart.py", 18)
+    (shop / "sessions").unlink()
+    again = splice.test("tests", tracer="settrace")
+    assert (shop / "sessions").read_text().count("session") == 2
+    assert again.suspects[0].ranked[0][0] == ("shop/cart.py", 18)
+
+
 def test_ranking_groups_alike_failures_and_leaves_the_others_out():
     a, b, shared = ("m.py", 1), ("m.py", 2), ("m.py", 3)
     cov = {"fa1": {a, shared}, "fa2": {a, shared}, "fb": {b, shared}, "ok1": {shared}, "ok2": {shared, b}}

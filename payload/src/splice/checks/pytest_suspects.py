@@ -32,7 +32,6 @@ MAX_BUDGET = 60.0
 MIN_BUDGET = 2.0  # about one pytest start-up: less and the second run cannot get going
 GRACE = 5.0  # past its budget, the second run still gets this long to finish the test it is in, then it is killed
 _MESSAGE_CHARS = 2000
-_last: Dict[str, Any] = {}  # what the last section was made from (coverage_map reads it)
 
 
 # ---------------------------------------------------------------------------------------------------- recording
@@ -243,7 +242,6 @@ class Section:
         if isinstance(spec, str):
             notes.append("suspects: not found (coverage run: %s)" % clip(spec, 160))
         elif spec is not None:
-            _last.update(root=root, spectrum=spec)
             ranked = localize(spec.coverage, spec.failing, spec.passing, "ochiai", spec.frames)
             if spec.skipped:
                 notes.append(
@@ -273,9 +271,3 @@ class Section:
             out.pop(-1 - len(notes))
         return out
 
-
-def coverage_map() -> Dict[str, Dict[str, List[int]]]:
-    """The per-test line coverage the last section's second run recorded: {test id: {file: lines}}, files relative
-    to the project root ({} when none ran in this process)."""
-    spec = _last.get("spectrum")
-    return spec.by_test() if spec is not None else {}

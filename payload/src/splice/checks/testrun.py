@@ -376,17 +376,6 @@ class Spectrum:
     skipped: int = 0  # tests asked for that the run left out (its deadline came first)
     asked: int = 0
 
-    def by_test(self) -> Dict[str, Dict[str, List[int]]]:
-        """{test id: {file relative to the root: sorted lines}}: the per-test coverage map this run recorded."""
-        out: Dict[str, Dict[str, List[int]]] = {}
-        for test, lines in self.coverage.items():
-            per = out.setdefault(test, {})
-            for file, n in lines:
-                per.setdefault(file, []).append(n)
-            for file in per:
-                per[file].sort()
-        return out
-
 
 def spectrum(
     report: TestReport,
@@ -488,13 +477,31 @@ def add_suspects(
 
     if not any(f.when != "collect" for f in report.failures):
         return
-    spec = spectrum(report, args, data, tracer=tracer, timeout=timeout)
+    spec = _traced_already(report, data, tracer) or spectrum(report, args, data, tracer=tracer, timeout=timeout)
     if isinstance(spec, str):
         report.suspect_note = "suspects: not found (%s)" % spec
         return
     report.suspects = localize(spec.coverage, spec.failing, spec.passing, formula, spec.frames)
     if not report.suspects:
         report.suspect_note = "suspects: none (the failing tests ran no library line of this project)"
+
+
+def _traced_already(report: TestReport, data: Dict[str, Any], tracer: Optional[str]) -> Optional[Spectrum]:
+    """The first run's own coverage as the spectrum, when it traced every failing test (it records the coverage map
+    when tracing is cheap): no second run, and every passing test of the run counts, not only those of the failing
+    tests' files. None when a second run is needed (no coverage, another tracer asked for, a failure not traced)."""
+    cov = data.get("coverage") or {}
+    failing = [f.id for f in report.failures if f.when != "collect"]
+    if not cov or (tracer and tracer != data.get("tracer")) or any(t not in cov for t in failing):
+        return None
+    return Spectrum(
+        {t: {(f, n) for f, lines in per_file.items() for n in lines} for t, per_file in cov.items()},
+        failing,
+        [r["id"] for r in data.get("tests", []) if r["outcome"] == "passed" and r["id"] in cov],
+        {f.id: [tuple(x) for x in f.library_frames(report.root)] for f in report.failures},
+        float(data.get("seconds", 0.0)),
+        data.get("tracer", ""),
+    )
 
 
 def test(
