@@ -1195,9 +1195,21 @@ def _startup(quiet=None):
             print(_status_line(result))
             if lines:
                 print("\n".join(lines))
-    elif not quiet:
-        sys.stderr.write(_status_line(result) + "\n")
+    else:  # in IPython the extension does this when it loads
+        _enable_pytest_suspects()
+        if not quiet:
+            sys.stderr.write(_status_line(result) + "\n")
     return result
+
+
+def _enable_pytest_suspects():
+    """pytests this process starts end with splice's suspects (PYTEST_PLUGINS names a shim other interpreters
+    ignore); a bundle whose splice lacks the shim goes on without it."""
+    try:
+        from splice.checks.pytest_shim import enable
+    except Exception:
+        return
+    enable()
 
 
 def _console_script(name):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import tarfile
@@ -41,8 +42,15 @@ def test_import_installs_offline_in_fresh_venv(tmp_path, bundle):
         " capture_output=True, text=True); print('subprocess', r.stdout.strip(), r.stderr[-200:])\n"
         "r = subprocess.run(['tabulate', '--help'], capture_output=True, text=True)\n"
         "print('script', r.returncode, 'usage' in r.stdout.lower())\n"
+        "import os; print('plugins', os.environ.get('PYTEST_PLUGINS'))\n"
+        "r = subprocess.run([sys.executable, '-c', 'import splice_suspects, importlib.util as u;"
+        " print(u.find_spec(splice_suspects._NAME).origin)'],"
+        " capture_output=True, text=True); print('shim', r.stdout.strip(), r.stderr[-200:])\n"
     )
     info, proc = _info(py, bundle, env, body)
+    # outside IPython the import switches the pytest plugin on itself; a pytest started from here would load it
+    assert "plugins splice_suspects" in proc.stdout
+    assert re.search(r"shim \S+/splice/checks/pytest_suspects\.py", proc.stdout), proc.stdout
     assert "in-process 0.9.0 True" in proc.stdout
     assert "subprocess 0.9.0" in proc.stdout
     assert "script 0 True" in proc.stdout
