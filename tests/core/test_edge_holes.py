@@ -57,3 +57,12 @@ def test_python_m_splice_is_not_shadowed_by_a_json_py_in_the_working_folder(tmp_
     assert proc.returncode == 0 and "X = 1" in proc.stdout, proc.stdout + proc.stderr  # a module in the folder: found
     other = subprocess.run([sys.executable, "-c", "import json"], capture_output=True, text=True, cwd=str(tmp_path))
     assert "the local json.py was imported" in other.stderr  # the folder does shadow for a plain script
+
+
+def test_import_splice_works_in_a_deleted_working_folder(tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    code = "import os; os.chdir(%r); os.rmdir(%r); import splice; print(splice.__name__)" % (str(gone), str(gone))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ,
+                          PYTHONPATH=SRC))
+    assert proc.returncode == 0 and proc.stdout.strip() == "splice", proc.stderr

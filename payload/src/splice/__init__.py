@@ -32,7 +32,14 @@ def _python_m_splice() -> bool:
     return False
 
 
-if _sys.path and _sys.path[0] in ("", _os.getcwd()) and _python_m_splice():
+def _working_folder_first() -> bool:
+    try:
+        return _sys.path[0] in ("", _os.getcwd())
+    except (IndexError, OSError):  # no path, or the working folder was deleted
+        return False
+
+
+if _python_m_splice() and _working_folder_first():
     # `python -m` puts the working folder first: a json.py there would stand in for the standard library's in
     # everything splice imports. Last, the folder still holds the user's own modules for targets by module name.
     _sys.path.append(_sys.path.pop(0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
-from splice.core import files, rebase
+from splice.core import files
 from splice.core.budget import DEFAULT_LINES, call_for
 from splice.core.context import FileContext
 from splice.core.edit import (
@@ -96,6 +96,8 @@ def _commit(
 
     def again(doc: Doc) -> str:
         nonlocal result
+        from splice.core import rebase  # only when another writer changed the file meanwhile
+
         fresh = rebase.replan(ctx.doc, splices, doc, replan, str(ctx.target))  # type: ignore[arg-type]
         try:
             result = build(doc, fresh)

@@ -17,6 +17,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Set, Tuple
 
+from splice.core.errors import Conflict
+from splice.core.files import replace_atomic, splice_folder
+from splice.core.lock import held
+
 if TYPE_CHECKING:
     from splice.core.edit import Doc
 
@@ -110,6 +114,14 @@ def record(root: str, coverage: Dict[str, Dict[str, Iterable[int]]]) -> str:
     run. Returns "" or the one line saying why the map could not be written. The one call a runner needs."""
     if not coverage:
         return ""
+    try:  # one writer at a time (a splice.test and a plain pytest can finish together): no run's entries lost
+        with held(map_path(root) + ".lock", "the coverage map"):
+            return _fold(root, coverage)
+    except (OSError, Conflict) as exc:
+        return "coverage map not saved: %s" % exc
+
+
+def _fold(root: str, coverage: Dict[str, Dict[str, Iterable[int]]]) -> str:
     data, _ = load(root)
     files: Dict[str, Dict[str, list]] = {}
     old_tests: List[str] = []
@@ -153,10 +165,11 @@ def record(root: str, coverage: Dict[str, Dict[str, Iterable[int]]]) -> str:
                 qual = owner[line - 1] if 0 < line <= len(owner) else None
                 if qual is not None:
                     runs[rel].setdefault(qual, set()).add(test)
-    return _save(root, runs, prints)
+    _save(root, runs, prints)
+    return ""
 
 
-def _save(root: str, runs: Dict[str, Dict[str, Set[str]]], prints: Dict[str, Dict[str, str]]) -> str:
+def _save(root: str, runs: Dict[str, Dict[str, Set[str]]], prints: Dict[str, Dict[str, str]]) -> None:
     tests = sorted({t for chunks in runs.values() for ids in chunks.values() for t in ids})
     index = {t: i for i, t in enumerate(tests)}
     files = {
@@ -165,20 +178,8 @@ def _save(root: str, runs: Dict[str, Dict[str, Set[str]]], prints: Dict[str, Dic
     }
     data = {"format": FORMAT, "root": os.path.realpath(root), "tests": tests, "files": {k: v for k, v in files.items()
                                                                                           if v}}
-    path = map_path(root)
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        ignore = os.path.join(os.path.dirname(path), ".gitignore")
-        if not os.path.exists(ignore):
-            with open(ignore, "w") as f:
-                f.write("*\n")
-        tmp = path + ".%d.tmp" % os.getpid()
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, separators=(",", ":"))
-        os.replace(tmp, path)
-    except OSError as exc:
-        return "coverage map not saved: %s" % exc
-    return ""
+    splice_folder(root)
+    replace_atomic(map_path(root), json.dumps(data, separators=(",", ":")).encode("utf-8"))
 
 
 # ---------------------------------------------------------------------------------------------------- selection

@@ -194,18 +194,6 @@ def _budget(config: Any, elapsed: float) -> float:
 # ---------------------------------------------------------------------------------------------------- the section
 
 
-def section(
-    tests: List[Dict[str, Any]],
-    root: str,
-    budget: float,
-    interrupted: bool = False,
-    cwd: str = "",
-    call: str = "splice test",
-) -> List[str]:
-    """The section's lines for these test records (see Section)."""
-    return Section(tests, root, budget, interrupted, cwd).lines(call)
-
-
 class Section:
     """The section for a run's test records: the second run starts here, `lines()` waits for it and renders the
     groups, each with its top suspects, within ~300 o200k tokens a group and ~800 in all (counted as characters:

@@ -26,8 +26,9 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Ty
 from splice.core.budget import clip
 from splice.core.context import FileContext
 from splice.core.errors import BadTarget
-from splice.core.files import TEMP_MARK, sweep_temps
+from splice.core.files import TEMP_MARK, sweep_once
 from splice.core.names import free_names
+from splice.core.text import parse
 
 _T = TypeVar("_T")
 
@@ -261,7 +262,7 @@ def _stand_in(path: str, data: Optional[bytes], beside: bool) -> Iterator[str]:
         return
     folder = os.path.dirname(os.path.abspath(path)) if beside else None
     if folder is not None:
-        sweep_temps(folder)
+        sweep_once(folder)
     stem = os.path.splitext(os.path.basename(path))[0]
     fd, tmp = tempfile.mkstemp(suffix=".py", prefix="_%s%s%d-" % (stem, TEMP_MARK, os.getpid()), dir=folder)
     try:
@@ -397,7 +398,7 @@ def run_checks(ctx: FileContext, stages: object, text: str, before: Optional[str
 
 def _syntax_stage(path: str, text: str) -> Stage:
     try:
-        ast.parse(text, path)
+        parse(text, path)
         return Stage("syntax", "ok")
     except SyntaxError as exc:
         return Stage("syntax", "failed", "line %s: %s" % (exc.lineno, exc.msg))

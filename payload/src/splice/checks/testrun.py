@@ -1,8 +1,9 @@
 """`splice.test`: run pytest and say what failed first, in a few lines, then which library lines look guilty.
 
 pytest runs in a subprocess with `splice.checks.pytest_plugin`, which writes outcomes and failure details as JSON (no
-parsing of pytest's console). When tests fail, a second run of the failing tests and the passing tests of the same
-files records per-test line coverage (`splice.checks.linetrace`) and `splice.checks.suspects` ranks the lines per
+parsing of pytest's console). The run records per-test line coverage where that is cheap (the coverage map,
+`splice.checks.covmap`); when tests fail, that coverage (or, without it, a second run of the failing tests and the
+passing tests of the same files under `splice.checks.linetrace`) lets `splice.checks.suspects` rank the lines per
 group of alike failures. The summary stays within a budget and names the call that shows more.
 """
 
@@ -17,7 +18,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from splice.checks import covmap
 from splice.checks.failures import FailGroup, Failure, group, suspect_lines
 from splice.checks.linetrace import is_test_file
 from splice.checks.testroot import caller_id, test_root
@@ -520,10 +520,13 @@ def test(
 
     The report (its str) lists failures first, grouped: per group of alike failures one representative (test id, the
     test's own failing line, the exception with its values) and the other ids; passing tests as a count.
-    `max_failures` counts groups. With `suspects`, the failing tests run again under line coverage and each group of
-    alike failures gets its most suspicious library lines as targets (`pkg/mod.py::Cls.meth  L12  <line>`).
+    `max_failures` counts groups. With `suspects`, each group of alike failures gets its most suspicious library lines
+    as targets (`pkg/mod.py::Cls.meth  L12  <line>`), ranked over the run's per-test coverage (the failing tests run
+    again under line coverage when the first run was not traced).
     """
     root, args, scope = select(targets, root)
+    from splice.checks import covmap  # the map's code loads with the first test run, not with splice
+
     data = run_pytest(args, root, timeout=timeout, trace=covmap.tracer())
     remember(root, data)
     report = _report(data, root, scope)
@@ -538,6 +541,8 @@ def test(
 def remember(root: str, data: Dict[str, Any]) -> None:
     """A run's per-test coverage goes into the project's coverage map (splice.checks.covmap), for the next edit's
     choice of tests; a map that cannot be written costs nothing but the note."""
+    from splice.checks import covmap
+
     note = covmap.record(root, data.get("coverage") or {})
     if note:
         data.setdefault("notes", []).append(note)
@@ -554,6 +559,8 @@ def tests_stage_report(
     """The run `check=` does after an edit (`only`: these test ids of the files): the first two failures (a verdict,
     not a report), suspects left to a call the summary names. Its coverage refreshes the map."""
     args = [os.path.relpath(f, root) for f in files]
+    from splice.checks import covmap
+
     data = run_pytest(args, root, timeout=timeout, only=only, trace=covmap.tracer())
     remember(root, data)
     report = _report(data, root, scope)

@@ -246,7 +246,7 @@ def journal_dir(path: str, root: Optional[str] = None) -> str:
     return os.path.join(root or project_root(path), ".splice", "journal")
 
 
-def _splice_folder(root: str) -> str:
+def splice_folder(root: str) -> str:
     """`<root>/.splice`, made with a .gitignore that ignores it all."""
     folder = os.path.join(root, ".splice")
     ignore = os.path.join(folder, ".gitignore")
@@ -273,7 +273,7 @@ def journal_folder(path: str, root: Optional[str] = None) -> str:
     """journal_dir, made (with `.splice/.gitignore` when it is the project's)."""
     folder = journal_dir(path, root)
     if os.path.basename(os.path.dirname(folder)) == ".splice":
-        _splice_folder(os.path.dirname(os.path.dirname(folder)))
+        splice_folder(os.path.dirname(os.path.dirname(folder)))
     os.makedirs(folder, exist_ok=True)
     return folder
 
@@ -359,8 +359,9 @@ def _newest(folder: str, want: Optional[str]) -> Optional[Tuple[str, Dict]]:
 
 
 def _before_hash(entry: Dict) -> Optional[str]:
-    if "before_hash" in entry:  # entries written before the hash was kept: work it out from the bytes
+    if "before_hash" in entry:
         return entry["before_hash"]
+    # entries written before the hash was kept: work it out from the bytes
     return None if entry["before"] is None else sha(base64.b64decode(entry["before"]))
 
 

@@ -18,7 +18,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
-from splice.core.text import common_ends
+from splice.core.text import common_ends, parse
 
 _SKIP_ATTRS = {"__dict__", "__weakref__", "__module__", "__qualname__"}
 
@@ -212,8 +212,8 @@ def apply_to_namespace(namespace: Dict[str, Any], old_text: str, new_text: str, 
 
     flags: compiler flags to add (a notebook's `__future__` imports from earlier cells). strict: raise Unsafe where
     in-place patching would be wrong; else leave the new object bound, note it in `report.unpatched` and go on."""
-    new_tree = ast.parse(new_text, filename)
-    old_tree = ast.parse(old_text, filename)
+    new_tree = parse(new_text, filename)
+    old_tree = parse(old_text, filename)
     old_stmts = _top_level(old_tree, (old_range[0], max(old_range[1], old_range[0])))
     if new_range[1] >= new_range[0]:
         new_stmts = _top_level(new_tree, new_range)
@@ -313,7 +313,7 @@ def patch_file(path: str, old_text: str, new_text: str, old_range: Tuple[int, in
 
 # ---------------------------------------------------------------------------------------------------- after a write
 
-ENABLED = [True]  # `%splice_config live=off` turns it off
+ENABLED = [True]  # off while a magic runs under `%splice_config live=off` (the magics' _live_rules)
 RELOAD = [False]  # True while a magic edits: reload a module that cannot be patched in place (the magics' rule)
 Remote = Callable[[str, str, str, Tuple[int, int], Tuple[int, int]], List[str]]
 _REMOTES: List[Remote] = []  # other interpreters to reach (the MCP server's `run` kernel registers itself)
