@@ -109,6 +109,29 @@ def inherit_test_env(py: Path) -> None:
     (purelib / "_splice_test_env.pth").write_text("".join(d + "\n" for d in running_site_dirs()))
 
 
+def methods_module(classes: int, methods: int, spread: int = 100) -> str:
+    """A generated module of `classes` classes with `methods` one-line methods each (`return value + c*spread + m`):
+    many independent chunks of one file, for concurrent writers and kill tests."""
+    out = ['"""Generated."""', "import os", "", ""]
+    for c in range(classes):
+        out += ["class Model%d:" % c]
+        for m in range(methods):
+            out += ["    def method_%d(self, value):" % m, "        return value + %d" % (c * spread + m), ""]
+        out += [""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def methods_project(tmp_path: Path, monkeypatch, text: str) -> Path:
+    """`mod.py` holding `text` in a project folder of its own (pyproject.toml: the journal goes under it), with no
+    journal folder or fault point inherited from the environment."""
+    monkeypatch.delenv("SPLICE_JOURNAL_DIR", raising=False)
+    monkeypatch.delenv("SPLICE_FAULT", raising=False)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
+    path = tmp_path / "mod.py"
+    path.write_text(text)
+    return path
+
+
 def splice_bundle(*args: str, env: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "bundler", *args], cwd=REPO, capture_output=True, text=True, env=env)
 

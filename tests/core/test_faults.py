@@ -20,7 +20,7 @@ from typing import List, Tuple
 import pytest
 
 import splice
-from helpers import REPO
+from helpers import REPO, methods_module, methods_project
 from splice.core.errors import SpliceError
 
 SRC = str(REPO / "payload" / "src")
@@ -28,23 +28,12 @@ CLASSES, METHODS = 4, 6
 
 
 def module() -> str:
-    out = ['"""Generated."""', "import os", "", ""]
-    for c in range(CLASSES):
-        out += ["class Model%d:" % c]
-        for m in range(METHODS):
-            out += ["    def method_%d(self, value):" % m, "        return value + %d" % (c * 100 + m), ""]
-        out += [""]
-    return "\n".join(out).rstrip() + "\n"
+    return methods_module(CLASSES, METHODS)
 
 
 @pytest.fixture()
 def project(tmp_path, monkeypatch):
-    monkeypatch.delenv("SPLICE_JOURNAL_DIR", raising=False)
-    monkeypatch.delenv("SPLICE_FAULT", raising=False)
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
-    path = tmp_path / "mod.py"
-    path.write_text(module())
-    return path
+    return methods_project(tmp_path, monkeypatch, module())
 
 
 def env(**extra: str) -> dict:

@@ -17,7 +17,7 @@ import time
 import pytest
 
 import splice
-from helpers import REPO
+from helpers import REPO, methods_module, methods_project
 from splice.core import faults, files, lock
 from splice.core.errors import Conflict, SpliceError
 from splice.core.walk import iter_files
@@ -26,22 +26,12 @@ METHODS = 8
 
 
 def module(classes: int = 4) -> str:
-    out = ['"""Generated."""', "import os", "", ""]
-    for c in range(classes):
-        out += ["class Model%d:" % c]
-        for m in range(METHODS):
-            out += ["    def method_%d(self, value):" % m, "        return value + %d" % m, ""]
-        out += [""]
-    return "\n".join(out).rstrip() + "\n"
+    return methods_module(classes, METHODS, spread=0)
 
 
 @pytest.fixture()
 def project(tmp_path, monkeypatch):
-    monkeypatch.delenv("SPLICE_JOURNAL_DIR", raising=False)
-    monkeypatch.delenv("SPLICE_FAULT", raising=False)
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'p'\n")
-    path = tmp_path / "mod.py"
-    path.write_text(module())
+    path = methods_project(tmp_path, monkeypatch, module())
     yield path
     faults.HOOKS.clear()
 
