@@ -18,7 +18,7 @@ from typing import List, Tuple
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "payload" / "src"))
 
-from splice.checks.pytest_shim import enable  # noqa: E402
+from splice.testing.pytest_shim import enable  # noqa: E402
 
 SRC = REPO / "benchmarks" / ".work" / "src"
 PROJECTS = [("tabulate-0.9.0", "test", ""), ("more-itertools-10.5.0", "tests", ""), ("click-8.1.8", "tests", "src")]

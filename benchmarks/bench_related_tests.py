@@ -32,10 +32,10 @@ sys.path.insert(0, str(REPO / "payload" / "src"))
 
 import splice  # noqa: E402
 from splice.checks import testrun  # noqa: E402
-from splice.checks.linetrace import is_library  # noqa: E402
 from splice.checks.stages import related_choice  # noqa: E402
-from splice.checks.testrun import related_tests, run_pytest, test  # noqa: E402
 from splice.core.edit import Doc  # noqa: E402
+from splice.testing.linetrace import is_library  # noqa: E402
+from splice.testing.runner import related_tests, run_pytest, test  # noqa: E402
 
 WORK = REPO / "benchmarks" / ".work"
 # name, requirement, folder in the sdist, import path (PYTHONPATH), test folder

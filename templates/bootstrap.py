@@ -1206,7 +1206,7 @@ def _enable_pytest_suspects():
     """pytests this process starts end with splice's suspects (PYTEST_PLUGINS names a shim other interpreters
     ignore); a bundle whose splice lacks the shim goes on without it."""
     try:
-        from splice.checks.pytest_shim import enable
+        from splice.testing.pytest_shim import enable
     except Exception:
         return
     enable()

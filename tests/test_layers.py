@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import textwrap
@@ -47,7 +46,7 @@ def test_the_checks_catch_a_cycle_and_an_upward_import(tmp_path):
     found = edges(pkg)
     assert cycles(graph_of(found)) == [["splice.core.low", "splice.doors.high"]]
     assert violations(found, layer_of) == [
-        "splice.core.low (line 2) imports splice.doors.high: layer 0 core -> layer 3 doors"]
+        "splice.core.low (line 2) imports splice.doors.high: layer 0 core -> layer 4 doors"]
 
 
 def _run(code: str, *args: str) -> str:
@@ -57,57 +56,13 @@ def _run(code: str, *args: str) -> str:
     return proc.stdout
 
 
-# Every module path of the flat package before the families, and its home now.
-OLD_PATHS = {
-    "errors": "core.errors", "text": "core.text", "sections": "core.sections", "reindent": "core.reindent",
-    "elision": "core.elision", "budget": "core.budget", "names": "core.names", "locate": "core.locate",
-    "targets": "core.targets", "files": "core.files", "search": "explore.search", "references": "explore.references",
-    "docs": "explore.docs", "excdocs": "explore.excdocs", "autoimport": "checks.autoimport",
-    "resolve": "checks.resolve", "testrun": "checks.testrun", "suspects": "checks.suspects",
-    "linetrace": "checks.linetrace", "pytest_plugin": "checks.pytest_plugin", "live": "notebook.live",
-    "cells": "notebook.cells", "cli": "doors.cli", "tools": "doors.tools", "mcp_server": "doors.mcp_server",
-    "confine": "doors.confine", "kernel": "doors.kernel", "ipython": "doors.ipython", "magics": "doors.magics",
-    "cheatsheet": "doors.cheatsheet",
-}
-
-
-def test_old_module_paths_import_the_moved_module_with_a_deprecation_warning():
-    code = textwrap.dedent("""\
-        import importlib, json, sys, warnings
-        out = {}
-        for old, new in json.loads(sys.argv[1]).items():
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                mod = importlib.import_module("splice." + old)
-            out[old] = [mod is importlib.import_module("splice." + new), [str(w.message) for w in caught]]
-        from splice.tools import run_call, schemas  # the path docs/agents.md gave
-        import splice
-        out["api"] = [callable(splice.edit), callable(splice.outline), run_call.__module__]
-        print(json.dumps(out))
-        """)
-    out = json.loads(_run(code, json.dumps(OLD_PATHS)))
-    assert out.pop("api") == [True, True, "splice.doors.tools"]
-    assert sorted(out) == sorted(OLD_PATHS)
-    for old, (same, messages) in out.items():
-        assert same, old
-        assert "splice.%s moved to splice.%s; import it from there" % (old, OLD_PATHS[old]) in messages, messages
-
-
-def test_an_old_path_runs_as_a_program():
-    proc = subprocess.run([sys.executable, "-m", "splice.cli", "outline", "payload/src/splice/_version.py"],
-                          capture_output=True, text=True, cwd=str(REPO), env={"PYTHONPATH": str(SRC)})
-    assert proc.returncode == 0 and "__version__" in proc.stdout, proc.stderr
-    assert "splice.cli moved to splice.doors.cli; run that" in proc.stderr
-
-
-@pytest.mark.parametrize("old, home", [("edit", "splice.core.edit"), ("outline", "splice.explore.outline"),
-                                       ("nothing_here", None)])
-def test_an_old_name_without_alias_says_where_it_went(old, home):
-    proc = subprocess.run([sys.executable, "-c", "import splice.%s" % old], capture_output=True, text=True,
-                          env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"})
-    last = proc.stderr.strip().splitlines()[-1]
-    assert proc.returncode == 1 and last.startswith("ModuleNotFoundError: No module named 'splice.%s'" % old)
-    assert (home in last) if home else last.endswith("'splice.nothing_here'")
+def test_module_paths_from_before_the_families_are_gone():
+    """0.1.0 was never released: the flat paths (`splice.tools`) and `splice.checks.testrun` do not import."""
+    code = ("import importlib\nfor name in ('splice.tools', 'splice.cli', 'splice.checks.testrun', "
+            "'splice.checks.pytest_suspects', 'splice._moved'):\n"
+            "    try:\n        importlib.import_module(name)\n    except ModuleNotFoundError:\n        print(name)\n")
+    assert _run(code).split() == ["splice.tools", "splice.cli", "splice.checks.testrun",
+                                  "splice.checks.pytest_suspects", "splice._moved"]
 
 
 @pytest.mark.parametrize("front", ["splice", "splice.api"])

@@ -50,7 +50,7 @@ def test_import_installs_offline_in_fresh_venv(tmp_path, bundle):
     info, proc = _info(py, bundle, env, body)
     # outside IPython the import switches the pytest plugin on itself; a pytest started from here would load it
     assert "plugins splice_suspects" in proc.stdout
-    assert re.search(r"shim \S+/splice/checks/pytest_suspects\.py", proc.stdout), proc.stdout
+    assert re.search(r"shim \S+/splice/testing/pytest_suspects\.py", proc.stdout), proc.stdout
     assert "in-process 0.9.0 True" in proc.stdout
     assert "subprocess 0.9.0" in proc.stdout
     assert "script 0 True" in proc.stdout

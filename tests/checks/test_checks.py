@@ -12,7 +12,7 @@ import splice
 from helpers import REPO, make_venv
 from splice.checks.autoimport import plan_imports
 from splice.checks.stages import builtin_names
-from splice.checks.testrun import related_tests
+from splice.testing.runner import related_tests
 
 
 @pytest.fixture()

@@ -5,9 +5,9 @@ IPython entry point (`%load_ext splice` hands over to `splice.doors.ipython`). L
 only its own layer and lower ones; docs/architecture.md has the picture):
 
 - `splice.core`: one document, text in and text out: chunks by name, the operations, targets, the file layer.
-- families over the core, side by side: `splice.explore` (outline, find, refs, doc), `splice.checks` (checks after an
-  edit, imports, tests), `splice.notebook` (code in cells, live patching, `# %%` scripts), `splice.decode` (local
-  models).
+- `splice.testing`: test runs that point at the bug (runner, failure groups, suspects, coverage map, pytest plugin).
+- families over those, side by side: `splice.explore` (outline, find, refs, doc), `splice.checks` (checks after an
+  edit, imports), `splice.notebook` (code in cells, live patching, `# %%` scripts), `splice.decode` (local models).
 - `splice.api`: the library's calls, composed from the families.
 - `splice.doors`: the command line, the agent tools and MCP server, the IPython extension and magics.
 """
@@ -46,11 +46,7 @@ if _python_m_splice() and _working_folder_first():
 
 from typing import Any  # noqa: E402
 
-from splice import _moved  # noqa: E402
 from splice._version import __version__ as __version__  # noqa: E402
-
-_moved.install()
-
 from splice.api import (  # noqa: E402
     add_import,
     append,
@@ -72,7 +68,6 @@ from splice.api import (  # noqa: E402
     show,
     undo,
 )
-from splice.checks.testrun import test  # noqa: E402
 from splice.core.edit import Edit  # noqa: E402
 from splice.core.errors import (  # noqa: E402
     Ambiguous,
@@ -85,6 +80,7 @@ from splice.core.errors import (  # noqa: E402
 )
 from splice.explore.docs import doc  # noqa: E402
 from splice.explore.references import refs  # noqa: E402
+from splice.testing.runner import test  # noqa: E402
 
 __all__ = [
     "Ambiguous",

@@ -1,6 +1,6 @@
-"""Does the code still hold after an edit: the check stages (`stages`), missing imports (`autoimport`, `resolve`),
-and test runs that point at the bug (`testrun`, `failures`, `suspects`, `linetrace`, the subprocess's `pytest_plugin`,
-and `pytest_suspects` with its `pytest_shim`, which end plain pytest runs with the suspects).
+"""Does the code still hold after an edit: the check stages (`stages`: syntax, names, ruff, types, related tests) and
+missing imports (`autoimport`, `resolve`).
 
-Imports `splice.core` and its own modules only; linters, type checkers and pytest run as subprocesses.
+Imports `splice.core` and, for the tests stage, `splice.testing` (the family below it); linters, type checkers and
+pytest run as subprocesses.
 """

@@ -281,7 +281,7 @@ def run_tests(ctx: FileContext, timeout: float = TIMEOUTS["tests"], suite: bool 
     """The tests that run the changed chunks by the project's coverage map, else the related tests by import (the
     whole suite when none are related and `suite`), from the project's own root; without `suite`, a run that
     reaches `timeout` is reported as cut, not failed (it found no failure before the cut)."""
-    from splice.checks.testrun import tests_stage_report
+    from splice.testing.runner import tests_stage_report
 
     if _tool("pytest") is None:
         return Stage("tests", "skipped", "skipped (pytest not installed)")
@@ -300,10 +300,10 @@ def run_tests(ctx: FileContext, timeout: float = TIMEOUTS["tests"], suite: bool 
 def related_choice(ctx: FileContext, text: Optional[str] = None, before: Optional[str] = None
                    ) -> Tuple[str, List[str], Optional[List[str]], str]:
     """(the project's test root, test files, test ids to keep or None for all, how they were chosen): the tests
-    that ran the changed chunks in the last recorded run (splice.checks.covmap), else those importing the module."""
-    from splice.checks import covmap
-    from splice.checks.testroot import test_root
-    from splice.checks.testrun import related_tests
+    that ran the changed chunks in the last recorded run (splice.testing.covmap), else those importing the module."""
+    from splice.testing import covmap
+    from splice.testing.root import test_root
+    from splice.testing.runner import related_tests
 
     root = test_root(ctx.path, ctx.root) or ctx.root
     current = text if text is not None else ctx.text

@@ -256,8 +256,8 @@ def _run_agent(args: argparse.Namespace) -> int:
 
 
 def _add_test_parser(sub: "argparse._SubParsersAction", common: argparse.ArgumentParser) -> None:
-    from splice.checks.suspects import FORMULAS
-    from splice.checks.testrun import TIMEOUT
+    from splice.testing.runner import TIMEOUT
+    from splice.testing.suspects import FORMULAS
 
     t = sub.add_parser("test", help="run tests, failures first, then the suspicious library lines", parents=[common])
     t.add_argument("target", nargs="*", help="node ids, test files or folders, or a library target (its related "
@@ -271,7 +271,7 @@ def _add_test_parser(sub: "argparse._SubParsersAction", common: argparse.Argumen
 
 
 def _run_test(args: argparse.Namespace) -> int:
-    from splice.checks.testrun import test
+    from splice.testing.runner import test
 
     report = test(args.target, suspects=not args.no_suspects, max_failures=args.max_failures, top=args.top,
                   max_groups=args.max_groups, formula=args.formula, timeout=args.timeout)

@@ -164,9 +164,9 @@ def _exception_handler(shell: Any, etype: type, value: BaseException, tb: Any, t
 
 
 def load_ipython_extension(ip: Any) -> None:
-    from splice.checks.pytest_shim import enable
     from splice.doors.cheatsheet import full
     from splice.doors.magics import register, register_edit
+    from splice.testing.pytest_shim import enable
 
     enable()  # `!pytest`, `!python -m pytest`, subprocess pytests end with the suspects
 

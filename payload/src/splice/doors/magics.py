@@ -119,7 +119,7 @@ def _test_magic(argv: List[str]) -> str:
     """%test [TARGET ...] [--no-suspects] [-n MAX_FAILURES]: run tests (node ids, files, folders, or a library
     target's related tests), failures first in groups of alike ones (-n counts groups), each with its suspicious
     library lines."""
-    from splice.checks.testrun import test
+    from splice.testing.runner import test
 
     p = _parser("test", _test_magic.__doc__ or "")
     p.add_argument("target", nargs="*")

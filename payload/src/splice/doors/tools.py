@@ -232,7 +232,7 @@ def _run(root: Root, a: Dict[str, Any]) -> Output:
 
 
 def _test(root: Root, a: Dict[str, Any]) -> str:
-    from splice.checks.testrun import test
+    from splice.testing.runner import test
 
     targets = a.get("targets") or None
     for t in targets or ():

@@ -1,7 +1,7 @@
 """pytest plugin shim: PYTEST_PLUGINS names this module (its folder on PYTHONPATH) where splice was loaded.
 
 Every Python that inherits those variables imports it, splice or not; so it uses only the standard library, never
-fails, and hands over to `splice.checks.pytest_suspects` only when this interpreter can find splice (without
+fails, and hands over to `splice.testing.pytest_suspects` only when this interpreter can find splice (without
 importing the splice package: the plugin's module is loaded by itself, so a green run costs one small import).
 Anywhere else pytest runs exactly as without it. `-p no:splice_suspects` keeps it out.
 """
@@ -10,7 +10,7 @@ import importlib.util
 import os
 import sys
 
-_NAME = "splice.checks.pytest_suspects"
+_NAME = "splice.testing.pytest_suspects"
 
 
 def _plugin():
@@ -20,7 +20,7 @@ def _plugin():
     try:
         spec = importlib.util.find_spec("splice")
         for base in (spec.submodule_search_locations or []) if spec else []:
-            path = os.path.join(base, "checks", "pytest_suspects.py")
+            path = os.path.join(base, "testing", "pytest_suspects.py")
             if os.path.isfile(path):
                 sub = importlib.util.spec_from_file_location(_NAME, path)
                 mod = importlib.util.module_from_spec(sub)
@@ -38,7 +38,7 @@ def _plugin():
 
 def pytest_addhooks(pluginmanager):
     """Called once this module is registered (before options are parsed): register the real plugin beside it,
-    unless `-p` already did or `-p no:splice.checks.pytest_suspects` blocks it."""
+    unless `-p` already did or `-p no:splice.testing.pytest_suspects` blocks it."""
     if pluginmanager.get_plugin(_NAME) is not None or pluginmanager.is_blocked(_NAME):
         return
     mod = _plugin()

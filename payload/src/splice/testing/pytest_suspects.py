@@ -4,8 +4,8 @@ group the library lines ranked by fault localization, as targets — what `splic
 Where splice is loaded into an interpreter (`%load_ext splice`, the bundle's import), `pytest_shim.enable()` puts a
 stdlib-only shim (`pytest_shim/splice_suspects.py`) on PYTHONPATH and into PYTEST_PLUGINS, so `!pytest`,
 `!python -m pytest` and `subprocess.run([... "pytest" ...])` get it, and a pytest of another interpreter that cannot
-import splice runs as if it were not there. Elsewhere: `pytest -p splice.checks.pytest_suspects`. Off:
-`-p no:splice_suspects` (or `-p no:splice.checks.pytest_suspects`).
+import splice runs as if it were not there. Elsewhere: `pytest -p splice.testing.pytest_suspects`. Off:
+`-p no:splice_suspects` (or `-p no:splice.testing.pytest_suspects`).
 
 This module imports only the standard library and pytest at first, so a green run pays nothing for splice; the rest
 of splice (a second pytest run of the failing tests and the passing tests of their files under per-test line
@@ -25,7 +25,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import pytest
 
-NAME = "splice.checks.pytest_suspects"
+NAME = "splice.testing.pytest_suspects"
 SHIM = "splice_suspects"  # the module PYTEST_PLUGINS names (pytest_shim/); `-p no:splice_suspects` switches it off
 BUDGET_ENV = "SPLICE_SUSPECTS_BUDGET"
 MAX_BUDGET = 60.0
@@ -202,7 +202,7 @@ class Section:
     def __init__(
         self, tests: List[Dict[str, Any]], root: str, budget: float, interrupted: bool = False, cwd: str = ""
     ) -> None:
-        from splice.checks.testrun import SpectrumRun, _report
+        from splice.testing.runner import SpectrumRun, _report
 
         self.root, self.budget = root, budget
         report = _report({"tests": tests}, root, "")
@@ -218,9 +218,9 @@ class Section:
             )
 
     def lines(self, call: str = "splice test") -> List[str]:
-        from splice.checks.failures import group, suspect_lines
-        from splice.checks.suspects import localize
         from splice.core.budget import clip
+        from splice.testing.failures import group, suspect_lines
+        from splice.testing.suspects import localize
 
         if not self.failures:
             return []

@@ -1,4 +1,4 @@
-"""The pytest plugin `splice.test` loads into its pytest subprocess (`-p splice.checks.pytest_plugin`); never imported
+"""The pytest plugin `splice.test` loads into its pytest subprocess (`-p splice.testing.pytest_plugin`); never imported
 by splice itself. It writes one JSON file: each test's outcome, for failures the exception, the test's own failing
 line and the traceback's frames; collection errors; and, when asked, per-test line coverage of library files.
 
@@ -19,8 +19,8 @@ from typing import Any, Dict, List
 
 import pytest
 
-from splice.checks.linetrace import make_tracer
-from splice.checks.pytest_suspects import record, relative_to
+from splice.testing.linetrace import make_tracer
+from splice.testing.pytest_suspects import record, relative_to
 
 _ROOT = os.path.realpath(os.environ.get("SPLICE_TEST_ROOT") or os.getcwd())
 _DEADLINE = float(os.environ.get("SPLICE_TEST_DEADLINE") or 0)

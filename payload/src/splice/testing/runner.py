@@ -1,9 +1,9 @@
 """`splice.test`: run pytest and say what failed first, in a few lines, then which library lines look guilty.
 
-pytest runs in a subprocess with `splice.checks.pytest_plugin`, which writes outcomes and failure details as JSON (no
+pytest runs in a subprocess with `splice.testing.pytest_plugin`, which writes outcomes and failure details as JSON (no
 parsing of pytest's console). The run records per-test line coverage where that is cheap (the coverage map,
-`splice.checks.covmap`); when tests fail, that coverage (or, without it, a second run of the failing tests and the
-passing tests of the same files under `splice.checks.linetrace`) lets `splice.checks.suspects` rank the lines per
+`splice.testing.covmap`); when tests fail, that coverage (or, without it, a second run of the failing tests and the
+passing tests of the same files under `splice.testing.linetrace`) lets `splice.testing.suspects` rank the lines per
 group of alike failures. The summary stays within a budget and names the call that shows more.
 """
 
@@ -18,21 +18,21 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from splice.checks.failures import FailGroup, Failure, group, suspect_lines
-from splice.checks.linetrace import is_test_file
-from splice.checks.testroot import caller_id, test_root
 from splice.core import SOURCE_ROOT
 from splice.core.budget import clip
 from splice.core.files import project_root
+from splice.testing.failures import FailGroup, Failure, group, suspect_lines
+from splice.testing.linetrace import is_test_file
+from splice.testing.root import caller_id, test_root
 
 TIMEOUT = 300.0
 _ORDER = ("failed", "error", "passed", "skipped", "xfailed", "xpassed")
 # quiet, no console tracebacks (the plugin reads the exceptions), and a collection error does not stop the rest
 _PYTEST_FLAGS: Tuple[str, ...] = ("-q", "--tb=no", "--no-header", "--color=no", "-p", "no:cacheprovider")
-_PYTEST_FLAGS += ("-p", "splice.checks.pytest_plugin", "--continue-on-collection-errors")
+_PYTEST_FLAGS += ("-p", "splice.testing.pytest_plugin", "--continue-on-collection-errors")
 _PROGRESS = re.compile(r"^([.sxXFE]+)\s*(?:\[\s*\d+%\])?$", re.M)  # -q progress lines
 _MARKS = {".": "passed", "s": "skipped", "x": "xfailed", "X": "xpassed", "F": "failed", "E": "error"}
-_PLUGIN_PATH = SOURCE_ROOT  # the pytest subprocess imports splice.checks.pytest_plugin from here
+_PLUGIN_PATH = SOURCE_ROOT  # the pytest subprocess imports splice.testing.pytest_plugin from here
 
 
 @dataclass
@@ -473,7 +473,7 @@ def add_suspects(
     tracer: Optional[str] = None,
     timeout: float = TIMEOUT,
 ) -> None:
-    from splice.checks.suspects import localize
+    from splice.testing.suspects import localize
 
     if not any(f.when != "collect" for f in report.failures):
         return
@@ -525,7 +525,7 @@ def test(
     again under line coverage when the first run was not traced).
     """
     root, args, scope = select(targets, root)
-    from splice.checks import covmap  # the map's code loads with the first test run, not with splice
+    from splice.testing import covmap  # the map's code loads with the first test run, not with splice
 
     data = run_pytest(args, root, timeout=timeout, trace=covmap.tracer())
     remember(root, data)
@@ -539,9 +539,9 @@ def test(
 
 
 def remember(root: str, data: Dict[str, Any]) -> None:
-    """A run's per-test coverage goes into the project's coverage map (splice.checks.covmap), for the next edit's
+    """A run's per-test coverage goes into the project's coverage map (splice.testing.covmap), for the next edit's
     choice of tests; a map that cannot be written costs nothing but the note."""
-    from splice.checks import covmap
+    from splice.testing import covmap
 
     note = covmap.record(root, data.get("coverage") or {})
     if note:
@@ -559,7 +559,7 @@ def tests_stage_report(
     """The run `check=` does after an edit (`only`: these test ids of the files): the first two failures (a verdict,
     not a report), suspects left to a call the summary names. Its coverage refreshes the map."""
     args = [os.path.relpath(f, root) for f in files]
-    from splice.checks import covmap
+    from splice.testing import covmap
 
     data = run_pytest(args, root, timeout=timeout, only=only, trace=covmap.tracer())
     remember(root, data)

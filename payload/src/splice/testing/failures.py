@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from splice.checks.linetrace import is_library
-from splice.checks.testroot import caller_id
 from splice.core.budget import clip
+from splice.testing.linetrace import is_library
+from splice.testing.root import caller_id
 
 MESSAGE_LINES = 4
 _NOISE = re.compile(r" object at 0x[0-9a-f]+>|^\s*(Use -v to get|Omitting \d+ identical|Full diff:)")
@@ -174,7 +174,7 @@ def _keys(f: Failure, root: str) -> List[tuple]:
 
 
 def suspect_lines(g: FailGroup, root: str, top: int, cache: Optional[Dict[str, object]] = None) -> List[str]:
-    from splice.checks.suspects import suspects_of
+    from splice.testing.suspects import suspects_of
 
     if g.ranked is None:
         return []

@@ -11,9 +11,9 @@ import pytest
 
 import splice
 from helpers import REPO
-from splice.checks.linetrace import available, make_tracer
-from splice.checks.suspects import localize
 from splice.doors import magics
+from splice.testing.linetrace import available, make_tracer
+from splice.testing.suspects import localize
 
 SRC = str(REPO / "payload" / "src")
 
@@ -287,7 +287,7 @@ TRACER_SCRIPT = """
 import os, sys
 sys.path.insert(0, %(src)r)
 sys.path.insert(0, %(root)r)
-from splice.checks.linetrace import available, make_tracer
+from splice.testing.linetrace import available, make_tracer
 from lib import work
 import test_x
 print("%%d.%%d" %% sys.version_info[:2])
@@ -335,7 +335,7 @@ def test_stdlib_tracers_record_library_lines_per_test_on_bare_pythons(tmp_path, 
 
 
 def test_splice_never_imports_coverage_itself():
-    code = ("import sys, splice, splice.checks.testrun, splice.checks.suspects, splice.checks.linetrace; "
+    code = ("import sys, splice, splice.testing.runner, splice.testing.suspects, splice.testing.linetrace; "
             "print('coverage' in sys.modules)")
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=SRC)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from helpers import REPO, Kernel, make_venv, pyenv_python
-from splice.checks.pytest_shim import SHIM, SHIM_DIR, enable
+from splice.testing.pytest_shim import SHIM, SHIM_DIR, enable
 
 SRC = str(REPO / "payload" / "src")
 
@@ -172,7 +172,7 @@ def test_failures_end_with_grouped_suspects_just_before_the_counts_line(ledger):
     assert tokens("\n".join(section)) <= 800
     assert tokens("\n".join(section[:at_second])) <= 300 and tokens("\n".join(section[at_second:])) <= 300
     # the coverage pass also refreshes the project's coverage map, which the tests stage chooses tests by
-    from splice.checks import covmap
+    from splice.testing import covmap
 
     data, why = covmap.load(str(ledger))
     assert why == "" and {"tests/test_book.py::test_split_evenly[1]", "tests/test_fmt.py::test_percent"} <= set(
@@ -188,7 +188,7 @@ def test_a_green_run_is_unchanged_and_no_name_switches_it_off(ledger):
     off = pytest_run(ledger, env_for(ledger), "-p", "no:" + SHIM)
     assert off.returncode == 1 and "splice" not in off.stdout + off.stderr
     # opt-in by module name elsewhere, and loaded once when both ways name it
-    both = pytest_run(ledger, env_for(ledger), "-p", "splice.checks.pytest_suspects", "tests/test_fmt.py")
+    both = pytest_run(ledger, env_for(ledger), "-p", "splice.testing.pytest_suspects", "tests/test_fmt.py")
     assert both.stdout.count("splice suspects") == 1 and both.returncode == 1
     assert both.stdout.splitlines()[-1].startswith("3 failed, 1 passed")
 

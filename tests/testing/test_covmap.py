@@ -12,8 +12,8 @@ import textwrap
 import pytest
 
 import splice
-from splice.checks import covmap
-from splice.checks.testrun import related_tests
+from splice.testing import covmap
+from splice.testing.runner import related_tests
 
 LAYOUT = '''\
 class Layout:
