@@ -13,7 +13,9 @@ import sys
 import venv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
+
+from filelock import FileLock
 
 REPO = Path(__file__).resolve().parents[1]
 UNSHARE = shutil.which("unshare")
@@ -30,6 +32,35 @@ def pyenv_python(minor: str) -> Optional[Path]:
     found_on_path = shutil.which("python" + minor)
     return Path(found_on_path) if found_on_path else None
 
+
+
+def run_folder(tmp_path_factory) -> Path:
+    """The temporary folder of this test run that every pytest-xdist worker sees (each worker's own base folder is
+    one level below it); without xdist, the run's base folder."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def made_once(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """A folder filled by `make(folder)` once per test run, whichever worker asks first: the others wait on a file
+    lock and reuse it. For what tests read and never change (wheelhouses, built bundles and dists), so nothing is
+    built or downloaded twice when tests run side by side. A `make` that fails leaves no folder: the next asker
+    tries again and fails the same way."""
+    shared = run_folder(tmp_path_factory) / "made-once"
+    shared.mkdir(exist_ok=True)
+    folder, done = shared / name, shared / (name + ".done")
+    with FileLock(str(shared / (name + ".lock"))):
+        if not done.exists():
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir()
+            try:
+                make(folder)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            done.touch()
+    return folder
 
 
 def _dead_port() -> int:
