@@ -1,5 +1,9 @@
+"""What the whole suite shares: the real wheels and bundles (made once per run, whichever xdist worker asks first),
+which tests count as slow, and which must run on one worker in file order."""
+
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +13,37 @@ import pytest
 from helpers import REPO, made_once, splice_bundle
 
 sys.path.insert(0, str(REPO / "payload" / "src"))
+
+# Fixtures that download real wheels or build bundles and dists: a test that takes one is an integration test.
+BUILT = {
+    "wheelhouse", "old_wheelhouse", "bundle", "small_bundle", "legacy_wheelhouse", "two_targets", "packaging_wheel",
+    "wasm_bundle", "pyodide_dir", "dists", "locks", "echo_bundle", "server_bundle",
+}  # fmt: skip
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto`: two workers per core. Most tests wait on a subprocess, a kernel or the network rather than compute,
+    so one worker per core leaves the cores idle half the time. PYTEST_XDIST_AUTO_NUM_WORKERS still decides when
+    set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    return 2 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2 * (os.cpu_count() or 1)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark slow what builds, downloads or shares a module-wide kernel, server or model; keep the tests that share
+    a module-scoped fixture on one xdist worker, in file order (`--dist loadgroup`), so it is made once and the
+    state they build up stays theirs. Runs before xdist reads the groups."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info is not None else ()
+        shared = any(d.scope in ("module", "class", "package") for ds in defs for d in ds)
+        if shared or BUILT & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+        if shared and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 def _download(folder: Path, *reqs: str) -> None:

@@ -25,7 +25,7 @@ def _build(project: Path, outdir: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dists(tmp_path_factory) -> Path:
     return made_once(tmp_path_factory, "dist", lambda out: _build(REPO, out))
 

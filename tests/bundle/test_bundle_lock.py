@@ -21,6 +21,8 @@ else:
 
 from helpers import _dead_port, import_snippet, made_once, make_venv, offline_env, run_offline, splice_bundle
 
+pytestmark = pytest.mark.slow  # uv and bundle builds
+
 TABULATE = "024ca478df22e9340661486f85298cff5f6dcdba14f3813e8830015b9ed1948f"  # tabulate-0.9.0-py3-none-any.whl
 
 
@@ -33,7 +35,7 @@ def _uv_compile(wheelhouse: Path, out: Path, *args: str) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def locks(tmp_path_factory, wheelhouse) -> Dict[str, Path]:
     def lock(folder: Path) -> None:
         _uv_compile(wheelhouse, folder / "pylock.toml", "--format", "pylock.toml")

@@ -29,7 +29,7 @@ if __name__ == "__main__":
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def echo_bundle(tmp_path_factory) -> Path:
     def build(base: Path) -> None:
         project = base / "proj"
@@ -77,7 +77,7 @@ def test_unknown_program_is_one_line_on_stderr(tmp_path, echo_bundle):
     assert "splice" in proc.stderr.split("there are:")[1]  # the payload's own script
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server_bundle(tmp_path_factory) -> Path:
     """Built with the mcp extra's wheels, then moved away from where it was built."""
 

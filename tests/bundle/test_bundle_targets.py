@@ -24,6 +24,8 @@ from helpers import (
     splice_bundle,
 )
 
+pytestmark = pytest.mark.slow  # bundle builds, every pyenv Python
+
 TEMPLATE = REPO / "templates" / "bootstrap.py"
 
 

@@ -83,6 +83,7 @@ def _sample():
     return files[::every]
 
 
+@pytest.mark.slow
 def test_stdlib_round_trip_sample():
     """A spread sample of the stdlib here (SPLICE_STDLIB_EVERY=1 for all; benchmarks/stdlib_roundtrip.py)."""
     files = _sample()

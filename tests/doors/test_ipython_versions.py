@@ -10,6 +10,8 @@ import pytest
 
 from helpers import REPO, Kernel, make_venv, pyenv_python
 
+pytestmark = pytest.mark.slow  # pip-installs other IPython lines into fresh venvs
+
 CASES = [("3.8", "7", ["ipython==7.34.0", "ipykernel==6.29.5"]), ("3.11", "9", ["ipython>=9,<10", "ipykernel>=6.29"])]
 
 
