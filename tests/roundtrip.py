@@ -92,12 +92,16 @@ def check_file(path: Path, removals: bool = True) -> Tuple[int, List[str], bool]
 
 def run(files: List[Path], workers: int = 2) -> Tuple[int, List[str], int]:
     """Check many files in parallel: (symbols tried, failures, files skipped). The largest files go first, one at a
-    time, so that no worker is left with a big one at the end; failures come back in the order of `files`."""
+    time, so that no worker is left with a big one at the end; failures come back in the order of `files`. One
+    worker: in this process."""
     from concurrent.futures import ProcessPoolExecutor
 
     order = sorted(files, key=lambda p: p.stat().st_size, reverse=True)
-    with ProcessPoolExecutor(workers) as pool:
-        done = dict(zip(order, pool.map(check_file, order)))
+    if workers <= 1:  # in this process: the test suite spreads its parts over pytest-xdist workers itself
+        done = {path: check_file(path) for path in order}
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            done = dict(zip(order, pool.map(check_file, order)))
     total, fails, skipped = 0, [], 0
     for path in files:
         n, fl, sk = done[path]
