@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import sysconfig
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from splice.core.edit import Doc, apply_splices, check_syntax, plan_remove, plan_replace
 from splice.core.errors import SpliceError
@@ -37,8 +37,23 @@ def _related(doc: Doc, a: str, b: str) -> bool:
     return any(s1 < e2 and s2 < e1 for s1, e1 in ca.spans for s2, e2 in cb.spans)
 
 
-def check_file(path: Path, removals: bool = True) -> Tuple[int, List[str], bool]:
-    """(symbols tried, failures, skipped-because-unparseable)."""
+def addressable(qualname: str, chunk) -> bool:
+    """The symbols the property is checked on: every chunk but the module itself and an empty imports block."""
+    return not (qualname == "<module>" or (chunk.kind == "imports" and chunk.start == chunk.end))
+
+
+def symbols(path: Path) -> int:
+    """How many symbols check_file tries in a file (0 if it does not parse)."""
+    try:
+        doc = Doc(Source.decode(path.read_bytes()), str(path))
+        return sum(addressable(q, c) for q, c in doc.index.chunks.items())
+    except (SpliceError, SyntaxError, UnicodeDecodeError, ValueError):
+        return 0
+
+
+def check_file(path: Path, removals: bool = True, part: Tuple[int, int] = (0, 1)) -> Tuple[int, List[str], bool]:
+    """(symbols tried, failures, skipped-because-unparseable). part=(i, n): only every n-th symbol from the i-th, so
+    that one big file can be checked in n pieces side by side; the n pieces together try every symbol once."""
     raw = path.read_bytes()
     try:
         source = Source.decode(raw)
@@ -49,8 +64,8 @@ def check_file(path: Path, removals: bool = True) -> Tuple[int, List[str], bool]
     failures: List[str] = []
     tried = 0
     before = _shows(doc.lines, doc.index)
-    for q, chunk in list(doc.index.chunks.items()):
-        if q == "<module>" or (chunk.kind == "imports" and chunk.start == chunk.end):
+    for k, (q, chunk) in enumerate(list(doc.index.chunks.items())):
+        if k % part[1] != part[0] or not addressable(q, chunk):
             continue
         tried += 1
         shown = before[q]
@@ -90,18 +105,26 @@ def check_file(path: Path, removals: bool = True) -> Tuple[int, List[str], bool]
     return tried, failures, False
 
 
-def run(files: List[Path], workers: int = 2) -> Tuple[int, List[str], int]:
-    """Check many files in parallel: (symbols tried, failures, files skipped). The largest files go first, one at a
-    time, so that no worker is left with a big one at the end; failures come back in the order of `files`. One
-    worker: in this process."""
+def _check(job: Tuple[Path, Tuple[int, int]]) -> Tuple[int, List[str], bool]:
+    return check_file(job[0], part=job[1])
+
+
+def run(
+    files: List[Path], workers: int = 2, parts: Optional[Dict[Path, Tuple[int, int]]] = None
+) -> Tuple[int, List[str], int]:
+    """Check many files in parallel: (symbols tried, failures, files skipped); `parts` checks a file in pieces (see
+    check_file). The largest files go first, one at a time, so that no worker is left with a big one at the end;
+    failures come back in the order of `files`. The workers are fresh interpreters (spawned): in a process that
+    holds a test session's objects, such as a pytest worker, the same checks took 1.5 times as long, most of it
+    garbage collection."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    order = sorted(files, key=lambda p: p.stat().st_size, reverse=True)
-    if workers <= 1:  # in this process: the test suite spreads its parts over pytest-xdist workers itself
-        done = {path: check_file(path) for path in order}
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            done = dict(zip(order, pool.map(check_file, order)))
+    parts = parts or {}
+    jobs = [(p, parts.get(p, (0, 1))) for p in files]
+    jobs.sort(key=lambda j: j[0].stat().st_size // j[1][1], reverse=True)
+    with ProcessPoolExecutor(max(1, workers), mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = dict(zip([p for p, _ in jobs], pool.map(_check, jobs)))
     total, fails, skipped = 0, [], 0
     for path in files:
         n, fl, sk = done[path]
