@@ -121,6 +121,7 @@ def test_stdlib_round_trip_sample(shard):
     assert failures == [], "\n".join(failures[:20])
 
 
+@pytest.mark.slow
 def test_the_stdlib_parts_cover_the_sample_once_and_it_has_more_than_1000_symbols():
     """The parts above together: every file of the sample, each piece of a split file once, > 1000 symbols."""
     sample = _sample()
