@@ -216,3 +216,20 @@ def test_the_agent_test_tool_served_from_above_runs_the_projects_suite(workspace
         conn.close()
     r = cli("call", "test", "{}", "--root", str(workspace), cwd=workspace.parent)
     assert r.stdout.splitlines()[0] == "2 failed, 3 passed (whole suites of other/, proj/, each run from its root)"
+
+
+def test_the_plugins_own_pass_runs_from_the_projects_root_and_says_what_passed_there(workspace):
+    """pytest started above the project (the user's choice) fails the CLI test; the plugin's coverage pass runs from
+    the project's root, where it passes, and the section says so in one line."""
+    env = dict(os.environ, PYTHONPATH=SRC)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "splice.testing.pytest_suspects",
+           "--splice-budget", "60"]  # the pass is not cut on a busy machine: this test is about where it runs
+    r = subprocess.run(cmd + ["proj/tests/test_cli.py"], capture_output=True, text=True, cwd=workspace, env=env)
+    assert r.returncode == 1  # the user's run and exit status are untouched
+    section = r.stdout.split("splice suspects")[1].splitlines()
+    assert ("1 of the failing tests passed when run from proj/, the project's root: it fails only from where pytest "
+            "started; run there: cd proj && python -m pytest") in section
+    (workspace / "proj" / "pkg" / "core.py").write_text("def double(n):\n    return n * 2 + 1\n")
+    r = subprocess.run(cmd + ["tests"], capture_output=True, text=True, cwd=workspace / "proj", env=env)
+    section = r.stdout.split("splice suspects")[1]
+    assert "pkg/core.py::double  L2" in section and "passed when run from" not in section

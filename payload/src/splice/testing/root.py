@@ -4,6 +4,7 @@ developer would run them (`python -m pkg.cli` in a test works there), and test i
 from __future__ import annotations
 
 import os
+import shlex
 from typing import Dict, List, Optional, Tuple
 
 MARKERS = ("pyproject.toml", "setup.cfg", "pytest.ini", "tox.ini")
@@ -90,3 +91,24 @@ def suite_roots(folder: str, within: Optional[str] = None) -> Optional[Tuple[Lis
         return None
     projects, loose = projects_below(folder)
     return (projects, loose) if projects else None
+
+
+def project_cwd(files: List[str], rootdir: str) -> str:
+    """Where the pytest plugin's own pass over these test files runs: their project's root when they share one (as
+    its developer runs them, whatever folder the user's pytest started in), else pytest's rootdir."""
+    roots = {test_root(f) for f in files}
+    if len(roots) == 1 and None not in roots:
+        return roots.pop()  # type: ignore[return-value]
+    return rootdir
+
+
+def elsewhere_note(passed: List[str], ran: str, invoked: str) -> str:
+    """One line when failing tests passed in a pass run from their project's root `ran` while the user's pytest
+    started in another folder `invoked`: they fail only from there (a test running `python -m pkg.cli`, reading a
+    file by a relative path)."""
+    if not passed or os.path.realpath(ran) == os.path.realpath(invoked):
+        return ""
+    where = os.path.relpath(ran, invoked).replace(os.sep, "/")
+    they = "they fail" if len(passed) > 1 else "it fails"
+    return "%d of the failing tests passed when run from %s/, the project's root: %s only from where pytest " \
+           "started; run there: cd %s && python -m pytest" % (len(passed), where, they, shlex.quote(where))
