@@ -171,6 +171,24 @@ def test_two_projects_side_by_side_give_one_summary(workspace):
     )
 
 
+def test_a_folder_above_projects_named_as_a_target_runs_each_projects_suite(workspace):
+    write(workspace, OTHER)
+    first = "2 failed, 3 passed (whole suites of other/, proj/, each run from its root)"
+    assert str(splice.test(".", suspects=False)).splitlines()[0] == first
+    # a project's own target and the folder above it: that project's whole suite runs once
+    report = splice.test(["proj/tests/test_cli.py", "."], suspects=False)
+    assert str(report).splitlines()[0] == "2 failed, 3 passed (whole suites of proj/, other/, each run from its root)"
+
+
+def test_many_projects_below_are_asked_for_not_run(workspace):
+    for n in range(9):
+        write(workspace, {"p%d/setup.cfg" % n: "", "p%d/test_p.py" % n: "def test_p():\n    pass\n"})
+    with pytest.raises(splice.SpliceError) as err:
+        splice.test()
+    assert str(err.value).startswith("10 projects below this folder (p0/, p1/, p2/, p3/, …): name the ones to test")
+    assert str(splice.test(["p0", "p1"])) == "2 passed (2 targets in p0/, p1/, each run from its project's root)"
+
+
 def test_a_project_pytest_cannot_run_is_its_own_line_and_the_others_count(workspace):
     write(workspace, OTHER)
     (workspace / "other" / "pytest.ini").write_text("[pytest]\naddopts = --no-such-option\n")

@@ -274,7 +274,7 @@ def _add_test_parser(sub: "argparse._SubParsersAction", common: argparse.Argumen
 
     t = sub.add_parser("test", help="run tests, failures first, then the suspicious library lines", parents=[common])
     t.add_argument("target", nargs="*", help="node ids, test files or folders, or a library target (its related "
-                   "tests); none: the whole suite")
+                   "tests); none: the whole suite (from a folder above projects: each project's, from its root)")
     t.add_argument("--no-suspects", action="store_true", help="skip the second run that ranks suspicious lines")
     t.add_argument("--max-failures", type=int, default=5, help="groups of alike failures shown")
     t.add_argument("--max-groups", type=int, default=3, help="groups whose suspects are listed")

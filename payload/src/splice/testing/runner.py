@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from splice.core import SOURCE_ROOT
 from splice.core.budget import clip
+from splice.core.errors import BadTarget
 from splice.core.files import project_root
 from splice.testing.failures import FailGroup, Failure, group, suspect_lines
 from splice.testing.linetrace import is_test_file
@@ -606,25 +607,42 @@ class SuiteReport(TestReport):
 def project_runs(
     targets: Union[None, str, Sequence[str]], base: str, within: Optional[str] = None
 ) -> Optional[List[Tuple[str, str, Optional[List[str]]]]]:
-    """The runs when the tests asked for lie in several projects, or below the caller's folder `base` while it is in
-    none: (the project as `base` sees it, its root, its targets or None for its whole suite) each. None: one run, as
-    `select` plans it (`base` is a project's root or inside one, or all targets share one project)."""
+    """The runs when the tests asked for lie in several projects, or below a folder in none (no targets: `base`, the
+    caller's folder; or a folder named as a target): (the project as `base` sees it, its root, its targets or None
+    for its whole suite) each. None: one run, as `select` plans it (`base` is a project's root or inside one, or all
+    targets share one project)."""
     items = [targets] if isinstance(targets, str) else list(targets or [])
-    if not items:
-        below = suite_roots(base, within)
-        if below is None:
+    by_root: Dict[str, Optional[List[str]]] = {}
+    expanded = False
+    for item in items or [base]:
+        root = _item_root(item, within)
+        if root is None and os.path.isdir(item):
+            below = suite_roots(os.path.abspath(item), within)
+            if below is not None:  # a folder above projects: each project's whole suite, its loose tests
+                expanded = True
+                for project in below[0]:
+                    by_root[project] = None
+                by_root.setdefault("", [])
+                by_root[""] = (by_root[""] or []) + list(below[1])
+                continue
+        if not items:
             return None
-        projects, loose = below
-        runs: List[Tuple[str, str, Optional[List[str]]]] = [(_shown(p, base), p, None) for p in projects]
-        return runs + ([(LOOSE, base, list(loose))] if loose else [])
-    by_root: Dict[str, List[str]] = {}
-    for item in items:
-        by_root.setdefault(_item_root(item, within) or "", []).append(item)
-    if len([r for r in by_root if r]) < 2:
+        group = by_root.setdefault(root or "", [])
+        if group is not None:  # None: the project's whole suite runs anyway
+            group.append(item)
+    if "" in by_root and not by_root[""]:
+        del by_root[""]
+    projects = [r for r in by_root if r]
+    if len(projects) < 2 and not expanded:
         return None
+    if len(projects) > MAX_PROJECTS:
+        names = ", ".join(_shown(r, base) for r in projects[:4])
+        raise BadTarget("%d projects below this folder (%s, …): name the ones to test as targets, or test from a "
+                        "project's folder" % (len(projects), names))
     return [(_shown(r, base) if r else LOOSE, r or base, group) for r, group in by_root.items()]
 
 
+MAX_PROJECTS = 8  # more below one folder is a home or a checkout of many: asked, not run for minutes
 LOOSE = "tests in no project"
 
 
