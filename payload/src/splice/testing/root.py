@@ -94,9 +94,10 @@ def suite_roots(folder: str, within: Optional[str] = None) -> Optional[Tuple[Lis
 
 
 def project_cwd(files: List[str], rootdir: str) -> str:
-    """Where the pytest plugin's own pass over these test files runs: their project's root when they share one (as
-    its developer runs them, whatever folder the user's pytest started in), else pytest's rootdir."""
-    roots = {test_root(f) for f in files}
+    """Where the pytest plugin's own pass over these test files runs: their project's root when they share one at or
+    below pytest's rootdir (as its developer runs them, whatever folder the user's pytest started in), else the
+    rootdir (a config file far above, in a home folder, is no project of theirs)."""
+    roots = {test_root(f, rootdir) for f in files}
     if len(roots) == 1 and None not in roots:
         return roots.pop()  # type: ignore[return-value]
     return rootdir
