@@ -81,6 +81,11 @@ def test_the_checks_switch_reports_the_checks_of_an_edit_written_and_kept(kernel
     k.execute("%splice_config checks=off")
     r = k.execute("%%splice shop.py::Cart.total\nreturn sum(self.items)\n")
     assert "ok replace" in r.stdout and "checks:" not in r.stdout
+    r = k.execute("%%splice --check names shop.py::Cart.total\nreturn sum(self.items) + missing_too\n")
+    assert "names (pyflakes): 1 new issue" in r.stdout  # one edit's checks, whatever the switch says
+    k.execute("%splice_config checks=syntax,names")
+    r = k.execute("%%splice --check none shop.py::Cart.total\nreturn sum(self.items) + still_missing\n")
+    assert "ok replace" in r.stdout and "checks:" not in r.stdout
 
 
 def test_live_patch_of_imported_module_keeps_identities(kernel):

@@ -202,6 +202,7 @@ class Section:
     def __init__(
         self, tests: List[Dict[str, Any]], root: str, budget: float, interrupted: bool = False, cwd: str = ""
     ) -> None:
+        from splice.testing.root import project_cwd
         from splice.testing.runner import SpectrumRun, _report
 
         self.root, self.budget = root, budget
@@ -213,13 +214,15 @@ class Section:
             self.notes.append("suspects: not ranked (the run was interrupted; splice test reruns the failures)")
         elif self.failures:
             files = sorted({os.path.join(root, f.id.split("::")[0]) for f in self.failures})  # ids are root-relative
+            self.cwd, self.invoked = project_cwd(files, root), cwd or root  # run where the project runs its tests
             self.run = SpectrumRun(
-                report, files, {"tests": tests}, timeout=budget + GRACE, deadline=budget, cwd=cwd or root
+                report, files, {"tests": tests}, timeout=budget + GRACE, deadline=budget, cwd=self.cwd
             )
 
     def lines(self, call: str = "splice test") -> List[str]:
         from splice.core.budget import clip
         from splice.testing.failures import group, suspect_lines
+        from splice.testing.root import elsewhere_note
         from splice.testing.suspects import localize
 
         if not self.failures:
@@ -238,6 +241,9 @@ class Section:
                 )
             if not ranked:
                 notes.append("suspects: none (the failing tests ran no library line of this project)")
+            passed = set(spec.passing)
+            notes += [n for n in [elsewhere_note([f.id for f in self.failures if f.id in passed], self.cwd,
+                                                 self.invoked)] if n]
         groups = group(self.failures, ranked, root)
         shown = groups[:3]
         top = {1: 5, 2: 4}.get(len(shown), 3)
