@@ -12,13 +12,11 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 
 import pytest
 
-from helpers import REPO
-
 import splice
+from helpers import REPO
 
 _names = itertools.count()
 
@@ -181,7 +179,7 @@ def test_registries_are_not_filled_again(load):
     holder = m.HANDLERS["on_save"]
     splice.edit(path + "::Csv.run", '"csv"', '"CSV"')
     splice.edit(path + "::on_save", '"saved"', '"SAVED"')
-    assert m.REGISTRY == [m.Csv] and m.Plugin.subclasses == [m.Csv] and m.Meta.made == ["Csv"]
+    assert [m.Csv] == m.REGISTRY and m.Plugin.subclasses == [m.Csv] and m.Meta.made == ["Csv"]
     assert m.Csv().run() == "CSV" and holder() == "SAVED" and holder is m.on_save
 
 
