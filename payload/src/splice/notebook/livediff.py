@@ -165,6 +165,7 @@ def uses_of(tree: ast.AST, name: str) -> List[int]:
     """Lines where `name` is read as a plain name or an attribute (a removed name other code still uses)."""
     lines = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load) or isinstance(node, ast.Attribute) and node.attr == name and isinstance(node.ctx, ast.Load):
+        read = isinstance(getattr(node, "ctx", None), ast.Load)
+        if read and (getattr(node, "id", None) == name or getattr(node, "attr", None) == name):
             lines.append(node.lineno)
     return sorted(set(lines))
