@@ -26,7 +26,9 @@ import ast
 import gc
 import os
 import sys
+import threading
 import types
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -641,14 +643,23 @@ def patch_namespace(namespace: Dict[str, Any], old_text: str, new_text: str, fil
     `__future__` imports from earlier cells)."""
     report = PatchReport(module, reload_call=reload_call)
     try:
-        old_tree, new_tree = parse(old_text, filename), parse(new_text, filename)
+        old_tree, new_tree = _parsed(old_text, filename), _parsed(new_text, filename)
     except SyntaxError as exc:
         report.refused = "its code does not parse: %s" % exc
         return report
     changes = diff_module(old_tree, new_tree, old_text, new_text)
     if not changes:
         return report
-    planner = _Planner(namespace, filename, _future_flags(new_tree) | flags, new_tree, report)
+    with _PATCHING:  # one edit at a time reaches the program (an MCP server edits from threads)
+        return _plan_and_apply(namespace, changes, filename, _future_flags(new_tree) | flags, new_tree, report)
+
+
+_PATCHING = threading.RLock()
+
+
+def _plan_and_apply(namespace: Dict[str, Any], changes: List[Change], filename: str, flags: int,
+                    new_tree: ast.Module, report: PatchReport) -> PatchReport:
+    planner = _Planner(namespace, filename, flags, new_tree, report)
     try:
         planner.plan(changes)
     except Unsafe as exc:
@@ -671,6 +682,26 @@ def patch_namespace(namespace: Dict[str, Any], old_text: str, new_text: str, fil
         sys.setswitchinterval(interval)
     report.notes += _busy_threads(planner.old_codes)
     return report
+
+
+_TREES: "OrderedDict[Tuple[str, str], ast.Module]" = OrderedDict()  # the last texts parsed (never changed in place)
+_TREES_LOCK = threading.Lock()
+
+
+def _parsed(text: str, filename: str) -> ast.Module:
+    """The tree of a text, parsed once: an edit's new text is the next edit's old one (and an undo's)."""
+    key = (filename, text)
+    with _TREES_LOCK:
+        tree = _TREES.get(key)
+        if tree is not None:
+            _TREES.move_to_end(key)
+            return tree
+    tree = parse(text, filename)
+    with _TREES_LOCK:
+        _TREES[key] = tree
+        while len(_TREES) > 8:
+            _TREES.popitem(last=False)
+    return tree
 
 
 def _cleared(report: PatchReport) -> PatchReport:
