@@ -509,3 +509,31 @@ def test_the_engine_on_other_pythons(tmp_path, version):
     proc = subprocess.run([exe, "-c", script], env=env, capture_output=True, text=True, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.startswith("ran ") and int(proc.stdout.split()[1]) >= 14, proc.stdout
+
+
+def test_definitions_below_an_edit_keep_true_line_numbers(load):
+    import inspect
+
+    m, path = load("""\
+        def first():
+            return 1
+
+
+        class Later:
+            def meth(self):
+                raise ValueError("here")
+
+
+        def last():
+            return 2
+        """)
+    code = m.last.__code__
+    splice.edit(path + "::first", "return 1", "x = 1\n    y = 2\n    return x + y")
+    assert m.first() == 3 and m.last.__code__.co_firstlineno == 12 and m.last.__code__ == code.replace(
+        co_firstlineno=12)
+    assert inspect.getsource(m.last).startswith("def last():")
+    assert inspect.getsource(m.Later.meth).strip().startswith("def meth(self):")
+    try:
+        m.Later().meth()
+    except ValueError as exc:
+        assert exc.__traceback__.tb_next.tb_frame.f_lineno == 9  # the line the file has now

@@ -260,6 +260,35 @@ def _functions_in(value: Any, name: str, depth: int = 4) -> List[types.FunctionT
     return found
 
 
+def _all_functions(value: Any, depth: int = 3) -> List[types.FunctionType]:
+    """Every function a member holds (a class: all of its members', nested classes included)."""
+    out: List[types.FunctionType] = []
+    if depth < 0 or value is None:
+        return out
+    if isinstance(value, type):
+        for member in list(value.__dict__.values()):
+            out += _all_functions(member, depth - 1)
+        return out
+    if isinstance(value, types.FunctionType):
+        return [value] + _all_functions(value.__dict__.get("__wrapped__"), depth - 1)
+    if isinstance(value, (types.ModuleType, str, bytes, int, float, tuple, list, dict)):
+        return out
+    for attr in ("__func__", "fget", "fset", "fdel", "func", "__wrapped__"):
+        try:
+            inner = getattr(value, attr, None)
+        except Exception:  # noqa: BLE001 - an attribute that runs code and fails
+            continue
+        if inner is not None and inner is not value:
+            out += _all_functions(inner, depth - 1)
+    return out
+
+
+def _shifted(code: types.CodeType, delta: int) -> types.CodeType:
+    """The same code, `delta` lines further (its line table is relative to its first line; nested code too)."""
+    consts = tuple(_shifted(c, delta) if isinstance(c, types.CodeType) else c for c in code.co_consts)
+    return code.replace(co_firstlineno=code.co_firstlineno + delta, co_consts=consts)
+
+
 def _caches_in(value: Any) -> List[Any]:
     """The lru_cache/cache wrappers along a member's `__wrapped__` chain (their cache goes with the old code)."""
     out = []
@@ -360,10 +389,13 @@ class _Planner:
 
     def plan(self, changes: List[Change]) -> None:
         for change in changes:
-            scope = self.scope(change.path)
+            if change.action == "moved":
+                self.plan_moved(change)
+                continue
             if change.kind == "class" and change.action == "header":
                 self.refuse_header(change)
-            elif change.kind == "function" and change.action == "changed":
+            scope = self.scope(change.path)
+            if change.kind == "function" and change.action == "changed":
                 self.plan_function(scope, change)
             elif change.kind == "function" and change.action == "redecorated":
                 self.plan_function(scope, change, redecorate=True)
@@ -372,6 +404,31 @@ class _Planner:
             else:
                 self.plan_removed(scope, change, changes)
         self.steps += self.later
+
+    def plan_moved(self, change: Change) -> None:
+        """An unchanged definition on other lines: its code objects say the new lines (tracebacks, inspect), the
+        code itself stays. Code compiled from another text (a cell's earlier version) keeps its lines."""
+        try:
+            scope = self.scope(change.path)
+        except Unsafe:
+            return
+        old, new = change.old, change.new
+        assert old is not None and new is not None
+        start, end = first_line(old), old.end_lineno  # type: ignore[attr-defined]
+        delta = first_line(new) - start
+        fns = [fn for fn in _all_functions(scope.get(change.name))
+               if fn.__code__.co_filename == self.filename and start <= fn.__code__.co_firstlineno <= end]
+
+        def apply(tx: _Tx) -> None:
+            shifted: Dict[int, types.CodeType] = {}
+            for fn in fns:
+                code = fn.__code__
+                if id(code) not in shifted:
+                    shifted[id(code)] = _shifted(code, delta)
+                tx.setattr(fn, "__code__", shifted[id(code)])
+
+        if fns:
+            self.steps.append(apply)
 
     def refuse_header(self, change: Change) -> None:
         old, new = header(change.old), header(change.new)  # type: ignore[arg-type]

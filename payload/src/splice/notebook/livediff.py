@@ -25,7 +25,7 @@ class Change:
     changed), "added", "removed"."""
 
     kind: str
-    action: str
+    action: str  # also "moved": the same definition on other lines
     path: Tuple[str, ...]  # the enclosing classes, outermost first
     name: str  # the def's or class's name; "" for a statement
     old: Optional[ast.stmt] = None
@@ -96,6 +96,8 @@ def diff_scope(old_body: List[ast.stmt], new_body: List[ast.stmt], old_lines: Se
             continue
         used.add((node.name, index))
         if _text(old_lines, old) == _text(new_lines, node) or _dump(old) == _dump(node):
+            if first_line(old) != first_line(node):  # same code, other lines: tracebacks must say the new ones
+                changes.append(Change(kind, "moved", path, node.name, old, node, index, counts[node.name]))
             continue
         if isinstance(node, ast.ClassDef):
             assert isinstance(old, ast.ClassDef)
