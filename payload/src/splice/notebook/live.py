@@ -28,6 +28,7 @@ import os
 import sys
 import threading
 import types
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
@@ -315,6 +316,7 @@ def _nested_pairs(old: types.CodeType, new: types.CodeType) -> List[Tuple[types.
     return pairs
 
 
+_SCRATCH: "weakref.WeakSet[types.FunctionType]" = weakref.WeakSet()  # functions made only to take their code
 _FORWARD: Dict[int, types.FunctionType] = {}  # old function -> the new one it calls (a method that now has super())
 
 
@@ -334,10 +336,18 @@ class _Scope:
     def __init__(self, namespace: Dict[str, Any], owner: Optional[type], path: Tuple[str, ...]):
         self.namespace, self.owner, self.path = namespace, owner, path
 
+    def mangled(self, name: str) -> str:
+        """The name a class body stores `name` under (`__x` in class A is `_A__x`)."""
+        if self.owner is None or not name.startswith("__") or name.endswith("__"):
+            return name
+        return "_%s%s" % (self.owner.__name__.lstrip("_"), name)
+
     def get(self, name: str) -> Any:
-        return (self.owner.__dict__ if self.owner is not None else self.namespace).get(name)
+        return (self.owner.__dict__ if self.owner is not None else self.namespace).get(self.mangled(name))
 
     def label(self, name: str) -> str:
+        if self.owner is not None and name.startswith("_%s__" % self.owner.__name__.lstrip("_")):
+            name = name[len(self.owner.__name__.lstrip("_")) + 1:]
         return ".".join(self.path + (name,))
 
     def set(self, tx: _Tx, name: str, value: Any) -> None:
@@ -509,6 +519,7 @@ class _Planner:
         new_fn = next((v for v in made.values() if isinstance(v, types.FunctionType)), None)
         if new_fn is None:
             raise Unsafe("%s: its new code did not make a function" % label)
+        _SCRATCH.add(new_fn)  # its code goes to the running function; itself is no holder of it
         new_code = new_fn.__code__
         if old_code.co_freevars != new_code.co_freevars and not (
                 old_code.co_freevars == () and new_code.co_freevars == ("__class__",)):
@@ -568,7 +579,8 @@ class _Planner:
         targets: List[types.FunctionType] = list(olds)
         caches: List[Any] = []
         for ref in gc.get_referrers(*codes, *olds):
-            if isinstance(ref, types.FunctionType) and id(ref.__code__) in by_old and ref not in targets:
+            if isinstance(ref, types.FunctionType) and id(ref.__code__) in by_old and ref not in targets \
+                    and ref not in _SCRATCH:
                 targets.append(ref)
             elif not isinstance(ref, (dict, list, tuple, types.FunctionType)) and hasattr(ref, "cache_clear") \
                     and getattr(ref, "__wrapped__", None) in olds:
@@ -580,6 +592,7 @@ class _Planner:
         """A method that now uses super() needs a `__class__` cell its old object lacks: the new function takes the
         old one's place in the class (and in decorator wrappers), and the old one calls the new one."""
         old = olds[0]
+        name = scope.mangled(name)
         new_fn.__qualname__, new_fn.__module__ = old.__qualname__, old.__module__
         new_fn.__dict__.update(old.__dict__)
         if member is old:
@@ -629,8 +642,12 @@ class _Planner:
                 if scope.owner is not None:
                     existed = name in scope.owner.__dict__
                     scope.set(tx, name, value)
-                    (report.reset if existed and not callable(value) else report.added if not existed
-                     else report.patched).append(scope.label(name))
+                    if not existed:
+                        report.added.append(scope.label(name))
+                    elif rebinding:
+                        report.patched.append(scope.label(name) + " (its decorators ran again)")
+                    else:
+                        report.reset.append(scope.label(name))
                 elif name in before and not name.startswith("__"):
                     report.rebound.append(name)
                 elif name not in before:
@@ -656,9 +673,7 @@ class _Planner:
 
         def apply(tx: _Tx) -> None:
             for name in gone:
-                mangled = "_%s%s" % (scope.path[-1].lstrip("_"), name) if scope.path and name.startswith("__") \
-                    and not name.endswith("__") else name
-                if scope.delete(tx, mangled):
+                if scope.delete(tx, scope.mangled(name)):
                     report.removed.append(scope.label(name))
                     used = uses_of(self.new_tree, name)
                     if used:
