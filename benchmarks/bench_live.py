@@ -176,7 +176,10 @@ def child(name: str, mode: str, workdir: str) -> None:
             result["edits"] += 1
             for note in edit.notes:
                 if note.startswith("live:"):
-                    kind = note.split(": ", 2)[2].split(" ")[0] if note.count(": ") >= 2 else note
+                    kind = ("nothing to patch" if note.endswith("nothing to patch") else "not patched"
+                            if ": not patched" in note else "rebound in the module only"
+                            if "rebound in the module only" in note else "patched"
+                            if ": patched " in note else "other")
                     result["lines"][kind] = result["lines"].get(kind, 0) + 1
                     if not (note.startswith("live: %s: patched " % note.split(": ")[1]) or
                             note.endswith("nothing to patch")):
@@ -287,7 +290,10 @@ def engine_at(ref: str, dest: Path) -> Path:
     return dest
 
 
-def counts_text(counts: Dict[str, int]) -> str:
+def counts_text(counts: Dict[str, int], crashed: str = "") -> str:
+    if crashed:
+        last = [ln.strip() for ln in crashed.strip().splitlines() if ln.strip()][-1]
+        return "the process died before the suite ended: `%s`" % last[:160]
     return ", ".join("%d %s" % (v, k) for k, v in sorted(counts.items())) or "nothing ran"
 
 
@@ -330,7 +336,8 @@ def write(results: Dict[str, Dict[str, Any]], before: str) -> None:
             label = {"comment": "comment on each def line", "code": "`None; ` before each body",
                      "before": "comment on each def line, engine before (%s)" % before}[mode]
             rows.append("| %s | %s | %d (%d skipped) | %s | %s | %s |" % (
-                name, label, r.get("edits", 0), r.get("skipped", 0), counts_text(r.get("counts", {})),
+                name, label, r.get("edits", 0), r.get("skipped", 0),
+                counts_text(r.get("counts", {}), r.get("crashed", "")),
                 counts_text(base), same))
             ms = r.get("patch_ms") or [0.0]
             if mode != "before":

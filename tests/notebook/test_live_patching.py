@@ -537,3 +537,35 @@ def test_definitions_below_an_edit_keep_true_line_numbers(load):
         m.Later().meth()
     except ValueError as exc:
         assert exc.__traceback__.tb_next.tb_frame.f_lineno == 9  # the line the file has now
+
+
+def test_functions_under_a_condition_are_patched_in_place(load):
+    m, path = load("""\
+        import sys
+
+        try:
+            import json as _json
+        except ImportError:
+            def pairs(x):
+                return "fallback"
+        else:
+            def pairs(x):
+                return list(zip(x, x[1:]))
+
+            pairs.__doc__ = "set once"
+
+        if sys.version_info >= (3, 0):
+            def version():
+                return 3
+        else:
+            def version():
+                return 2
+        """)
+    held, doc = m.pairs, m.pairs.__doc__
+    reply = live(splice.edit(path, "return list(zip(x, x[1:]))", "return list(zip(x, x[1:]))[:1]"))
+    assert reply == "live: %s: patched pairs" % m.__name__, reply
+    assert held is m.pairs and held([1, 2, 3]) == [(1, 2)] and m.pairs.__doc__ == doc
+    assert live(splice.edit(path, 'return "fallback"', 'return "other"')).endswith("nothing to patch")
+    assert live(splice.edit(path, "return 3", "return 33")).endswith("patched version")
+    assert live(splice.edit(path, "return 2", "return 22")).endswith("nothing to patch")
+    assert m.version() == 33 and held([1, 2, 3]) == [(1, 2)]

@@ -480,6 +480,13 @@ class _Planner:
         """The running functions that this def made."""
         member = scope.get(change.name)
         found = _functions_in(member, change.name)
+        if change.branches:  # under if/try/with: only the function this very def made (by its first line)
+            start = first_line(change.old)  # type: ignore[arg-type]
+            mine = [fn for fn in found if fn.__code__.co_firstlineno == start]
+            if mine or all(fn.__code__.co_firstlineno in change.branches for fn in found):
+                return mine  # none: another branch's def is the one that ran
+            raise Unsafe("%s: defined under a condition, and the running one cannot be told apart"
+                         % scope.label(change.name))
         if not found and member is None and scope.owner is None:
             return []
         codes: Dict[types.CodeType, List[types.FunctionType]] = {}
@@ -504,6 +511,8 @@ class _Planner:
         if not olds and redecorate:
             self.plan_added(scope, change, rebinding=True)
             return
+        if not olds and change.branches:
+            return  # this def's branch did not run: nothing runs its code
         if not olds:
             olds = self.by_line(change)
         if not olds:
@@ -536,6 +545,8 @@ class _Planner:
         args_changed = ast.dump(old_node.args) != ast.dump(new_node.args)  # type: ignore[union-attr]
         notes_changed = args_changed or ast.dump(old_node.returns or ast.Pass()) != ast.dump(  # type: ignore
             new_node.returns or ast.Pass())  # type: ignore[union-attr]
+        doc_changed = ast.get_docstring(old_node, clean=False) != ast.get_docstring(  # type: ignore[arg-type]
+            new_node, clean=False)  # type: ignore[arg-type]
         forward = old_code.co_freevars != new_code.co_freevars  # now uses super(): a new function object
         caches += _caches_in(scope.get(change.name))
         member = scope.get(change.name)
@@ -551,7 +562,7 @@ class _Planner:
                         tx.setattr(fn, "__kwdefaults__", new_fn.__kwdefaults__)
                     if notes_changed:
                         tx.setattr(fn, "__annotations__", dict(new_fn.__annotations__))
-                    if fn.__doc__ != new_fn.__doc__:
+                    if doc_changed:  # a docstring set at run time stays, unless the edit changed the docstring
                         tx.setattr(fn, "__doc__", new_fn.__doc__)
                 tx.setattr(fn, "__code__", code)
             if forward:

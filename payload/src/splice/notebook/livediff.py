@@ -32,6 +32,7 @@ class Change:
     new: Optional[ast.stmt] = None
     index: int = 0  # which definition of `name` in its scope (a property's setter is the second `def x`)
     count: int = 1  # how many definitions of `name` the old scope has
+    branches: Tuple[int, ...] = ()  # a def under if/try/with: the first lines of every def of its name there
 
     @property
     def qualname(self) -> str:
@@ -80,11 +81,14 @@ def diff_scope(old_body: List[ast.stmt], new_body: List[ast.stmt], old_lines: Se
     new_stmts = [(n, _text(new_lines, n)) for n in new_body if not isinstance(n, _DEFS)]
     matched = _match_statements(old_stmts, new_stmts)
     changes: List[Change] = []
+    inside = _compound_pairs(old_stmts, new_stmts, matched)
     seen: Dict[str, int] = {}
     used = set()
     for node in new_body:
         if not isinstance(node, _DEFS):
-            if id(node) not in matched:
+            if id(node) in inside:
+                changes += _inside(inside[id(node)], node, old_lines, new_lines, path)
+            elif id(node) not in matched:
                 changes.append(Change("statement", "added", path, "", None, node))
             continue
         index = seen.get(node.name, 0)
@@ -108,7 +112,7 @@ def diff_scope(old_body: List[ast.stmt], new_body: List[ast.stmt], old_lines: Se
             continue
         action = "changed" if _decorators(old) == _decorators(node) else "redecorated"
         changes.append(Change("function", action, path, node.name, old, node, index, counts[node.name]))
-    kept = set(matched.values())
+    kept = set(matched.values()) | {id(o) for o in inside.values()}
     for node, _ in old_stmts:
         if id(node) not in kept:
             changes.append(Change("statement", "removed", path, "", node, None))
@@ -116,6 +120,70 @@ def diff_scope(old_body: List[ast.stmt], new_body: List[ast.stmt], old_lines: Se
         if (name, index) not in used:
             kind = "class" if isinstance(node, ast.ClassDef) else "function"
             changes.append(Change(kind, "removed", path, name, node, None, index, counts[name]))
+    return changes
+
+
+def _blocks(node: ast.stmt) -> List[List[ast.stmt]]:
+    """The statement lists of an if/try/with (where libraries define functions under a condition)."""
+    if isinstance(node, ast.If):
+        return [node.body, node.orelse]
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        return [node.body]
+    if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+        return [node.body] + [h.body for h in node.handlers] + [node.orelse, node.finalbody]  # type: ignore
+    return []
+
+
+def _skeleton(node: ast.stmt) -> str:
+    """A compound statement with each function in it reduced to its name: equal skeletons differ only inside
+    functions (a class in it, or any other statement changed, makes them differ)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return "def %s" % node.name
+    blocks = _blocks(node)
+    if not blocks:
+        return _dump(node)
+    head = [_dump(getattr(node, f, None)) for f in ("test", "items")]
+    head += ["%s %s" % (_dump(h.type), h.name) for h in getattr(node, "handlers", [])]
+    return "%s(%s){%s}" % (type(node).__name__, "|".join(head),
+                          "}{".join(";".join(_skeleton(s) for s in block) for block in blocks))
+
+
+def _functions_under(node: ast.stmt) -> List[ast.stmt]:
+    out: List[ast.stmt] = []
+    for block in _blocks(node):
+        for s in block:
+            out += [s] if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) else _functions_under(s)
+    return out
+
+
+def _compound_pairs(old: List[Tuple[ast.stmt, str]], new: List[Tuple[ast.stmt, str]],
+                    matched: Dict[int, int]) -> Dict[int, ast.stmt]:
+    """id(new if/try/with) -> the old one it is, changed only inside functions (paired in order)."""
+    kept = set(matched.values())
+    olds = [n for n, _ in old if id(n) not in kept and _blocks(n)]
+    out: Dict[int, ast.stmt] = {}
+    for node, _ in new:
+        if id(node) in matched or not _blocks(node) or not olds:
+            continue
+        if _skeleton(olds[0]) == _skeleton(node):
+            out[id(node)] = olds.pop(0)
+    return out
+
+
+def _inside(old: ast.stmt, new: ast.stmt, old_lines: Sequence[str], new_lines: Sequence[str],
+            path: Tuple[str, ...]) -> List[Change]:
+    """The functions changed inside an if/try/with whose other statements are the same."""
+    changes = []
+    olds, news = _functions_under(old), _functions_under(new)
+    for o, n in zip(olds, news):
+        lines = tuple(first_line(x) for x in olds if x.name == n.name)  # type: ignore[attr-defined]
+        name = n.name  # type: ignore[attr-defined]
+        if _text(old_lines, o) == _text(new_lines, n) or _dump(o) == _dump(n):
+            if first_line(o) != first_line(n):
+                changes.append(Change("function", "moved", path, name, o, n, branches=lines))
+            continue
+        action = "changed" if _decorators(o) == _decorators(n) else "redecorated"
+        changes.append(Change("function", action, path, name, o, n, branches=lines))
     return changes
 
 
