@@ -569,3 +569,23 @@ def test_functions_under_a_condition_are_patched_in_place(load):
     assert live(splice.edit(path, "return 3", "return 33")).endswith("patched version")
     assert live(splice.edit(path, "return 2", "return 22")).endswith("nothing to patch")
     assert m.version() == 33 and held([1, 2, 3]) == [(1, 2)]
+
+
+def test_overload_stubs_and_the_implementation(load):
+    m, path = load("""\
+        from typing import overload
+
+
+        @overload
+        def conv(x: int) -> int: ...
+        @overload
+        def conv(x: str) -> str: ...
+        def conv(x):
+            return x
+        """)
+    held = m.conv
+    assert live(splice.edit(path, "def conv(x: str) -> str: ...", "def conv(x: bytes) -> bytes: ...")).endswith(
+        "nothing to patch")
+    assert held(1) == 1
+    assert live(splice.edit(path, "    return x", "    return x * 2")).endswith("patched conv")
+    assert held(2) == 4 and held is m.conv

@@ -32,7 +32,8 @@ class Change:
     new: Optional[ast.stmt] = None
     index: int = 0  # which definition of `name` in its scope (a property's setter is the second `def x`)
     count: int = 1  # how many definitions of `name` the old scope has
-    branches: Tuple[int, ...] = ()  # a def under if/try/with: the first lines of every def of its name there
+    branches: Tuple[int, ...] = ()  # a def under if/try/with, or one of several of its name (a property's
+    # accessors, @overload stubs): the first lines of every def of its name there, to tell which one ran
 
     @property
     def qualname(self) -> str:
@@ -111,7 +112,9 @@ def diff_scope(old_body: List[ast.stmt], new_body: List[ast.stmt], old_lines: Se
                 changes += diff_scope(old.body, node.body, old_lines, new_lines, path + (node.name,))
             continue
         action = "changed" if _decorators(old) == _decorators(node) else "redecorated"
-        changes.append(Change("function", action, path, node.name, old, node, index, counts[node.name]))
+        same_name = tuple(first_line(n) for (nm, _), n in old_defs.items() if nm == node.name)
+        changes.append(Change("function", action, path, node.name, old, node, index, counts[node.name],
+                              same_name if len(same_name) > 1 else ()))
     kept = set(matched.values()) | {id(o) for o in inside.values()}
     for node, _ in old_stmts:
         if id(node) not in kept:
