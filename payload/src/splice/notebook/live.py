@@ -34,7 +34,17 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from splice.core.text import _PARSE, common_ends, parse
-from splice.notebook.livediff import Change, bound_names, diff_module, first_line, header, uses_of
+from splice.notebook.livediff import (
+    Change,
+    bound_names,
+    diff_module,
+    diff_scope,
+    first_line,
+    header,
+    moved_after,
+    region,
+    uses_of,
+)
 
 # Names a class body sets on its own that are no member of the class.
 _BODY_NAMES = {"__module__", "__qualname__", "__classcell__", "__classdictcell__", "__firstlineno__",
@@ -423,9 +433,12 @@ class _Planner:
         except Unsafe:
             return
         old, new = change.old, change.new
-        assert old is not None and new is not None
-        start, end = first_line(old), old.end_lineno  # type: ignore[attr-defined]
-        delta = first_line(new) - start
+        if change.shift:
+            start, end, delta = change.start, change.end, change.shift
+        else:
+            assert old is not None and new is not None
+            start, end = first_line(old), old.end_lineno  # type: ignore[attr-defined]
+            delta = first_line(new) - start
         fns = [fn for fn in _all_functions(scope.get(change.name))
                if fn.__code__.co_filename == self.filename and start <= fn.__code__.co_firstlineno <= end]
 
@@ -725,16 +738,55 @@ def patch_namespace(namespace: Dict[str, Any], old_text: str, new_text: str, fil
     or nothing. The report says what was patched, or why nothing was. flags: compiler flags to add (a notebook's
     `__future__` imports from earlier cells)."""
     report = PatchReport(module, reload_call=reload_call)
-    try:
-        old_tree, new_tree = _parsed(old_text, filename), _parsed(new_text, filename)
-    except SyntaxError as exc:
-        report.refused = "its code does not parse: %s" % exc
-        return report
-    changes = diff_module(old_tree, new_tree, old_text, new_text)
-    if not changes:
-        return report
     with _PATCHING:  # one edit at a time reaches the program (an MCP server edits from threads)
+        try:
+            changes, new_tree = _diff(old_text, new_text, filename)
+        except SyntaxError as exc:
+            report.refused = "its code does not parse: %s" % exc
+            return report
+        if not changes:
+            return report
         return _plan_and_apply(namespace, changes, filename, _future_flags(new_tree) | flags, new_tree, report)
+
+
+def _diff(old_text: str, new_text: str, filename: str) -> Tuple[List[Change], ast.Module]:
+    """The changes, and the new text's tree. Only the top-level statements the edit touched are parsed again: the
+    old tree (cached from the edit before) gives the rest, its statements after the edit moved by the lines added."""
+    old_tree = _parsed(old_text, filename)
+    with _TREES_LOCK:
+        cached = _TREES.get((filename, new_text))
+    old_lines, new_lines = old_text.splitlines(True), new_text.splitlines(True)
+    if cached is not None or not old_tree.body:
+        new_tree = cached or _parsed(new_text, filename)
+        return diff_module(old_tree, new_tree, old_text, new_text), new_tree
+    body = old_tree.body
+    i, j, a, b = region(body, old_lines, new_lines)
+    delta = len(new_lines) - len(old_lines)
+    try:
+        part = parse("".join(new_lines[a - 1:b + delta]), filename)
+    except SyntaxError:  # the edit reaches beyond its statements (an opened bracket): the whole text
+        new_tree = _parsed(new_text, filename)
+        return diff_module(old_tree, new_tree, old_text, new_text), new_tree
+    ast.increment_lineno(part, a - 1)
+    changes = diff_scope(body[i:j], part.body, old_lines, new_lines)
+    for change in changes:  # a top-level name defined outside the region too (@overload stubs): which one ran
+        if not change.path and change.kind == "function" and change.old is not None and not change.branches:
+            same = tuple(first_line(s) for s in body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+                         and s.name == change.name)
+            change.branches = same if len(same) > 1 else ()
+    after = body[j:]
+    if delta:
+        changes += moved_after(after, delta)
+        with _TREES_LOCK:  # its statements after the edit are moved in place: it is no longer the old text's
+            _TREES.pop((filename, old_text), None)
+        for stmt in after:
+            ast.increment_lineno(stmt, delta)
+    new_tree = ast.Module(body=body[:i] + part.body + after, type_ignores=[])
+    with _TREES_LOCK:
+        _TREES[(filename, new_text)] = new_tree
+        while len(_TREES) > 8:
+            _TREES.popitem(last=False)
+    return changes, new_tree
 
 
 _PATCHING = threading.RLock()

@@ -32,6 +32,9 @@ class Change:
     new: Optional[ast.stmt] = None
     index: int = 0  # which definition of `name` in its scope (a property's setter is the second `def x`)
     count: int = 1  # how many definitions of `name` the old scope has
+    shift: int = 0  # "moved" after the edited region: lines further (old node's lines as they were: start, end)
+    start: int = 0
+    end: int = 0
     branches: Tuple[int, ...] = ()  # a def under if/try/with, or one of several of its name (a property's
     # accessors, @overload stubs): the first lines of every def of its name there, to tell which one ran
 
@@ -242,3 +245,31 @@ def uses_of(tree: ast.AST, name: str) -> List[int]:
         if read and (getattr(node, "id", None) == name or getattr(node, "attr", None) == name):
             lines.append(node.lineno)
     return sorted(set(lines))
+
+
+def region(body: List[ast.stmt], old_lines: Sequence[str], new_lines: Sequence[str]) -> Tuple[int, int, int, int]:
+    """The top-level statements an edit touched: (i, j, a, b) — old statements body[i:j] and old lines a..b
+    (1-based, inclusive; the changed lines widened to whole statements). New lines a..b+delta replaced them."""
+    from splice.core.text import common_ends
+
+    pre, suf = common_ends(old_lines, new_lines)
+    lo, hi = pre + 1, len(old_lines) - suf  # hi < lo: lines only inserted (before old line lo)
+    i = next((k for k, s in enumerate(body) if s.end_lineno >= lo), len(body))  # type: ignore[operator]
+    j = i
+    while j < len(body) and first_line(body[j]) <= max(hi, lo):
+        j += 1
+    a = min([lo] + [first_line(s) for s in body[i:j]])
+    b = max([hi] + [s.end_lineno for s in body[i:j]])  # type: ignore[misc]
+    return i, j, a, b
+
+
+def moved_after(body: List[ast.stmt], delta: int) -> List[Change]:
+    """Every definition in statements after an edit, `delta` lines further (functions under if/try/with too)."""
+    out = []
+    for node in body:
+        defs = [node] if isinstance(node, _DEFS) else _functions_under(node)
+        for d in defs:
+            kind = "class" if isinstance(d, ast.ClassDef) else "function"
+            out.append(Change(kind, "moved", (), d.name, d, None, shift=delta, start=first_line(d),  # type: ignore
+                              end=d.end_lineno))  # type: ignore[attr-defined]
+    return out
