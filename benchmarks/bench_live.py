@@ -222,13 +222,15 @@ def sample(root: Path, import_root: str, packages: List[str], every: int = 7) ->
                 instance = copy()
             except Exception:  # noqa: BLE001 - a class that needs arguments: the copy alone is checked
                 instance = None
-        old, new = edit_for("sample", chunk, lines, node)
-        edit = splice.edit("%s::%s" % (path, chunk.qualname), old, new)
-        checked += 1
         target: Any = copy
         for part in parts[1:]:
             target = inspect.getattr_static(target, part, None)
-        fns = _functions(target)
+        if not _functions(target, parts[-1]):  # a function nested in another: no name reaches it from outside
+            continue
+        old, new = edit_for("sample", chunk, lines, node)
+        edit = splice.edit("%s::%s" % (path, chunk.qualname), old, new)
+        checked += 1
+        fns = _functions(target, parts[-1])
         ok = bool(fns) and all(MARK in fn.__code__.co_consts for fn in fns)
         if ok and instance is not None and len(parts) == 2:
             bound = inspect.getattr_static(type(instance), parts[1], None)
@@ -242,7 +244,8 @@ def sample(root: Path, import_root: str, packages: List[str], every: int = 7) ->
     return {"checked": checked, "reached": reached, "instances": instances, "failures": failures[:10]}
 
 
-def _functions(obj: Any) -> List[Any]:
+def _functions(obj: Any, name: str) -> List[Any]:
+    """The function named `name` an object holds (itself, or through a decorator's wrapper)."""
     import types
 
     out, seen = [], set()
@@ -258,7 +261,7 @@ def _functions(obj: Any) -> List[Any]:
             continue
         for attr in ("__func__", "fget", "__wrapped__", "func", "callback"):
             todo.append(getattr(o, attr, None))
-    return [f for f in out if f.__code__.co_filename.endswith(".py")][:1]
+    return [f for f in out if f.__code__.co_name == name][:1]
 
 
 # ---------------------------------------------------------------------------------------------------- the parent
