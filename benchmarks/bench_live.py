@@ -386,7 +386,7 @@ def write(results: Dict[str, Dict[str, Any]], before: str, cases: Dict[str, Any]
     ] + rows + ([
         "",
         "The engine before (%s) re-ran every touched top-level statement, the class body included, and copied "
-        "every member over the running class: on attrs the first method edit replaced the slot descriptors of "
+        "every member over the running class: on attrs a method edit replaced the slot descriptors of "
         "attrs' own `Factory` class, and the next `attr.ib(factory=…)` (a pytest plugin imports trio, which uses "
         "attrs) raised the TypeError above; on click, whose classes and decorators were re-run the same way, "
         "174 tests failed. Plain functions (more-itertools) came through." % before] if before else []) + [
