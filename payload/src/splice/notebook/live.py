@@ -699,7 +699,7 @@ class _Planner:
             for name in gone:
                 if scope.delete(tx, scope.mangled(name)):
                     report.removed.append(scope.label(name))
-                    used = uses_of(self.new_tree, name)
+                    used = uses_of(_settled(self.new_tree), name)
                     if used:
                         report.notes.append("%s is removed but the new code still uses it (line %s): that code "
                                             "raises when it runs" % (scope.label(name), ", ".join(map(str, used[:3]))))
@@ -757,8 +757,8 @@ def _diff(old_text: str, new_text: str, filename: str) -> Tuple[List[Change], as
         cached = _TREES.get((filename, new_text))
     old_lines, new_lines = old_text.splitlines(True), new_text.splitlines(True)
     if cached is not None or not old_tree.body:
-        new_tree = cached or _parsed(new_text, filename)
-        return diff_module(old_tree, new_tree, old_text, new_text), new_tree
+        new_tree = _settled(cached or _parsed(new_text, filename))
+        return diff_module(_settled(old_tree), new_tree, old_text, new_text), new_tree
     body = old_tree.body
     i, j, a, b = region(body, old_lines, new_lines)
     delta = len(new_lines) - len(old_lines)
@@ -766,8 +766,13 @@ def _diff(old_text: str, new_text: str, filename: str) -> Tuple[List[Change], as
         part = parse("".join(new_lines[a - 1:b + delta]), filename)
     except SyntaxError:  # the edit reaches beyond its statements (an opened bracket): the whole text
         new_tree = _parsed(new_text, filename)
-        return diff_module(old_tree, new_tree, old_text, new_text), new_tree
+        return diff_module(_settled(old_tree), new_tree, old_text, new_text), new_tree
     ast.increment_lineno(part, a - 1)
+    for stmt in body[i:j]:
+        _settle(stmt)
+    for stmt in body[j:]:
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            _settle(stmt)  # moved_after looks at the functions under if/try/with
     changes = diff_scope(body[i:j], part.body, old_lines, new_lines)
     for change in changes:  # a top-level name defined outside the region too (@overload stubs): which one ran
         if not change.path and change.kind == "function" and change.old is not None and not change.branches:
@@ -779,8 +784,9 @@ def _diff(old_text: str, new_text: str, filename: str) -> Tuple[List[Change], as
         changes += moved_after(after, delta)
         with _TREES_LOCK:  # its statements after the edit are moved in place: it is no longer the old text's
             _TREES.pop((filename, old_text), None)
-        for stmt in after:
-            ast.increment_lineno(stmt, delta)
+        for stmt in after:  # its own lines now; those inside it when an edit reaches it (_settle)
+            _move_own(stmt, delta)
+            stmt._splice_shift = getattr(stmt, "_splice_shift", 0) + delta  # type: ignore[attr-defined]
     new_tree = ast.Module(body=body[:i] + part.body + after, type_ignores=[])
     with _TREES_LOCK:
         _TREES[(filename, new_text)] = new_tree
@@ -790,6 +796,30 @@ def _diff(old_text: str, new_text: str, filename: str) -> Tuple[List[Change], as
 
 
 _PATCHING = threading.RLock()
+
+
+def _move_own(stmt: ast.stmt, delta: int) -> None:
+    """Move a statement's own first and last lines (and its decorators'): what finding a region reads."""
+    for node in [stmt] + list(getattr(stmt, "decorator_list", [])):
+        node.lineno += delta
+        if getattr(node, "end_lineno", None) is not None:
+            node.end_lineno += delta  # type: ignore[operator]
+
+
+def _settle(stmt: ast.stmt) -> None:
+    """Give every node of a statement the lines its own were moved to (moving a large file's statements on every
+    edit that adds a line would cost more than parsing it)."""
+    pending = getattr(stmt, "_splice_shift", 0)
+    if pending:
+        _move_own(stmt, -pending)
+        ast.increment_lineno(stmt, pending)
+        stmt._splice_shift = 0  # type: ignore[attr-defined]
+
+
+def _settled(tree: ast.Module) -> ast.Module:
+    for stmt in tree.body:
+        _settle(stmt)
+    return tree
 
 
 def _plan_and_apply(namespace: Dict[str, Any], changes: List[Change], filename: str, flags: int,
