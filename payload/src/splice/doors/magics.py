@@ -133,16 +133,15 @@ def _test_magic(argv: List[str]) -> str:
 
 @contextmanager
 def _live_rules() -> Iterator[None]:
-    """The magics' live rules around an API call: off with `live=off`; a module that cannot be patched in place is
-    reloaded (the API alone only says so)."""
+    """The magics' live rule around an API call: off with `live=off` (else the API's own live step, as everywhere)."""
     from splice.notebook import live
 
-    saved = live.ENABLED[0], live.RELOAD[0]
-    live.ENABLED[0], live.RELOAD[0] = config.live, True
+    saved = live.ENABLED[0]
+    live.ENABLED[0] = config.live
     try:
         yield
     finally:
-        live.ENABLED[0], live.RELOAD[0] = saved
+        live.ENABLED[0] = saved
 
 
 def split_old_new(cell: str) -> "tuple[str, str]":
