@@ -40,6 +40,13 @@ class Failure:
     line: int = 0  # the test's own failing line
     text: str = ""
     frames: List[List[Any]] = field(default_factory=list)  # [file, line], outermost first
+    pos: int = 0  # the line the test is defined at (0: unknown), for an order that is not the run's
+
+    def key(self) -> tuple:
+        """Stable order: file, where the test is defined, then the id with its numbers as numbers."""
+        from splice.testing.suspects import natural
+
+        return (self.id.split("::")[0], self.pos, natural(self.id))
 
     def library_frames(self, root: str) -> List[tuple]:
         return [(f, n) for f, n in self.frames if is_library(os.path.join(root, f), root)]
@@ -135,6 +142,7 @@ def group(failures: Sequence[Failure], ranked: Sequence[Any] = (), root: str = "
     """Failures into groups: those localization ranked first, in its order (the group whose top line is the most
     suspicious of all first), then the others in the order their first failure ran. `ranked`: suspects.Group objects
     (their `tests` decide the groups of the failures they hold)."""
+    failures = sorted(failures, key=Failure.key)  # the same groups and order whatever order the tests ran in
     by_id = {f.id: f for f in failures}
     order = {f.id: i for i, f in enumerate(failures)}
     groups: List[FailGroup] = []
@@ -159,6 +167,25 @@ def group(failures: Sequence[Failure], ranked: Sequence[Any] = (), root: str = "
             keys.setdefault(k, found)
     ranked_groups = [g for g in groups if g.ranked is not None]  # most suspicious line first, as localization found
     return ranked_groups + sorted((g for g in groups if g.ranked is None), key=lambda g: order[g.first.id])
+
+
+def shapes(failures: Sequence[Failure], root: str) -> List[List[str]]:
+    """The failures' ids grouped by what they look like (`_keys`: one parametrized test's same exception, or the
+    same library line raising it), before any coverage: what `suspects.localize` starts its groups from."""
+    out: List[List[str]] = []
+    keys: Dict[tuple, List[str]] = {}
+    for f in sorted(failures, key=Failure.key):
+        if f.when == "collect":
+            continue
+        mine = _keys(f, root)
+        found = next((keys[k] for k in mine if k in keys), None)
+        if found is None:
+            found = []
+            out.append(found)
+        found.append(f.id)
+        for k in mine:
+            keys.setdefault(k, found)
+    return out
 
 
 def _keys(f: Failure, root: str) -> List[tuple]:

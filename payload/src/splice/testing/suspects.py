@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
@@ -60,6 +61,11 @@ def rank(
     return scored
 
 
+def natural(test: str) -> tuple:
+    """A test id's stable sort key: digits compare as numbers (`[2]` before `[10]`), never run or dict order."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", test) if p)
+
+
 def group_failures(cov: Coverage, failing: Sequence[str], passing: Sequence[str]) -> List[List[str]]:
     """Failures explained by one line share a group: rank the failures left, take those that run the top line, repeat.
 
@@ -77,24 +83,79 @@ def group_failures(cov: Coverage, failing: Sequence[str], passing: Sequence[str]
     return groups
 
 
+def _top(cov: Coverage, tests: Sequence[str], passing: Sequence[str]) -> Tuple[float, Set[Line], bool]:
+    """(the best score, the lines tied at it, whether one of them runs in every one of `tests`)."""
+    ranked = rank(cov, tests, passing)
+    if not ranked:
+        return 0.0, set(), False
+    best = ranked[0][1]
+    tied = {line for line, score in ranked if score == best}
+    every = any(all(line in cov.get(t, ()) for t in tests) for line in tied)
+    return best, tied, every
+
+
+def group_by_shape(cov: Coverage, shapes: Sequence[Sequence[str]], passing: Sequence[str]) -> List[List[str]]:
+    """Failures grouped first by what they look like (`shapes`: the same exception from one parametrized test, or
+    raised at the same library line), then by coverage: a shape whose best lines no failure of it all runs splits as
+    `group_failures` does; shapes whose best lines meet merge. Only the failing tests' own coverage and a passing set
+    chosen by rule decide, so the groups are the same on every run of the same code."""
+    split: List[List[str]] = []
+    for shape in shapes:
+        tests = sorted((t for t in shape if cov.get(t)), key=natural)
+        if not tests:
+            continue
+        if len(tests) == 1 or _top(cov, tests, passing)[2]:
+            split.append(tests)
+        else:
+            split += [sorted(g, key=natural) for g in group_failures(cov, tests, passing)]
+    tops = [_top(cov, g, passing)[1] for g in split]
+    parent = list(range(len(split)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i in range(len(split)):
+        for j in range(i):
+            if tops[i] & tops[j] and find(i) != find(j):
+                parent[find(i)] = find(j)
+    merged: Dict[int, List[str]] = {}
+    for i, g in enumerate(split):
+        merged.setdefault(find(i), []).extend(g)
+    return [sorted(g, key=natural) for g in merged.values()]
+
+
 def localize(
     cov: Coverage,
     failing: Sequence[str],
     passing: Sequence[str],
     formula: str = "ochiai",
     frames: Optional[Mapping[str, Iterable[Line]]] = None,
+    shapes: Optional[Sequence[Sequence[str]]] = None,
 ) -> List[Group]:
     """Group the failures, then rank each group's lines against all passing tests (other groups' failures left out).
 
+    `shapes`: the failures grouped by what they look like (failures.shapes); without them, by coverage alone.
     `frames`: the library lines of each failure's traceback, to break ties between equally suspicious lines.
+    Groups come most suspicious first, ties by size and then by their first test id: never by run or dict order.
     """
-    failing = [t for t in failing if cov.get(t)]
+    failing = sorted((t for t in failing if cov.get(t)), key=natural)
+    kept = set(failing)
+    if shapes is None:
+        groups = group_failures(cov, failing, passing)
+    else:
+        shapes = [[t for t in s if t in kept] for s in shapes]
+        shaped = {t for s in shapes for t in s}
+        groups = group_by_shape(cov, list(shapes) + [[t] for t in failing if t not in shaped], passing)
     out = []
-    for tests in group_failures(cov, failing, passing):
+    for tests in groups:
         hints: Counter = Counter()
         for t in tests:
             hints.update(set((frames or {}).get(t, ())))
         out.append(Group(tests, rank(cov, tests, passing, formula, hints), len(passing)))
+    if shapes is not None:
+        out.sort(key=lambda g: (-(g.ranked[0][1] if g.ranked else 0.0), -len(g.tests), natural(g.tests[0])))
     return out
 
 
