@@ -97,7 +97,8 @@ def _top(cov: Coverage, tests: Sequence[str], passing: Sequence[str]) -> Tuple[f
 def group_by_shape(cov: Coverage, shapes: Sequence[Sequence[str]], passing: Sequence[str]) -> List[List[str]]:
     """Failures grouped first by what they look like (`shapes`: the same exception from one parametrized test, or
     raised at the same library line), then by coverage: a shape whose best lines no failure of it all runs splits as
-    `group_failures` does; shapes whose best lines meet merge. Only the failing tests' own coverage and a passing set
+    `group_failures` does; then, as there, the most suspicious line of the failures left takes every shape whose
+    failures all run it, and so on. Only the failing tests' own coverage and a passing set
     chosen by rule decide, so the groups are the same on every run of the same code."""
     split: List[List[str]] = []
     for shape in shapes:
@@ -108,22 +109,15 @@ def group_by_shape(cov: Coverage, shapes: Sequence[Sequence[str]], passing: Sequ
             split.append(tests)
         else:
             split += [sorted(g, key=natural) for g in group_failures(cov, tests, passing)]
-    tops = [_top(cov, g, passing)[1] for g in split]
-    parent = list(range(len(split)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
-    for i in range(len(split)):
-        for j in range(i):
-            if tops[i] & tops[j] and find(i) != find(j):
-                parent[find(i)] = find(j)
-    merged: Dict[int, List[str]] = {}
-    for i, g in enumerate(split):
-        merged.setdefault(find(i), []).extend(g)
-    return [sorted(g, key=natural) for g in merged.values()]
+    split.sort(key=lambda g: natural(g[0]))
+    groups: List[List[str]] = []
+    while split:  # as group_failures, with a shape as the unit: the top line of what is left takes every shape that
+        ranked = rank(cov, [t for g in split for t in g], passing)  # runs it in each of its failures
+        top = ranked[0][0] if ranked else None
+        taken = [g for g in split if all(top in cov.get(t, ()) for t in g)] or split[:1]
+        groups.append(sorted((t for g in taken for t in g), key=natural))
+        split = [g for g in split if g not in taken]
+    return groups
 
 
 def localize(
