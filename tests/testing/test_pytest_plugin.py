@@ -303,7 +303,8 @@ def test_a_guard_that_cuts_says_so_and_a_crashing_coverage_run_is_one_line(ledge
     assert proc.returncode == 1
     note = [t for t in proc.stdout.splitlines() if t.startswith("coverage run cut")]
     assert len(note) == 1 and re.match(
-        r"coverage run cut by its 0 s guard: \d+ of 10 tests left out, suspects may differ \(--splice-budget SECONDS\)$",
+        r"coverage run cut by its 0 s guard: \d+ of 10 tests left out, suspects may differ "
+        r"\(--splice-budget SECONDS\)$",
         note[0],
     ), proc.stdout
     (ledger / "conftest.py").write_text("import os\nif os.environ.get('SPLICE_TEST_OUT'):\n    raise SystemExit(3)\n")

@@ -44,13 +44,13 @@ def map_path(root: str) -> str:
 
 
 def tracer() -> Optional[str]:
-    """The tracer a run records the map with when that is cheap (coverage's C tracer, or sys.monitoring on 3.12+);
+    """The tracer a run records the map with when that is cheap (sys.monitoring on 3.12+, else coverage's C tracer);
     None under plain sys.settrace, which would slow the run too much to do it on every run."""
     import importlib.util
 
-    if importlib.util.find_spec("coverage") is not None:
-        return "coverage"
-    return "monitoring" if hasattr(sys, "monitoring") else None
+    if hasattr(sys, "monitoring"):
+        return "monitoring"
+    return "coverage" if importlib.util.find_spec("coverage") is not None else None
 
 
 # ---------------------------------------------------------------------------------------------------- chunks
