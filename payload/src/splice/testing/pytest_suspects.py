@@ -45,6 +45,9 @@ def record(tests: Dict[str, Dict[str, Any]], item: Any, call: Any, rep: Any, rel
     rec = tests.get(rep.nodeid)
     if rec is None:
         rec = tests[rep.nodeid] = {"id": rep.nodeid, "outcome": "passed", "file": rel(_path(item)), "pos": _pos(item)}
+        indices = getattr(getattr(item, "callspec", None), "indices", None)
+        if isinstance(indices, dict):
+            rec["params"] = [int(v) for v in indices.values() if isinstance(v, int)]
     rec["seconds"] = rec.get("seconds", 0.0) + float(getattr(rep, "duration", 0.0) or 0.0)
     if rep.when == "call":
         if hasattr(rep, "wasxfail"):

@@ -359,6 +359,7 @@ def _report(data: Dict[str, Any], root: str, scope: str) -> TestReport:
                     rec.get("text", ""),
                     rec.get("frames", []),
                     rec.get("pos", 0),
+                    rec.get("params", []),
                 )
             )
     return report
