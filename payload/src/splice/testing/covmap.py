@@ -176,9 +176,10 @@ def _fold(root: str, coverage: Dict[str, Dict[str, Iterable[int]]]) -> str:
             runs.setdefault(rel, {})[qual] = names
             prints.setdefault(rel, {})[qual] = sha
     tables: Dict[str, Tuple[List[Optional[str]], Dict[str, str]]] = {}
+    rels: Dict[str, Optional[str]] = {}  # every test names the same few files: resolve each once
     for test, per_file in coverage.items():
         for file, lines in per_file.items():
-            rel = _rel(file, root)
+            rel = rels[file] if file in rels else rels.setdefault(file, _rel(file, root))
             if rel is None:
                 continue
             if rel not in tables:

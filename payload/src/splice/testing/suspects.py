@@ -40,21 +40,29 @@ class Group:
     passing: int = 0
 
 
+def passing_counts(cov: Coverage, passing: Sequence[str]) -> Counter:
+    """How many passing tests run each line: the same for every group, so counted once."""
+    ep: Counter = Counter()
+    for t in passing:
+        ep.update(cov.get(t, ()))
+    return ep
+
+
 def rank(
     cov: Coverage,
     failing: Sequence[str],
     passing: Sequence[str],
     formula: str = "ochiai",
     hints: Optional[Counter] = None,
+    counts: Optional[Counter] = None,
 ) -> List[Tuple[Line, float]]:
-    """Lines run by at least one failing test, most suspicious first."""
+    """Lines run by at least one failing test, most suspicious first. `counts`: `passing_counts(cov, passing)` when
+    the caller has it."""
     score = FORMULAS[formula]
     ef: Counter = Counter()
-    ep: Counter = Counter()
     for t in failing:
         ef.update(cov.get(t, ()))
-    for t in passing:
-        ep.update(x for x in cov.get(t, ()) if x in ef)
+    ep = counts if counts is not None else passing_counts(cov, passing)
     hints = hints or Counter()
     scored = [(line, score(ef[line], ep[line], len(failing))) for line in ef]
     scored.sort(key=lambda s: (-s[1], -hints[s[0]], ep[s[0]], s[0]))
@@ -66,16 +74,19 @@ def natural(test: str) -> tuple:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", test) if p)
 
 
-def group_failures(cov: Coverage, failing: Sequence[str], passing: Sequence[str]) -> List[List[str]]:
+def group_failures(
+    cov: Coverage, failing: Sequence[str], passing: Sequence[str], counts: Optional[Counter] = None
+) -> List[List[str]]:
     """Failures explained by one line share a group: rank the failures left, take those that run the top line, repeat.
 
     One fault makes failures that all run its line, however different they are otherwise; a second fault's failures
     do not run the first one's line, so they stay for the next round.
     """
+    counts = passing_counts(cov, passing) if counts is None else counts
     left = list(failing)
     groups = []
     while left:
-        ranked = rank(cov, left, passing)
+        ranked = rank(cov, left, passing, counts=counts)
         top = ranked[0][0] if ranked else None
         group = [t for t in left if top in cov.get(t, ())] or left[:1]
         groups.append(group)
@@ -83,9 +94,9 @@ def group_failures(cov: Coverage, failing: Sequence[str], passing: Sequence[str]
     return groups
 
 
-def _top(cov: Coverage, tests: Sequence[str], passing: Sequence[str]) -> Tuple[float, Set[Line], bool]:
+def _top(cov: Coverage, tests: Sequence[str], passing: Sequence[str], counts: Counter) -> Tuple[float, Set[Line], bool]:
     """(the best score, the lines tied at it, whether one of them runs in every one of `tests`)."""
-    ranked = rank(cov, tests, passing)
+    ranked = rank(cov, tests, passing, counts=counts)
     if not ranked:
         return 0.0, set(), False
     best = ranked[0][1]
@@ -100,19 +111,20 @@ def group_by_shape(cov: Coverage, shapes: Sequence[Sequence[str]], passing: Sequ
     `group_failures` does; then, as there, the most suspicious line of the failures left takes every shape whose
     failures all run it, and so on. Only the failing tests' own coverage and a passing set
     chosen by rule decide, so the groups are the same on every run of the same code."""
+    counts = passing_counts(cov, passing)
     split: List[List[str]] = []
     for shape in shapes:
         tests = sorted((t for t in shape if cov.get(t)), key=natural)
         if not tests:
             continue
-        if len(tests) == 1 or _top(cov, tests, passing)[2]:
+        if len(tests) == 1 or _top(cov, tests, passing, counts)[2]:
             split.append(tests)
         else:
-            split += [sorted(g, key=natural) for g in group_failures(cov, tests, passing)]
+            split += [sorted(g, key=natural) for g in group_failures(cov, tests, passing, counts)]
     split.sort(key=lambda g: natural(g[0]))
     groups: List[List[str]] = []
     while split:  # as group_failures, with a shape as the unit: the top line of what is left takes every shape that
-        ranked = rank(cov, [t for g in split for t in g], passing)  # runs it in each of its failures
+        ranked = rank(cov, [t for g in split for t in g], passing, counts=counts)  # runs it in all its failures
         top = ranked[0][0] if ranked else None
         taken = [g for g in split if all(top in cov.get(t, ()) for t in g)] or split[:1]
         groups.append(sorted((t for g in taken for t in g), key=natural))
@@ -142,12 +154,13 @@ def localize(
         shapes = [[t for t in s if t in kept] for s in shapes]
         shaped = {t for s in shapes for t in s}
         groups = group_by_shape(cov, list(shapes) + [[t] for t in failing if t not in shaped], passing)
+    counts = passing_counts(cov, passing)
     out = []
     for tests in groups:
         hints: Counter = Counter()
         for t in tests:
             hints.update(set((frames or {}).get(t, ())))
-        out.append(Group(tests, rank(cov, tests, passing, formula, hints), len(passing)))
+        out.append(Group(tests, rank(cov, tests, passing, formula, hints, counts), len(passing)))
     if shapes is not None:
         out.sort(key=lambda g: (-(g.ranked[0][1] if g.ranked else 0.0), -len(g.tests), natural(g.tests[0])))
     return out
