@@ -48,7 +48,6 @@ def record(tests: Dict[str, Dict[str, Any]], item: Any, call: Any, rep: Any, rel
         indices = getattr(getattr(item, "callspec", None), "indices", None)
         if isinstance(indices, dict):
             rec["params"] = [int(v) for v in indices.values() if isinstance(v, int)]
-    rec["seconds"] = rec.get("seconds", 0.0) + float(getattr(rep, "duration", 0.0) or 0.0)
     if rep.when == "call":
         if hasattr(rep, "wasxfail"):
             rec["outcome"] = "xfailed" if rep.skipped else ("failed" if rep.failed else "xpassed")
