@@ -8,7 +8,8 @@ splice as it was before (BEFORE=<commit>). The machine is shared (2 cores, other
 CPU time (user + system of it and its children, from getrusage) is the main measure and wall time is shown beside it;
 ratios are per round against that round's plain run, then the median over rounds.
 
-Writes docs/benchmarks/test_time.md and test_time.json. Run: python benchmarks/bench_test_time.py (ROUNDS=5;
+Writes docs/benchmarks/test_time.md and .json (test_time-py3.12.md for PYTHON=<a 3.12>).
+Run: python benchmarks/bench_test_time.py (ROUNDS=5;
 ONLY=click,boltons; PYTHON=<interpreter> to time another Python, which needs pytest installed).
 """
 
@@ -138,8 +139,9 @@ def main() -> None:
             }
         results[name] = row
     out = REPO / "docs" / "benchmarks"
-    (out / "test_time.json").write_text(json.dumps(results, indent=1))
     py = subprocess.run([PYTHON, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True)
+    stem = "test_time" if sys.executable == PYTHON else "test_time-py%s" % ".".join(py.stdout.split(".")[:2])
+    (out / (stem + ".json")).write_text(json.dumps(results, indent=1))
     md = [
         "# `splice test` and the suspects plugin against plain pytest, on suites with failures",
         "",
@@ -157,7 +159,7 @@ def main() -> None:
         cells = ["%.2f× (wall %.2f×)" % (row[v]["cpu_ratio"], row[v]["wall_ratio"])
                  for v in ("plugin", "plugin before", "splice test", "splice test before")]
         md.append("| %s | %s | %.1f s | %s |" % (name, row["summary"], row["plain"]["cpu"], " | ".join(cells)))
-    (out / "test_time.md").write_text("\n".join(md) + "\n")
+    (out / (stem + ".md")).write_text("\n".join(md) + "\n")
     print("\n".join(md))
 
 
