@@ -464,7 +464,9 @@ class SpectrumRun:
             only=self.asked,
             trace=tracer or "auto",
             timeout=timeout,
-            extra=extra,
+            # the failures' details come from the first run: no assertion rewriting to pay for (its outcomes are
+            # the same), the test files import as plain modules
+            extra=["--assert=plain", *extra],
             deadline=deadline,
             cwd=cwd,
         )
