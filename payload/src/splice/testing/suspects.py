@@ -94,15 +94,11 @@ def group_failures(
     return groups
 
 
-def _top(cov: Coverage, tests: Sequence[str], passing: Sequence[str], counts: Counter) -> Tuple[float, Set[Line], bool]:
-    """(the best score, the lines tied at it, whether one of them runs in every one of `tests`)."""
+def _explained(cov: Coverage, tests: Sequence[str], passing: Sequence[str], counts: Counter) -> bool:
+    """Whether one of the lines tied at the top of `tests`' ranking runs in every one of them."""
     ranked = rank(cov, tests, passing, counts=counts)
-    if not ranked:
-        return 0.0, set(), False
-    best = ranked[0][1]
-    tied = {line for line, score in ranked if score == best}
-    every = any(all(line in cov.get(t, ()) for t in tests) for line in tied)
-    return best, tied, every
+    best = ranked[0][1] if ranked else None
+    return any(all(line in cov.get(t, ()) for t in tests) for line, score in ranked if score == best)
 
 
 def group_by_shape(cov: Coverage, shapes: Sequence[Sequence[str]], passing: Sequence[str]) -> List[List[str]]:
@@ -117,7 +113,7 @@ def group_by_shape(cov: Coverage, shapes: Sequence[Sequence[str]], passing: Sequ
         tests = sorted((t for t in shape if cov.get(t)), key=natural)
         if not tests:
             continue
-        if len(tests) == 1 or _top(cov, tests, passing, counts)[2]:
+        if len(tests) == 1 or _explained(cov, tests, passing, counts):
             split.append(tests)
         else:
             split += [sorted(g, key=natural) for g in group_failures(cov, tests, passing, counts)]
