@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Set, Tuple
 
@@ -44,13 +43,13 @@ def map_path(root: str) -> str:
 
 
 def tracer() -> Optional[str]:
-    """The tracer a run records the map with when that is cheap (sys.monitoring on 3.12+, else coverage's C tracer);
-    None under plain sys.settrace, which would slow the run too much to do it on every run."""
-    import importlib.util
+    """The tracer a run records the map with when that is cheap (coverage's C tracer, or sys.monitoring on 3.12+
+    without it; `linetrace.best`); None under plain sys.settrace, which would slow the run too much to do it on every
+    run."""
+    from splice.testing.linetrace import best
 
-    if hasattr(sys, "monitoring"):
-        return "monitoring"
-    return "coverage" if importlib.util.find_spec("coverage") is not None else None
+    choice = best()
+    return None if choice == "settrace" else choice
 
 
 # ---------------------------------------------------------------------------------------------------- chunks
