@@ -22,7 +22,7 @@ from splice.core import SOURCE_ROOT
 from splice.core.budget import clip
 from splice.core.errors import BadTarget
 from splice.core.files import project_root
-from splice.testing.failures import FailGroup, Failure, group, suspect_lines
+from splice.testing.failures import FailGroup, Failure, group, shapes, suspect_lines
 from splice.testing.linetrace import is_test_file
 from splice.testing.root import caller_id, suite_roots, test_root
 
@@ -360,6 +360,8 @@ def _report(data: Dict[str, Any], root: str, scope: str) -> TestReport:
                     rec.get("line", 0),
                     rec.get("text", ""),
                     rec.get("frames", []),
+                    rec.get("pos", 0),
+                    rec.get("params", []),
                 )
             )
     return report
@@ -400,10 +402,44 @@ def spectrum(
     ).result()
 
 
+PASSING_CAP = 200  # passing tests a coverage run traces beside the failures: a count, never a clock
+
+
+def choose_passing(failing: Sequence[str], records: Sequence[Dict[str, Any]], cap: int = PASSING_CAP) -> List[str]:
+    """The passing tests of the failing tests' files that a coverage run traces, by rule and count (so the same
+    code and tests choose the same ones whatever the machine's load): a failing test's parametrized siblings first,
+    then the tests of its class, then the rest of its file, each tier nearest to a failure in the file first (by
+    where the tests are defined), ties by id; at most `cap`."""
+    from splice.testing.suspects import natural
+
+    def base(t: str) -> str:
+        return t.split("[")[0]
+
+    def parent(t: str) -> str:
+        return base(t).rsplit("::", 1)[0]
+
+    bases = {base(t) for t in failing}
+    parents = {parent(t) for t in failing}
+    pos = {r["id"]: int(r.get("pos") or 0) for r in records}
+    near: Dict[str, List[int]] = {}
+    for t in failing:
+        near.setdefault(t.split("::")[0], []).append(pos.get(t, 0))
+    candidates = [
+        r["id"] for r in records if r.get("outcome") == "passed" and r["id"].split("::")[0] in near
+    ]
+
+    def key(t: str) -> tuple:
+        tier = 0 if base(t) in bases else 1 if parent(t) in parents else 2
+        distance = min(abs(pos.get(t, 0) - p) for p in near[t.split("::")[0]])
+        return (tier, distance, natural(t))
+
+    return sorted(candidates, key=key)[: max(cap, 0)]
+
+
 class SpectrumRun:
-    """`spectrum` started now and read later with `result()`. The failing tests run first, then the passing ones
-    closest to a failure in the first run's order (a parametrized sibling, a neighbour in the file): those share the
-    most code with the failures, so a deadline cuts what helps the ranking least."""
+    """`spectrum` started now and read later with `result()`. The failing tests run first, then the passing tests
+    `choose_passing` picks (a count, by rule): the same tests every time, so the same suspects. A `deadline` is only
+    an outer guard (a hang, a suite far slower traced); when it cuts, `skipped` says how many tests it left out."""
 
     def __init__(
         self,
@@ -416,32 +452,23 @@ class SpectrumRun:
         extra: Sequence[str] = (),
         deadline: Optional[float] = None,
         cwd: Optional[str] = None,
+        cap: int = PASSING_CAP,
     ) -> None:
         self.report = report
-        self.failing = [f.id for f in report.failures if f.when != "collect"]
-        files = {t.split("::")[0] for t in self.failing}
-        runs = [r["id"] for r in data.get("tests", [])]
-        at = {t: n for n, t in enumerate(runs)}
-        near = sorted(at[t] for t in self.failing if t in at)
-        passed = [
-            r["id"] for r in data.get("tests", []) if r["outcome"] == "passed" and r["id"].split("::")[0] in files
-        ]
-        if near:  # the passing tests that ran closest to a failure first: a deadline leaves out the least useful
-            import bisect
-
-            def distance(t: str) -> int:
-                i = bisect.bisect_left(near, at[t])
-                return min(abs(at[t] - near[j]) for j in (i - 1, i) if 0 <= j < len(near))
-
-            passed.sort(key=distance)
-        self.asked = self.failing + passed
+        failures = sorted((f for f in report.failures if f.when != "collect"), key=Failure.key)
+        self.failing = [f.id for f in failures]
+        records = data.get("tests", [])
+        passed = choose_passing(self.failing, records, cap)
+        self.asked = self.failing + passed  # by priority: a guard that cuts leaves out the least useful
         self.run = PytestRun(
             args,
             report.root,
             only=self.asked,
             trace=tracer or "auto",
             timeout=timeout,
-            extra=extra,
+            # the failures' details come from the first run: no assertion rewriting to pay for (its outcomes are
+            # the same), the test files import as plain modules
+            extra=["--assert=plain", *extra],
             deadline=deadline,
             cwd=cwd,
         )
@@ -483,7 +510,9 @@ def add_suspects(
     if isinstance(spec, str):
         report.suspect_note = "suspects: not found (%s)" % spec
         return
-    report.suspects = localize(spec.coverage, spec.failing, spec.passing, formula, spec.frames)
+    report.suspects = localize(
+        spec.coverage, spec.failing, spec.passing, formula, spec.frames, shapes(report.failures, report.root)
+    )
     if not report.suspects:
         report.suspect_note = "suspects: none (the failing tests ran no library line of this project)"
 
