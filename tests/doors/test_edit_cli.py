@@ -82,3 +82,64 @@ def test_cli_reads_several_targets_in_one_call(tmp_path):
     assert r.returncode == 2 and "find with -e takes one PATH" in r.stderr
     r = run("show", "a.py::nope", "b.py::nah", cwd=tmp_path)
     assert r.returncode == 3 and r.stderr.startswith("splice: NotFound: no 'nope'")
+
+
+def test_version_names_splice_its_python_and_where_it_is(tmp_path):
+    import platform
+
+    from splice._version import __version__
+
+    r = run("--version", cwd=tmp_path)
+    assert r.returncode == 0
+    assert r.stdout.startswith("splice %s (Python %s, " % (__version__, platform.python_version()))
+    assert r.stdout.rstrip().endswith(os.path.join("payload", "src", "splice") + ")")
+
+
+def test_check_none_means_no_checks_in_every_door(tmp_path):
+    import splice
+
+    p = tmp_path / "app.py"
+    p.write_text("def f():\n    return 1\n")
+    r = run("edit", "app.py::f", "--old", "1", "--new", "2 + missing", "--check", "none", cwd=tmp_path)
+    assert r.returncode == 0 and "checks" not in r.stdout and "missing" in p.read_text()
+    r = run("edit", "app.py::f", "--old", "missing", "--new", "gone", "--check", "none", "--no-tests", cwd=tmp_path)
+    assert r.returncode == 0 and "checks" not in r.stdout
+    r = run("check", "app.py", "--stages", "none", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout == "checks app.py:\n  (no checks)\n"
+    r = run("call", "edit", '{"target": "app.py::f", "old": "gone", "new": "3", "check": "none"}', cwd=tmp_path)
+    assert r.returncode == 0 and "checks" not in r.stdout
+    r = run("call", "edit", '{"op": "check", "target": "app.py", "check": "none"}', cwd=tmp_path)
+    assert r.stdout == "checks app.py:\n  (no checks)\n"
+    for n, none in enumerate(("none", "None", "off", "", False, None, [])):
+        e = splice.replace(str(p) + "::f", "return undefined_name + %d" % n, check=none)
+        assert e.written and e.checks is None, none
+    e = splice.replace(str(p) + "::f", "return other_missing", check="names")
+    assert not e.checks.ok
+    r = run("edit", "app.py::f", "--old", "other_missing", "--new", "4", "--check", "nonsense", cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.strip().endswith("or default, fast, all, none")
+
+
+def test_a_batch_op_without_a_target_acts_on_the_calls_target(tmp_path):
+    p = tmp_path / "app.py"
+    p.write_text("class Cart:\n    def total(self):\n        return 1\n\n    def count(self):\n        return 2\n\n\n"
+                 "def count():\n    return 0\n")
+    call = '{"target": "app.py::Cart.total", "ops": [{"op": "edit", "old": "1", "new": "10"}], "check": "none"}'
+    r = run("call", "edit", call, cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.startswith("ok batch app.py") and "edit Cart.total" in r.stdout
+    assert "        return 10\n" in p.read_text()
+    # inside a class target: a name not in the file is looked for in the class; one in the file is the file's
+    call = ('{"target": "app.py::Cart", "ops": [{"op": "replace", "target": "total", "code": "return 11"}, '
+            '{"op": "edit", "target": "count", "old": "0", "new": "5"}, '
+            '{"op": "append", "code": "def empty(self):\\n    return not self.count()"}]}')
+    r = run("call", "edit", call, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "replace Cart.total; edit count; append Cart" in r.stdout
+    text = p.read_text()
+    assert "return 11" in text and "def count():\n    return 5" in text
+    assert "        return not self.count()\n\n\ndef count():" in text
+    r = run("call", "edit", '{"target": "app.py", "ops": [{"op": "edit", "target": 3, "old": "a", "new": "b"}]}',
+            cwd=tmp_path)
+    assert r.returncode == 1 and r.stderr.startswith("BadCall: edit ops[0] (edit) needs target as string")
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = run("call", "edit", '{"target": "app.py::Cart", "ops": [{"op": "remove", "target": "nope"}]}', cwd=tmp_path)
+    assert r.returncode == 1 and r.stderr.startswith("NotFound: no 'nope'")

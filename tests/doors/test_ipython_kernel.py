@@ -83,6 +83,11 @@ def test_the_checks_switch_reports_the_checks_of_an_edit_written_and_kept(kernel
     k.execute("%splice_config checks=off")
     r = k.execute("%%splice shop.py::Cart.total\nreturn sum(self.items)\n")
     assert "ok replace" in r.stdout and "checks:" not in r.stdout
+    r = k.execute("%%splice --check names shop.py::Cart.total\nreturn sum(self.items) + missing_too\n")
+    assert "names (pyflakes): 1 new issue" in r.stdout  # one edit's checks, whatever the switch says
+    k.execute("%splice_config checks=syntax,names")
+    r = k.execute("%%splice --check none shop.py::Cart.total\nreturn sum(self.items) + still_missing\n")
+    assert "ok replace" in r.stdout and "checks:" not in r.stdout
 
 
 def test_live_patch_of_imported_module_keeps_identities(kernel):
@@ -101,11 +106,14 @@ def test_live_patch_of_imported_module_keeps_identities(kernel):
     assert "removed LIMIT" in r.stdout and k.execute("print(hasattr(shop, 'LIMIT'))").stdout.strip() == "False"
 
 
-def test_unsafe_change_reloads_and_says_why(kernel):
+def test_unsafe_change_changes_nothing_and_says_why(kernel):
     k, _ = kernel
     k.execute("import shop")
     r = k.execute("%%splice shop.py::Item\n@dataclass\nclass Item:\n    price: int\n    qty: int = 1\n")
-    assert "live: reloaded shop (Item: its dataclass fields changed)" in r.stdout
+    assert "live: shop: not patched (Item: its dataclass fields changed (qty))" in r.stdout, r.stdout
+    assert "importlib.reload(sys.modules['shop']) brings it in line" in r.stdout
+    assert k.execute("print(hasattr(shop.Item(3), 'qty'))").stdout.strip() == "False"
+    k.execute("import importlib, sys; importlib.reload(sys.modules['shop'])")
     assert k.execute("print(shop.Item(3).qty)").stdout.strip() == "1"
 
 
@@ -122,7 +130,7 @@ def test_patch_class_and_function_defined_in_the_notebook(kernel):
     k.execute("%%splice square\ndef square(x):\n    return x ** 2 + 1\n")
     assert k.execute("print(alias(3), alias is square)").stdout.strip() == "10 True"
     r = k.execute("%%splice --append Child\ndef wave(self):\n    return 'hi'\n")
-    assert "patched Child.wave (added)" in r.stdout and k.execute("print(obj.wave())").stdout.strip() == "hi"
+    assert "added Child.wave" in r.stdout and k.execute("print(obj.wave())").stdout.strip() == "hi"
 
 
 def test_exception_block_after_tracebacks(kernel):

@@ -105,7 +105,7 @@ def test_nested_class_and_a_function_used_by_another_cell(kernel):
     reply = out(k, 'splice.insert_after("helper", "def twice(x):\\n    return 2 * helper(x)")')
     assert "added twice" in reply and out(k, "print(twice(1))") == "6\n"
     reply = out(k, 'splice.append("Outer.Inner", "def other(self):\\n    return self.meth() * 2")')
-    assert "patched Outer.Inner.other (added)" in reply
+    assert "added Outer.Inner.other" in reply
     assert out(k, "print(inner.other())") == "newnew\n"
     out(k, 'splice.remove("Outer.Inner.other")')
     assert out(k, "print(hasattr(inner, 'other'))") == "False\n"
@@ -188,3 +188,22 @@ def test_one_name_for_every_cell_and_a_class_without_methods(tmp_path):
         assert out(k, "print(a.f(), Config.limit)") == "2 5\n"
     finally:
         k.close()
+
+
+def test_cell_code_keeps_slots_and_state_adds_super_and_refuses_enum_members(kernel):
+    """Issue 29 on code defined in a cell: a method edit patches that function only; what cannot apply in place
+    changes nothing and names the call that runs the cell's new text."""
+    k, _ = kernel
+    out(k, "import enum\n\n\nclass Slot:\n    __slots__ = ('v',)\n    count = 0\n\n    def __init__(self, v):\n"
+           "        self.v = v\n        Slot.count += 1\n\n    def get(self):\n        return self.v\n\n\n"
+           "class Color(enum.Enum):\n    RED = 1\n\n\nclass Kid(Slot):\n    __slots__ = ()\n\n    def get(self):\n"
+           "        return 0\n\n\ns = Slot(3)\nkid = Kid(4)")
+    reply = out(k, 'splice.edit("Slot.get", "return self.v", "return self.v * 2")')
+    assert "live: notebook: patched Slot.get;" in reply, reply
+    assert out(k, "print(s.get(), Slot(5).get(), Slot.count)") == "6 10 3\n"  # slots and class state intact
+    reply = out(k, 'splice.edit("Kid.get", "return 0", "return super().get() + 1")')
+    assert "patched Kid.get" in reply and out(k, "print(kid.get())") == "9\n"
+    reply = out(k, 'splice.edit("Color", "RED = 1", "RED = 1\\n    BLUE = 2")')
+    assert "live: notebook: not patched (Color: its Enum members changed (BLUE)" in reply, reply
+    assert 'get_ipython().run_cell(splice.show("In[' in reply
+    assert out(k, "print(list(Color), Color(1) is Color.RED)") == "[<Color.RED: 1>] True\n"

@@ -127,3 +127,29 @@ def test_splice_test_records_the_map(project):
     assert splice.test().ok
     chosen = covmap.select(str(project), "pkg/filters/layout.py", LAYOUT, (7, 9))
     assert chosen.tests == ["tests/test_layout.py::test_wrap"]
+
+
+def test_a_run_over_unchanged_files_reuses_their_chunk_tables(tmp_path, monkeypatch):
+    """The map keeps each file's chunk table with its text's fingerprint: a later run over the same text folds its
+    coverage without parsing the file again, and gives the same map; a changed file is parsed afresh."""
+    (tmp_path / "layout.py").write_text(LAYOUT)
+    run = {"t::a": {"layout.py": [6]}, "t::b": {"layout.py": [9, 13]}}
+    assert covmap.record(str(tmp_path), run) == ""
+    first = json.loads((tmp_path / ".splice" / "coverage.json").read_text())
+    assert first["tables"]["layout.py"]["n"] == len(LAYOUT.splitlines())
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(covmap, "chunk_table", no_parse)
+    assert covmap.record(str(tmp_path), run) == ""
+    assert json.loads((tmp_path / ".splice" / "coverage.json").read_text()) == first
+    assert first["files"]["layout.py"]["Layout.measure"][1] == [0] and "unused" in first["files"]["layout.py"]
+    (tmp_path / "layout.py").write_text(LAYOUT.replace("min(", "max("))
+    with pytest.raises(AssertionError, match="parsed again"):  # a changed text is parsed afresh
+        covmap.record(str(tmp_path), run)
+    monkeypatch.undo()
+    assert covmap.record(str(tmp_path), run) == ""
+    again = json.loads((tmp_path / ".splice" / "coverage.json").read_text())
+    assert again["tables"]["layout.py"]["sha"] != first["tables"]["layout.py"]["sha"]
+    assert again["files"]["layout.py"]["Layout.measure"][0] != first["files"]["layout.py"]["Layout.measure"][0]

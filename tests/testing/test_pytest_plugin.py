@@ -295,7 +295,7 @@ def test_a_hanging_coverage_run_costs_one_line(ledger):
     ]
 
 
-def test_budget_says_what_it_left_out_and_a_crashing_coverage_run_is_one_line(ledger):
+def test_a_guard_that_cuts_says_so_and_a_crashing_coverage_run_is_one_line(ledger):
     plant(ledger)
     slow = "".join("def test_pass_%d():\n    time.sleep(0.4)\n\n\n" % i for i in range(6))
     (ledger / "tests" / "test_fmt.py").write_text(
@@ -303,9 +303,11 @@ def test_budget_says_what_it_left_out_and_a_crashing_coverage_run_is_one_line(le
     )
     proc = pytest_run(ledger, env_for(ledger), "tests/test_fmt.py", "--splice-budget", "0.5")
     assert proc.returncode == 1
-    note = [t for t in proc.stdout.splitlines() if t.startswith("coverage run stopped")]
+    note = [t for t in proc.stdout.splitlines() if t.startswith("coverage run cut")]
     assert len(note) == 1 and re.match(
-        r"coverage run stopped at its 0 s budget: \d+ of 10 tests left out \(--splice-budget SECONDS\)$", note[0]
+        r"coverage run cut by its 0 s guard: \d+ of 10 tests left out, suspects may differ "
+        r"\(--splice-budget SECONDS\)$",
+        note[0],
     ), proc.stdout
     (ledger / "conftest.py").write_text("import os\nif os.environ.get('SPLICE_TEST_OUT'):\n    raise SystemExit(3)\n")
     crash = pytest_run(ledger, env_for(ledger), "tests/test_book.py")

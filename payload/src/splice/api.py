@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from splice.core import files
 from splice.core.budget import DEFAULT_LINES, call_for
@@ -85,7 +85,7 @@ def _commit(
     result = build(ctx.doc, splices)
     if not splices:
         return result
-    if cell and (auto_import or check):
+    if cell and (auto_import or stages):
         result.notes.append("checks and auto_import run on files; a notebook cell gets its imports when it runs")
     if dry_run or not result.changed:
         if not result.changed:
@@ -533,27 +533,44 @@ def batch(
 
     ops: tuples like ("replace", "Foo.bar", code), ("edit", "Foo.baz", old, new), ("remove", "OLD"),
     ("append", "Foo", code), ("insert_after", "helper", code), or dicts {"op": ..., "target": ..., ...}.
+    `path` may be a target (`app.py::Cart.total`): a dict op without its own "target" acts on that chunk, and an
+    op target not found in the file is looked for inside it (`total` in `app.py::Cart` is `Cart.total`).
     """
+    default = ""
+    if "::" in path and not os.path.exists(path):
+        path, default = path.split("::", 1)
     cell = notebook.claim(path)
     t = notebook.CellTarget(cell.path, "", cell.text) if cell is not None else Target(path, "")
     ctx = _file_context(t)
     ops = list(ops)
     names = []
 
+    def chunk(doc: Doc, qual: str) -> Any:
+        try:
+            return doc.chunk(qual)
+        except NotFound as exc:
+            if not default or not qual or qual == default or qual.startswith(default + "."):
+                raise
+            try:
+                return doc.chunk(default + "." + qual)
+            except NotFound:
+                raise exc from None
+
     def plan(doc: Doc) -> List[Splice]:
         splices: List[Splice] = []
         for op in ops:
             if isinstance(op, dict):
-                kind, qual = op["op"], op["target"]
+                kind, qual = op["op"], op.get("target") or default
                 args = [op[k] for k in ("code", "old", "new") if k in op]
                 kw = op
             else:
                 kind, qual, args, kw = op[0], op[1], list(op[2:]), {}
             if kind not in _PLANNERS:
                 raise BadTarget("unknown batch op %r; use one of %s" % (kind, ", ".join(_PLANNERS)))
-            splices += _PLANNERS[kind](doc, doc.chunk(qual), args, kw)
+            found = chunk(doc, qual)
+            splices += _PLANNERS[kind](doc, found, args, kw)
             if doc is ctx.doc:
-                names.append("%s %s" % (kind, qual))
+                names.append("%s %s" % (kind, qual if found.qualname == "<module>" else found.qualname))
         return splices
 
     edit_ = _commit("batch", ctx, plan(ctx.doc), force, dry_run, check=check, auto_import=auto_import, replan=plan)

@@ -350,7 +350,10 @@ def _unless_timeout(run: Callable[[], _T]) -> Optional[_T]:
 
 def normalize_stages(check: object) -> Tuple[str, ...]:
     """True/"default": every stage, tests only when related and within a budget; "fast": no tests; "all": every
-    stage, the whole suite when no test is related; or a comma list / sequence of stage names."""
+    stage, the whole suite when no test is related; "none" (or False, None, ""): no checks at all, as every door says
+    it; or a comma list / sequence of stage names."""
+    if check is None or check is False or (isinstance(check, str) and check.strip().lower() in ("none", "off", "")):
+        return ()
     if check is True or check == "default":
         return DEFAULT_STAGES
     if check == "fast":
@@ -360,10 +363,12 @@ def normalize_stages(check: object) -> Tuple[str, ...]:
     if isinstance(check, str):
         check = [s.strip() for s in check.split(",") if s.strip()]
     stages = tuple(check)  # type: ignore[arg-type]
+    if stages in ((), ("none",)):
+        return ()
     bad = [s for s in stages if s not in STAGES]
     if bad:
-        raise BadTarget("unknown check stage %s; choose from %s, or default, fast, all" % (", ".join(bad),
-                                                                                          ", ".join(STAGES)))
+        raise BadTarget("unknown check stage %s; choose from %s, or default, fast, all, none" % (", ".join(bad),
+                                                                                                ", ".join(STAGES)))
     return tuple(s for s in STAGES if s in stages or s == "syntax")
 
 

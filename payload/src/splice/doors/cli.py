@@ -98,6 +98,17 @@ def _emit(result: object, as_json: bool) -> None:
         print(json.dumps({"text": text}) if as_json else text, end="" if text.endswith("\n") else "\n")
 
 
+def _version() -> str:
+    """`splice X.Y.Z (Python A.B.C, path/to/splice)`: which splice answers, for which interpreter, from where."""
+    import os
+    import platform
+
+    from splice._version import __version__
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return "splice %s (Python %s, %s)" % (__version__, platform.python_version(), here)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="splice",
@@ -106,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--version", action="version", version=_version(), help="print splice's version and exit")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
@@ -128,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
             sp.add_argument("--check", nargs="?", const="default", default=None, metavar="STAGES",
                             help="after writing, run checks: syntax,names,ruff,types and the related tests within "
-                                 "a time budget (default), 'fast' (no tests), 'all' (whole suite if none related)")
+                                 "a time budget (default), 'fast' (no tests), 'all' (whole suite if none related), "
+                                 "'none' (no checks)")
             sp.add_argument("--no-tests", action="store_true", help="checks without the tests (implies --check)")
             sp.add_argument("--auto-import", action="store_true", help="add unambiguous imports for new names")
         return sp
@@ -196,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("target")
     ck.add_argument("--stages", default="default",
                     help="comma list of syntax,names,ruff,types,tests; default (related tests within a budget), "
-                         "fast (no tests) or all")
+                         "fast (no tests), all, or none")
     ck.add_argument("--no-tests", action="store_true", help="leave the tests out")
     ck.add_argument("--keep-going", action="store_true", help="do not stop at the first failing stage")
     _agent_parsers(sub)
@@ -261,7 +274,7 @@ def _add_test_parser(sub: "argparse._SubParsersAction", common: argparse.Argumen
 
     t = sub.add_parser("test", help="run tests, failures first, then the suspicious library lines", parents=[common])
     t.add_argument("target", nargs="*", help="node ids, test files or folders, or a library target (its related "
-                   "tests); none: the whole suite")
+                   "tests); none: the whole suite (from a folder above projects: each project's, from its root)")
     t.add_argument("--no-suspects", action="store_true", help="skip the second run that ranks suspicious lines")
     t.add_argument("--max-failures", type=int, default=5, help="groups of alike failures shown")
     t.add_argument("--max-groups", type=int, default=3, help="groups whose suspects are listed")

@@ -133,16 +133,15 @@ def _test_magic(argv: List[str]) -> str:
 
 @contextmanager
 def _live_rules() -> Iterator[None]:
-    """The magics' live rules around an API call: off with `live=off`; a module that cannot be patched in place is
-    reloaded (the API alone only says so)."""
+    """The magics' live rule around an API call: off with `live=off` (else the API's own live step, as everywhere)."""
     from splice.notebook import live
 
-    saved = live.ENABLED[0], live.RELOAD[0]
-    live.ENABLED[0], live.RELOAD[0] = config.live, True
+    saved = live.ENABLED[0]
+    live.ENABLED[0] = config.live
     try:
         yield
     finally:
-        live.ENABLED[0], live.RELOAD[0] = saved
+        live.ENABLED[0] = saved
 
 
 def split_old_new(cell: str) -> "tuple[str, str]":
@@ -169,9 +168,10 @@ def register_edit(ip: Any) -> None:
         return str(edit)
 
     def splice_magic(line: str, cell: Any = None) -> None:
-        """%%splice [-e|--append|--insert-before|--insert-after] [--force] [--keep-elided] [--dry-run] TARGET
-        replaces the chunk with the cell (whole definition, or body without its def line); with -e the cell holds
-        OLD, a line ===, then NEW: edit inside the chunk; %splice --remove TARGET.
+        """%%splice [-e|--append|--insert-before|--insert-after] [--force] [--keep-elided] [--dry-run]
+        [--check STAGES|none] TARGET replaces the chunk with the cell (whole definition, or body without its def
+        line); with -e the cell holds OLD, a line ===, then NEW: edit inside the chunk; %splice --remove TARGET.
+        --check overrides `%splice_config checks=` for this edit (none: no checks).
         TARGET: path.py::Cls.meth, pkg.mod:func, or code defined in the notebook (Cls.meth, helper, In[7])."""
         p = _parser("splice", splice_magic.__doc__ or "")
         p.add_argument("target")
@@ -182,11 +182,12 @@ def register_edit(ip: Any) -> None:
         p.add_argument("--force", action="store_true")
         p.add_argument("--keep-elided", action="store_true")
         p.add_argument("--dry-run", action="store_true")
+        p.add_argument("--check", default=None)
         try:
             a = p.parse_args(shlex.split(line))
             if cell is None and not a.remove:
                 raise SpliceError("%splice needs a cell body (%%splice TARGET) or --remove")
-            kw = dict(force=a.force, dry_run=a.dry_run, check=config.checks or None)
+            kw = dict(force=a.force, dry_run=a.dry_run, check=a.check if a.check is not None else config.checks or None)
             with _live_rules():
                 if a.remove:
                     edit = api.remove(a.target, **kw)

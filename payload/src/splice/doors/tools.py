@@ -187,31 +187,37 @@ def _edit(root: Root, a: Dict[str, Any]) -> str:
             raise BadCall("edit op undo: steps counts edits to undo, 1 or more")
         return "\n".join(api.undo(path, steps=a.get("steps", 1)))
     if op == "check":
-        return "checks %s:\n%s" % (path, api.check(path, check or "default"))
+        return "checks %s:\n%s" % (path, api.check(path, "none" if check is None else check))
     return str(api.fix_imports(path))
 
 
 def _batch(root: Root, target: str, ops: List[Any], check: object) -> str:
-    """Several chunk operations in one file, all or nothing: `target` is the file, each op's target a name in it
-    (or the same file's full target)."""
-    path = root.path(target.split("::", 1)[0], write=True)
+    """Several chunk operations in one file, all or nothing: `target` is the file or a chunk in it; each op's target
+    a name in the file (or the same file's full target). An op without a target acts on the call's target, and a
+    name not found in the file is looked for inside the call's chunk (`total` with target app.py::Cart)."""
+    file, _, qual = target.partition("::")
+    path = root.path(file, write=True)
     plain = []
     for i, op in enumerate(ops):
         kind = op.get("op", "edit") if isinstance(op, dict) else None
         if kind not in _CHUNK_OPS:
             raise BadCall('edit ops[%d] needs "op": one of %s. e.g. %s' % (i, ", ".join(_CHUNK_OPS), _usage("batch")))
-        fields = ("target",) + OPS[kind][0]
-        if not all(isinstance(op.get(k), str) for k in fields):
+        fields = OPS[kind][0]
+        bad = [k for k in fields if not isinstance(op.get(k), str)]
+        if op.get("target") is not None and not isinstance(op["target"], str):
+            bad.insert(0, "target")
+        if bad:
             raise BadCall(
-                "edit ops[%d] (%s) needs %s as strings. e.g. %s" % (i, kind, ", ".join(fields), _usage("batch"))
+                "edit ops[%d] (%s) needs %s as string%s (no target: the call's). e.g. %s"
+                % (i, kind, ", ".join(bad), "s" if len(bad) > 1 else "", _usage("batch"))
             )
-        name = op["target"]
+        name = op.get("target") or qual
         if "::" in name:
-            file, name = name.split("::", 1)
-            if root.path(file, write=True) != path:
-                raise BadCall("edit ops[%d]: %s is not in %s; ops edit one file, all or nothing" % (i, file, target))
+            other, name = name.split("::", 1)
+            if root.path(other, write=True) != path:
+                raise BadCall("edit ops[%d]: %s is not in %s; ops edit one file, all or nothing" % (i, other, file))
         plain.append(dict(op, op=kind, target=name))
-    return str(api.batch(path, plain, check=check))
+    return str(api.batch(path + ("::" + qual if qual else ""), plain, check=check))
 
 
 def _run(root: Root, a: Dict[str, Any]) -> Output:
@@ -286,7 +292,8 @@ TOOLS: Dict[str, Tool] = {
             "Change code; replies with diff and checks. op: edit (default: old text once inside target -> new), "
             "replace (code; from def line: whole definition, else body), insert_before, insert_after, append "
             "(end of class/function/module; path.py::imports adds imports), remove; on a file target: create, undo "
-            "(steps), check, fix_imports. ops: [{op, target, old, new, code}] in the target file, all or nothing. "
+            "(steps), check, fix_imports. ops: [{op, target, old, new, code}] in the target's file, all or nothing; "
+            "an op without target acts on the call's. "
             "check: syntax,names (default) | none | fast (+ruff,types) | default (+related tests) | all.",
             (TARGET, Param("op", S, choices=tuple(OPS)), Param("old", S), Param("new", S),
              Param("code", S), Param("ops", "array", items={"type": "object"}), Param("check", S),

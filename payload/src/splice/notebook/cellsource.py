@@ -2,8 +2,8 @@
 
 When an IPython shell runs, the cell that defined a class or function is the document: its current text (IPython's
 cached cell source, or splice's last version of it) is planned against exactly like a file, and the result is patched
-into the running namespace by `splice.notebook.live` (only the top-level statements the edit touched run again;
-functions and classes keep their identity, so instances made before see the change). Each version is registered in
+into the running namespace by `splice.notebook.live` (definition by definition: a changed method is that one function
+patched in place, so instances made before see the change and nothing else is touched). Each version is registered in
 linecache as `<splice In[7] vN>` (its own name, so the line numbers of every version stay right), which is what
 tracebacks and `inspect.getsource` read. The cell itself is never rewritten: the reply names the call that prints its
 new text.
@@ -201,21 +201,17 @@ def _register(label: str, version: int, text: str) -> str:
 def _run(
     ip: Any, label: str, version: int, before: str, after: str, old_range: Tuple[int, int], new_range: Tuple[int, int]
 ) -> str:
-    """Run the touched statements of `after` in the notebook, patching what they redefine in place."""
-    from splice.notebook.live import PatchReport, Unsafe, apply_to_namespace
+    """Bring the notebook's running objects from `before` to `after`, definition by definition (splice.notebook.live):
+    the reply's live line. New code that raises changes nothing and refuses the edit (SpliceError)."""
+    from splice.notebook.live import patch_namespace
 
     filename = _register(label, version, after)
-    report = PatchReport("notebook")
     flags = getattr(getattr(ip, "compile", None), "flags", 0)  # __future__ imports of earlier cells
-    try:
-        apply_to_namespace(ip.user_ns, before, after, filename, old_range, new_range, report, flags)
-    except Unsafe as exc:
-        return "live: %s: rebound to the new definition (instances made before keep the old class)" % exc
-    except Exception as exc:
+    report = patch_namespace(ip.user_ns, before, after, filename, "notebook", flags,
+                             reload_call='get_ipython().run_cell(splice.show("%s"))' % label)
+    if report.error:
         linecache.cache.pop(filename, None)
-        raise SpliceError(
-            "the new code of %s raised %s: %s; nothing was patched" % (label, type(exc).__name__, exc)
-        ) from None
+        raise SpliceError("%s: %s; nothing was patched and the edit is not kept" % (label, report.error))
     return report.summary()
 
 

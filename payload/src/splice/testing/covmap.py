@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Set, Tuple
 
@@ -44,13 +43,13 @@ def map_path(root: str) -> str:
 
 
 def tracer() -> Optional[str]:
-    """The tracer a run records the map with when that is cheap (coverage's C tracer, or sys.monitoring on 3.12+);
-    None under plain sys.settrace, which would slow the run too much to do it on every run."""
-    import importlib.util
+    """The tracer a run records the map with when that is cheap (coverage's C tracer, or sys.monitoring on 3.12+
+    without it; `linetrace.best`); None under plain sys.settrace, which would slow the run too much to do it on every
+    run."""
+    from splice.testing.linetrace import best
 
-    if importlib.util.find_spec("coverage") is not None:
-        return "coverage"
-    return "monitoring" if hasattr(sys, "monitoring") else None
+    choice = best()
+    return None if choice == "settrace" else choice
 
 
 # ---------------------------------------------------------------------------------------------------- chunks
@@ -121,13 +120,46 @@ def record(root: str, coverage: Dict[str, Dict[str, Iterable[int]]]) -> str:
         return "coverage map not saved: %s" % exc
 
 
+Table = Tuple[List[Optional[str]], Dict[str, str]]
+
+
+def _cached_table(text: str, entry: object) -> Optional[Table]:
+    """The chunk table a map stored for a file whose text has the same fingerprint (what a run over unchanged code
+    would parse again), or None."""
+    if not isinstance(entry, dict) or entry.get("sha") != _fingerprint(text):
+        return None
+    try:
+        owner: List[Optional[str]] = [None] * int(entry["n"])  # type: ignore[call-overload]
+        for qual, start, end in entry["spans"]:  # type: ignore[union-attr]  # outer first, as chunk_table wrote them
+            owner[start:end] = [qual] * (end - start)
+        return owner, {str(k): str(v) for k, v in entry["prints"].items()}  # type: ignore[union-attr]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _table_entry(text: str, table: Table) -> Dict[str, object]:
+    owner, prints = table
+    spans: List[list] = []
+    for i, qual in enumerate(owner):
+        if qual is None:
+            continue
+        if spans and spans[-1][0] == qual and spans[-1][2] == i:
+            spans[-1][2] = i + 1
+        else:
+            spans.append([qual, i, i + 1])
+    return {"sha": _fingerprint(text), "n": len(owner), "spans": spans, "prints": prints}
+
+
 def _fold(root: str, coverage: Dict[str, Dict[str, Iterable[int]]]) -> str:
     data, _ = load(root)
     files: Dict[str, Dict[str, list]] = {}
     old_tests: List[str] = []
+    cached: Dict[str, object] = {}
     if data is not None:
         files = data["files"]  # type: ignore[assignment]
         old_tests = data["tests"]  # type: ignore[assignment]
+        cached = data.get("tables") if isinstance(data.get("tables"), dict) else {}  # type: ignore[assignment]
+    entries: Dict[str, Dict[str, object]] = {}
     runs: Dict[str, Dict[str, Set[str]]] = {}  # file -> chunk -> test ids (the whole map, as names)
     prints: Dict[str, Dict[str, str]] = {}
     again = {i for i, t in enumerate(old_tests) if t in coverage}  # run again: their old entries give way
@@ -143,15 +175,19 @@ def _fold(root: str, coverage: Dict[str, Dict[str, Iterable[int]]]) -> str:
             runs.setdefault(rel, {})[qual] = names
             prints.setdefault(rel, {})[qual] = sha
     tables: Dict[str, Tuple[List[Optional[str]], Dict[str, str]]] = {}
+    rels: Dict[str, Optional[str]] = {}  # every test names the same few files: resolve each once
     for test, per_file in coverage.items():
         for file, lines in per_file.items():
-            rel = _rel(file, root)
+            rel = rels[file] if file in rels else rels.setdefault(file, _rel(file, root))
             if rel is None:
                 continue
             if rel not in tables:
                 try:
                     with open(os.path.join(root, rel), encoding="utf-8") as f:
-                        tables[rel] = chunk_table(f.read())
+                        text = f.read()
+                    table = _cached_table(text, cached.get(rel)) or chunk_table(text)
+                    tables[rel] = table
+                    entries[rel] = _table_entry(text, table)
                 except (OSError, UnicodeError):
                     tables[rel] = ([], {})
                 owner, now = tables[rel]
@@ -165,11 +201,19 @@ def _fold(root: str, coverage: Dict[str, Dict[str, Iterable[int]]]) -> str:
                 qual = owner[line - 1] if 0 < line <= len(owner) else None
                 if qual is not None:
                     runs[rel].setdefault(qual, set()).add(test)
-    _save(root, runs, prints)
+    unchanged = {rel: e for rel, e in cached.items() if rel in runs and rel not in entries}
+    _save(root, runs, prints, {**unchanged, **entries})
     return ""
 
 
-def _save(root: str, runs: Dict[str, Dict[str, Set[str]]], prints: Dict[str, Dict[str, str]]) -> None:
+def _save(
+    root: str,
+    runs: Dict[str, Dict[str, Set[str]]],
+    prints: Dict[str, Dict[str, str]],
+    tables: Optional[Dict[str, object]] = None,
+) -> None:
+    """The map on disk; `tables`: each file's chunk table with its text's fingerprint, so the next run over the same
+    text skips the parse."""
     tests = sorted({t for chunks in runs.values() for ids in chunks.values() for t in ids})
     index = {t: i for i, t in enumerate(tests)}
     files = {
@@ -178,6 +222,8 @@ def _save(root: str, runs: Dict[str, Dict[str, Set[str]]], prints: Dict[str, Dic
     }
     data = {"format": FORMAT, "root": os.path.realpath(root), "tests": tests, "files": {k: v for k, v in files.items()
                                                                                           if v}}
+    if tables:
+        data["tables"] = {rel: tables[rel] for rel in sorted(tables) if rel in data["files"]}
     splice_folder(root)
     replace_atomic(map_path(root), json.dumps(data, separators=(",", ":")).encode("utf-8"))
 

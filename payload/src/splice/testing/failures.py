@@ -40,6 +40,15 @@ class Failure:
     line: int = 0  # the test's own failing line
     text: str = ""
     frames: List[List[Any]] = field(default_factory=list)  # [file, line], outermost first
+    pos: int = 0  # the line the test is defined at (0: unknown), for an order that is not the run's
+    params: List[int] = field(default_factory=list)  # a parametrized case's indices in its parametrize lists
+
+    def key(self) -> tuple:
+        """Stable order: file, where the test is defined, the case's place in its parametrize lists, then the id
+        with its numbers as numbers — the order the code gives, not the order a run happened to take."""
+        from splice.testing.suspects import natural
+
+        return (self.id.split("::")[0], self.pos, natural(self.id.split("[")[0]), self.params, natural(self.id))
 
     def library_frames(self, root: str) -> List[tuple]:
         return [(f, n) for f, n in self.frames if is_library(os.path.join(root, f), root)]
@@ -85,7 +94,7 @@ class FailGroup:
     def first(self) -> Failure:
         return self.failures[0]
 
-    def alike(self, width: int = 240) -> str:
+    def alike(self, width: int = 160) -> str:
         """`+N alike: id, [param], ::other …` — the other ids, sharing what they repeat of the one before."""
         rest = [f.id for f in self.failures[1:]]
         if not rest:
@@ -108,10 +117,11 @@ def compact_ids(ids: Sequence[str], width: int = 240, before: str = "") -> str:
     out: List[str] = []
     used = 0
     prev_file, prev_func = _split(before)[:2] if before else ("", "")
+    first = _split(before) if before else ("", "", "")
     for i, node in enumerate(ids):
         file, func, param = _split(node)
         if file == prev_file and func == prev_func and param:
-            piece = param
+            piece = differs(first[2], param) if first[:2] == (file, func) else param
         elif file == prev_file:
             piece = "::" + node.split("::", 1)[1]
         else:
@@ -125,6 +135,26 @@ def compact_ids(ids: Sequence[str], width: int = 240, before: str = "") -> str:
     return ", ".join(out)
 
 
+def differs(shown: str, param: str) -> str:
+    """A parametrized case's `[id]` as what differs from `shown` (the group's representative): the `-`-separated
+    parts they share become `…`, e.g. `[standard-rate-de-goods]` beside `[standard-rate-fr-goods]` is `[…-fr-…]`.
+    The whole id when that is no shorter."""
+    import difflib
+
+    a, b = shown[1:-1].split("-"), param[1:-1].split("-")
+    if not shown or len(a) < 2 or len(b) < 2:
+        return param
+    pieces: List[str] = []
+    for tag, _, _, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            if not pieces or pieces[-1] != "…":
+                pieces.append("…")
+        elif j2 > j1:
+            pieces.append("-".join(b[j1:j2]))
+    short = "[%s]" % "-".join(pieces)
+    return short if len(short) < len(param) and short != "[…]" else param
+
+
 def _split(node: str) -> Tuple[str, str, str]:
     file, _, name = node.partition("::")
     func, bracket, param = name.partition("[")
@@ -135,6 +165,7 @@ def group(failures: Sequence[Failure], ranked: Sequence[Any] = (), root: str = "
     """Failures into groups: those localization ranked first, in its order (the group whose top line is the most
     suspicious of all first), then the others in the order their first failure ran. `ranked`: suspects.Group objects
     (their `tests` decide the groups of the failures they hold)."""
+    failures = sorted(failures, key=Failure.key)  # the same groups and order whatever order the tests ran in
     by_id = {f.id: f for f in failures}
     order = {f.id: i for i, f in enumerate(failures)}
     groups: List[FailGroup] = []
@@ -159,6 +190,25 @@ def group(failures: Sequence[Failure], ranked: Sequence[Any] = (), root: str = "
             keys.setdefault(k, found)
     ranked_groups = [g for g in groups if g.ranked is not None]  # most suspicious line first, as localization found
     return ranked_groups + sorted((g for g in groups if g.ranked is None), key=lambda g: order[g.first.id])
+
+
+def shapes(failures: Sequence[Failure], root: str) -> List[List[str]]:
+    """The failures' ids grouped by what they look like (`_keys`: one parametrized test's same exception, or the
+    same library line raising it), before any coverage: what `suspects.localize` starts its groups from."""
+    out: List[List[str]] = []
+    keys: Dict[tuple, List[str]] = {}
+    for f in sorted(failures, key=Failure.key):
+        if f.when == "collect":
+            continue
+        mine = _keys(f, root)
+        found = next((keys[k] for k in mine if k in keys), None)
+        if found is None:
+            found = []
+            out.append(found)
+        found.append(f.id)
+        for k in mine:
+            keys.setdefault(k, found)
+    return out
 
 
 def _keys(f: Failure, root: str) -> List[tuple]:

@@ -8,11 +8,12 @@ import splice runs as if it were not there. Elsewhere: `pytest -p splice.testing
 `-p no:splice_suspects` (or `-p no:splice.testing.pytest_suspects`).
 
 This module imports only the standard library and pytest at first, so a green run pays nothing for splice; the rest
-of splice (a second pytest run of the failing tests and the passing tests of their files under per-test line
-coverage, then the ranking) loads only when tests failed. That second run has a time budget: `--splice-budget
-SECONDS` or SPLICE_SUSPECTS_BUDGET, by default the run's own time (at least 2 s, at most 60 s); it runs the failing
-tests first and says how many passing ones it left out. Anything going wrong there is one line in the section;
-pytest's own output and exit status never change.
+of splice (a second pytest run of the failing tests and up to 200 passing tests of their files, chosen by rule, under
+per-test line coverage, then the ranking) loads only when tests failed. What that run covers is a count, never a
+clock, so the same code and tests give the same section on an idle or a busy machine. Its time limit is only an
+outer guard against a hang (`--splice-budget SECONDS` or SPLICE_SUSPECTS_BUDGET; by default 30 s or three times the
+run's own time, whichever is more, at most 10 minutes); when it cuts, the section says so in one line. Anything going
+wrong there is one line in the section; pytest's own output and exit status never change.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ import pytest
 NAME = "splice.testing.pytest_suspects"
 SHIM = "splice_suspects"  # the module PYTEST_PLUGINS names (pytest_shim/); `-p no:splice_suspects` switches it off
 BUDGET_ENV = "SPLICE_SUSPECTS_BUDGET"
-MAX_BUDGET = 60.0
-MIN_BUDGET = 2.0  # about one pytest start-up: less and the second run cannot get going
+MAX_BUDGET = 600.0
+MIN_BUDGET = 30.0  # the guard is well above a normal coverage run (a few seconds): it only stops a hang
+GUARD_FACTOR = 3.0
 GRACE = 5.0  # past its budget, the second run still gets this long to finish the test it is in, then it is killed
 _MESSAGE_CHARS = 2000
 
@@ -40,7 +42,12 @@ _MESSAGE_CHARS = 2000
 def record(tests: Dict[str, Dict[str, Any]], item: Any, call: Any, rep: Any, rel: Callable[[str], str]) -> None:
     """One test report into `tests` (node id -> record): its outcome, for a failure the exception, the test's own
     failing line and the traceback's frames. Shared with the JSON plugin `splice.test` loads."""
-    rec = tests.setdefault(rep.nodeid, {"id": rep.nodeid, "outcome": "passed", "file": rel(_path(item))})
+    rec = tests.get(rep.nodeid)
+    if rec is None:
+        rec = tests[rep.nodeid] = {"id": rep.nodeid, "outcome": "passed", "file": rel(_path(item)), "pos": _pos(item)}
+        indices = getattr(getattr(item, "callspec", None), "indices", None)
+        if isinstance(indices, dict):
+            rec["params"] = [int(v) for v in indices.values() if isinstance(v, int)]
     if rep.when == "call":
         if hasattr(rep, "wasxfail"):
             rec["outcome"] = "xfailed" if rep.skipped else ("failed" if rep.failed else "xpassed")
@@ -73,6 +80,16 @@ def record(tests: Dict[str, Dict[str, Any]], item: Any, call: Any, rep: Any, rel
     if own:
         rec["line"] = own[-1][1]
         rec["text"] = linecache.getline(own[-1][0], own[-1][1]).strip()
+
+
+def _pos(item: Any) -> int:
+    """The 1-based line the test is defined at (0 when pytest cannot tell): a place in its file that does not
+    depend on the order tests ran in."""
+    try:
+        line = item.location[1]
+    except Exception:
+        return 0
+    return line + 1 if isinstance(line, int) else 0
 
 
 def _path(item: Any) -> str:
@@ -118,8 +135,8 @@ def pytest_addoption(parser: Any) -> None:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="time for the coverage run that ranks suspects (default: the run's own time, at most 60 s; "
-        "env %s)" % BUDGET_ENV,
+        help="outer time guard of the coverage run that ranks suspects (default: 3x the run's own time, at least "
+        "30 s, at most 600 s; env %s); it covers a fixed set of tests, so only a hang meets it" % BUDGET_ENV,
     )
 
 
@@ -188,7 +205,7 @@ def _budget(config: Any, elapsed: float) -> float:
         given = float(os.environ[BUDGET_ENV])
     if given is not None:
         return max(float(given), 0.0)
-    return min(max(elapsed, MIN_BUDGET), MAX_BUDGET)
+    return min(max(GUARD_FACTOR * elapsed, MIN_BUDGET), MAX_BUDGET)
 
 
 # ---------------------------------------------------------------------------------------------------- the section
@@ -202,6 +219,7 @@ class Section:
     def __init__(
         self, tests: List[Dict[str, Any]], root: str, budget: float, interrupted: bool = False, cwd: str = ""
     ) -> None:
+        from splice.testing.root import project_cwd
         from splice.testing.runner import SpectrumRun, _report
 
         self.root, self.budget = root, budget
@@ -213,13 +231,15 @@ class Section:
             self.notes.append("suspects: not ranked (the run was interrupted; splice test reruns the failures)")
         elif self.failures:
             files = sorted({os.path.join(root, f.id.split("::")[0]) for f in self.failures})  # ids are root-relative
+            self.cwd, self.invoked = project_cwd(files, root), cwd or root  # run where the project runs its tests
             self.run = SpectrumRun(
-                report, files, {"tests": tests}, timeout=budget + GRACE, deadline=budget, cwd=cwd or root
+                report, files, {"tests": tests}, timeout=budget + GRACE, deadline=budget, cwd=self.cwd
             )
 
     def lines(self, call: str = "splice test") -> List[str]:
         from splice.core.budget import clip
-        from splice.testing.failures import group, suspect_lines
+        from splice.testing.failures import group, shapes, suspect_lines
+        from splice.testing.root import elsewhere_note
         from splice.testing.suspects import localize
 
         if not self.failures:
@@ -230,14 +250,19 @@ class Section:
         if isinstance(spec, str):
             notes.append("suspects: not found (coverage run: %s)" % clip(spec, 160))
         elif spec is not None:
-            ranked = localize(spec.coverage, spec.failing, spec.passing, "ochiai", spec.frames)
+            ranked = localize(
+                spec.coverage, spec.failing, spec.passing, "ochiai", spec.frames, shapes(self.failures, root)
+            )
             if spec.skipped:
                 notes.append(
-                    "coverage run stopped at its %.0f s budget: %d of %d tests left out (--splice-budget SECONDS)"
-                    % (self.budget, spec.skipped, spec.asked)
+                    "coverage run cut by its %.0f s guard: %d of %d tests left out, suspects may differ "
+                    "(--splice-budget SECONDS)" % (self.budget, spec.skipped, spec.asked)
                 )
             if not ranked:
                 notes.append("suspects: none (the failing tests ran no library line of this project)")
+            passed = set(spec.passing)
+            notes += [n for n in [elsewhere_note([f.id for f in self.failures if f.id in passed], self.cwd,
+                                                 self.invoked)] if n]
         groups = group(self.failures, ranked, root)
         shown = groups[:3]
         top = {1: 5, 2: 4}.get(len(shown), 3)

@@ -20,10 +20,11 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from splice.core import SOURCE_ROOT
 from splice.core.budget import clip
+from splice.core.errors import BadTarget
 from splice.core.files import project_root
-from splice.testing.failures import FailGroup, Failure, group, suspect_lines
+from splice.testing.failures import FailGroup, Failure, group, shapes, suspect_lines
 from splice.testing.linetrace import is_test_file
-from splice.testing.root import caller_id, test_root
+from splice.testing.root import caller_id, suite_roots, test_root
 
 TIMEOUT = 300.0
 _ORDER = ("failed", "error", "passed", "skipped", "xfailed", "xpassed")
@@ -155,7 +156,8 @@ def select(targets: Union[None, str, Sequence[str]], root: Optional[str] = None)
     """
     items = [targets] if isinstance(targets, str) else list(targets or [])
     if not items:
-        root = root or project_root(os.path.join(os.getcwd(), "x.py"))
+        here = os.getcwd()
+        root = root or test_root(here) or project_root(os.path.join(here, "x.py"))
         return root, [], "whole suite"
     args: List[str] = []
     notes: List[str] = []
@@ -358,6 +360,8 @@ def _report(data: Dict[str, Any], root: str, scope: str) -> TestReport:
                     rec.get("line", 0),
                     rec.get("text", ""),
                     rec.get("frames", []),
+                    rec.get("pos", 0),
+                    rec.get("params", []),
                 )
             )
     return report
@@ -398,10 +402,44 @@ def spectrum(
     ).result()
 
 
+PASSING_CAP = 200  # passing tests a coverage run traces beside the failures: a count, never a clock
+
+
+def choose_passing(failing: Sequence[str], records: Sequence[Dict[str, Any]], cap: int = PASSING_CAP) -> List[str]:
+    """The passing tests of the failing tests' files that a coverage run traces, by rule and count (so the same
+    code and tests choose the same ones whatever the machine's load): a failing test's parametrized siblings first,
+    then the tests of its class, then the rest of its file, each tier nearest to a failure in the file first (by
+    where the tests are defined), ties by id; at most `cap`."""
+    from splice.testing.suspects import natural
+
+    def base(t: str) -> str:
+        return t.split("[")[0]
+
+    def parent(t: str) -> str:
+        return base(t).rsplit("::", 1)[0]
+
+    bases = {base(t) for t in failing}
+    parents = {parent(t) for t in failing}
+    pos = {r["id"]: int(r.get("pos") or 0) for r in records}
+    near: Dict[str, List[int]] = {}
+    for t in failing:
+        near.setdefault(t.split("::")[0], []).append(pos.get(t, 0))
+    candidates = [
+        r["id"] for r in records if r.get("outcome") == "passed" and r["id"].split("::")[0] in near
+    ]
+
+    def key(t: str) -> tuple:
+        tier = 0 if base(t) in bases else 1 if parent(t) in parents else 2
+        distance = min(abs(pos.get(t, 0) - p) for p in near[t.split("::")[0]])
+        return (tier, distance, natural(t))
+
+    return sorted(candidates, key=key)[: max(cap, 0)]
+
+
 class SpectrumRun:
-    """`spectrum` started now and read later with `result()`. The failing tests run first, then the passing ones
-    closest to a failure in the first run's order (a parametrized sibling, a neighbour in the file): those share the
-    most code with the failures, so a deadline cuts what helps the ranking least."""
+    """`spectrum` started now and read later with `result()`. The failing tests run first, then the passing tests
+    `choose_passing` picks (a count, by rule): the same tests every time, so the same suspects. A `deadline` is only
+    an outer guard (a hang, a suite far slower traced); when it cuts, `skipped` says how many tests it left out."""
 
     def __init__(
         self,
@@ -414,32 +452,23 @@ class SpectrumRun:
         extra: Sequence[str] = (),
         deadline: Optional[float] = None,
         cwd: Optional[str] = None,
+        cap: int = PASSING_CAP,
     ) -> None:
         self.report = report
-        self.failing = [f.id for f in report.failures if f.when != "collect"]
-        files = {t.split("::")[0] for t in self.failing}
-        runs = [r["id"] for r in data.get("tests", [])]
-        at = {t: n for n, t in enumerate(runs)}
-        near = sorted(at[t] for t in self.failing if t in at)
-        passed = [
-            r["id"] for r in data.get("tests", []) if r["outcome"] == "passed" and r["id"].split("::")[0] in files
-        ]
-        if near:  # the passing tests that ran closest to a failure first: a deadline leaves out the least useful
-            import bisect
-
-            def distance(t: str) -> int:
-                i = bisect.bisect_left(near, at[t])
-                return min(abs(at[t] - near[j]) for j in (i - 1, i) if 0 <= j < len(near))
-
-            passed.sort(key=distance)
-        self.asked = self.failing + passed
+        failures = sorted((f for f in report.failures if f.when != "collect"), key=Failure.key)
+        self.failing = [f.id for f in failures]
+        records = data.get("tests", [])
+        passed = choose_passing(self.failing, records, cap)
+        self.asked = self.failing + passed  # by priority: a guard that cuts leaves out the least useful
         self.run = PytestRun(
             args,
             report.root,
             only=self.asked,
             trace=tracer or "auto",
             timeout=timeout,
-            extra=extra,
+            # the failures' details come from the first run: no assertion rewriting to pay for (its outcomes are
+            # the same), the test files import as plain modules
+            extra=["--assert=plain", *extra],
             deadline=deadline,
             cwd=cwd,
         )
@@ -481,7 +510,9 @@ def add_suspects(
     if isinstance(spec, str):
         report.suspect_note = "suspects: not found (%s)" % spec
         return
-    report.suspects = localize(spec.coverage, spec.failing, spec.passing, formula, spec.frames)
+    report.suspects = localize(
+        spec.coverage, spec.failing, spec.passing, formula, spec.frames, shapes(report.failures, report.root)
+    )
     if not report.suspects:
         report.suspect_note = "suspects: none (the failing tests ran no library line of this project)"
 
@@ -523,7 +554,17 @@ def test(
     `max_failures` counts groups. With `suspects`, each group of alike failures gets its most suspicious library lines
     as targets (`pkg/mod.py::Cls.meth  L12  <line>`), ranked over the run's per-test coverage (the failing tests run
     again under line coverage when the first run was not traced).
+
+    No targets, from a folder that is no project's root nor inside one (`root`, else the current folder): each
+    project below it runs its whole suite from its own root, as its developer runs it; one report adds them up, ids
+    and suspects as that folder sees them (`splice.testing.root.suite_roots`).
     """
+    base = os.path.abspath(root or os.getcwd())  # the caller's folder: ids and suspects are shown from it
+    runs = project_runs(targets, base, root)
+    if runs is not None:
+        opts = dict(suspects=suspects, max_failures=max_failures, top=top, max_groups=max_groups,
+                    formula=formula, tracer=tracer, timeout=timeout)
+        return several(runs, base, **opts)
     root, args, scope = select(targets, root)
     from splice.testing import covmap  # the map's code loads with the first test run, not with splice
 
@@ -535,7 +576,7 @@ def test(
     report.call = "splice.test(%s, {opts})" % shown
     if suspects and report.failures and not report.problem:
         add_suspects(report, args, data, formula=formula, tracer=tracer, timeout=timeout)
-    return report
+    return rebased(report, base)
 
 
 def remember(root: str, data: Dict[str, Any]) -> None:
@@ -570,4 +611,142 @@ def tests_stage_report(
     report.call = "splice.test(%r, {opts})" % path
     if report.failures:
         report.suspect_note = "suspects: splice.test(%r)" % path
+    return report
+
+
+# ---------------------------------------------------------------------------------------------------- several projects
+
+
+@dataclass
+class SuiteReport(TestReport):
+    """The whole suites of the projects below the caller's folder in one report: counts added up, the failures and
+    suspects of all (ids as that folder sees them), one status; a project pytest could not run is a line of its own
+    under the tally, the others' results stay."""
+
+    __test__ = False
+    parts: List[Tuple[str, TestReport]] = field(default_factory=list)  # (the project as the caller sees it, report)
+
+    def tally(self) -> str:
+        problems = ["%s: %s" % (name, r.problem) for name, r in self.parts if r.problem]
+        if problems and not sum(self.counts.values()):
+            return "\n".join(["no results (%s)" % self.scope] + problems)
+        return "\n".join([TestReport(self.scope, self.root, counts=self.counts).tally()] + problems)
+
+
+def project_runs(
+    targets: Union[None, str, Sequence[str]], base: str, within: Optional[str] = None
+) -> Optional[List[Tuple[str, str, Optional[List[str]]]]]:
+    """The runs when the tests asked for lie in several projects, or below a folder in none (no targets: `base`, the
+    caller's folder; or a folder named as a target): (the project as `base` sees it, its root, its targets or None
+    for its whole suite) each. None: one run, as `select` plans it (`base` is a project's root or inside one, or all
+    targets share one project)."""
+    items = [targets] if isinstance(targets, str) else list(targets or [])
+    by_root: Dict[str, Optional[List[str]]] = {}
+    expanded = False
+    for item in items or [base]:
+        root = _item_root(item, within)
+        if root is None and os.path.isdir(item):
+            below = suite_roots(os.path.abspath(item), within)
+            if below is not None:  # a folder above projects: each project's whole suite, its loose tests
+                expanded = True
+                for project in below[0]:
+                    by_root[project] = None
+                by_root.setdefault("", [])
+                by_root[""] = (by_root[""] or []) + list(below[1])
+                continue
+        if not items:
+            return None
+        group = by_root.setdefault(root or "", [])
+        if group is not None:  # None: the project's whole suite runs anyway
+            group.append(item)
+    if "" in by_root and not by_root[""]:
+        del by_root[""]
+    projects = [r for r in by_root if r]
+    if len(projects) < 2 and not expanded:
+        return None
+    if len(projects) > MAX_PROJECTS:
+        names = ", ".join(_shown(r, base) for r in projects[:4])
+        raise BadTarget("%d projects below this folder (%s, …): name the ones to test as targets, or test from a "
+                        "project's folder" % (len(projects), names))
+    return [(_shown(r, base) if r else LOOSE, r or base, group) for r, group in by_root.items()]
+
+
+MAX_PROJECTS = 8  # more below one folder is a home or a checkout of many: asked, not run for minutes
+LOOSE = "tests in no project"
+
+
+def _item_root(item: str, within: Optional[str]) -> Optional[str]:
+    """The project root of one target (None: none, or a target `select` will refuse with its teaching error)."""
+    path = item.partition("::")[0]
+    if not os.path.exists(path):
+        from splice.core.errors import SpliceError
+        from splice.core.targets import parse_target
+
+        try:
+            path = parse_target(item).path
+        except (SpliceError, OSError):
+            return None
+    return test_root(path, within)
+
+
+def several(runs: Sequence[Tuple[str, str, Optional[List[str]]]], base: str, **opts: Any) -> TestReport:
+    """Each project's tests from its own root, one project after the other (their tests may share ports, files,
+    caches); one report (SuiteReport) as `base` sees it."""
+    parts = [(name, test(targets, root=root, **opts)) for name, root, targets in runs]
+    names = [name for name, _, _ in runs if name != LOOSE]
+    listed = ", ".join(names[:3]) + (", … %d more" % (len(names) - 3) if len(names) > 3 else "")
+    whole = all(targets is None for name, _, targets in runs if name != LOOSE)
+    if not whole:
+        count = sum(len(targets or ()) for _, _, targets in runs)
+        scope = "%d targets in %s, each run from its project's root" % (count, listed)
+    elif len(names) == 1:
+        scope = "whole suite of %s, run from there" % listed
+    else:
+        scope = "whole suites of %s, each run from its root" % listed
+    loose = next((targets for name, _, targets in runs if name == LOOSE), None)
+    if loose and whole:
+        scope += ", and %d test file%s in no project" % (len(loose), "" if len(loose) == 1 else "s")
+    merged = SuiteReport(scope, base, parts=parts)
+    merged.max_failures, merged.top, merged.max_groups = opts["max_failures"], opts["top"], opts["max_groups"]
+    notes = []
+    for name, r in parts:
+        rebased(r, base)
+        merged.counts.update(r.counts)
+        merged.failures += r.failures
+        merged.suspects += r.suspects
+        merged.seconds += r.seconds
+        if r.suspect_note:
+            notes.append((name, r.suspect_note))
+    merged.problem = "; ".join("%s: %s" % (name, r.problem) for name, r in parts if r.problem)
+    if len({n for _, n in notes}) == 1:
+        merged.suspect_note = notes[0][1]
+    elif notes:
+        merged.suspect_note = "; ".join("%s: %s" % pair for pair in notes)
+    asked = None if whole else [t for _, _, targets in runs for t in targets or ()]
+    merged.call = "splice.test(%r, {opts})" % asked
+    return merged
+
+
+def _shown(folder: str, base: str) -> str:
+    return os.path.relpath(folder, base).replace(os.sep, "/") + "/"
+
+
+def rebased(report: TestReport, base: str) -> TestReport:
+    """The report of a run from a project root below `base` as `base` sees it: test ids, traceback files and
+    suspects' files relative to `base` (so each is a target from there), and `base` as its root."""
+    prefix = os.path.relpath(report.root, base)
+    if prefix == "." or prefix.startswith(".."):
+        return report
+    prefix = prefix.replace(os.sep, "/") + "/"
+
+    def move(path: str) -> str:
+        return path if os.path.isabs(path) else prefix + path
+
+    for f in report.failures:
+        f.id = move(f.id)
+        f.frames = [[move(file), line] for file, line in f.frames]
+    for g in report.suspects:
+        g.tests = [move(t) for t in g.tests]
+        g.ranked = [((move(file), line), score) for (file, line), score in g.ranked]
+    report.root = base
     return report
