@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
-from filelock import FileLock
-
 REPO = Path(__file__).resolve().parents[1]
 UNSHARE = shutil.which("unshare")
 PYENV_VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
@@ -84,6 +82,8 @@ def made_once(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path
     lock and reuse it. For what tests read and never change (wheelhouses, built bundles and dists), so nothing is
     built or downloaded twice when tests run side by side. A `make` that fails leaves no folder: the next asker
     tries again and fails the same way."""
+    from filelock import FileLock  # here, not at the top: helpers is also imported by stdlib-only Pythons
+
     shared = run_folder(tmp_path_factory) / "made-once"
     shared.mkdir(exist_ok=True)
     folder, done = shared / name, shared / (name + ".done")
