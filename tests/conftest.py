@@ -1,47 +1,90 @@
+"""What the whole suite shares: the real wheels and bundles (made once per run, whichever xdist worker asks first),
+which tests count as slow, and which must run on one worker in file order."""
+
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import REPO, splice_bundle
+from helpers import REPO, made_once, splice_bundle
 
 sys.path.insert(0, str(REPO / "payload" / "src"))
 
+# Fixtures that download real wheels or build bundles and dists: a test that takes one is an integration test.
+BUILT = {
+    "wheelhouse", "old_wheelhouse", "bundle", "small_bundle", "legacy_wheelhouse", "two_targets", "packaging_wheel",
+    "wasm_bundle", "pyodide_dir", "dists", "locks", "echo_bundle", "server_bundle",
+}  # fmt: skip
+# Slow tests whose module cannot carry the mark: test_live_patching.py is also imported by bare Pythons under a
+# stand-in pytest that knows only parametrize.
+SLOW_TESTS = ("tests/notebook/test_live_patching.py::test_the_engine_on_other_pythons",)
 
-def _download(dest: Path, *reqs: str) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--no-deps", "-q", "-d", str(dest)]
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto`: two workers per core. Most tests wait on a subprocess, a kernel or the network rather than compute,
+    so one worker per core leaves the cores idle half the time. PYTEST_XDIST_AUTO_NUM_WORKERS still decides when
+    set."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    return 2 * len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2 * (os.cpu_count() or 1)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark slow what builds, downloads or shares a module-wide kernel, server or model; keep the tests that share
+    a module-scoped fixture on one xdist worker, in file order (`--dist loadgroup`), so it is made once and the
+    state they build up stays theirs. Runs before xdist reads the groups."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info is not None else ()
+        shared = any(d.scope in ("module", "class", "package") for ds in defs for d in ds)
+        if shared or BUILT & set(getattr(item, "fixturenames", ())) or item.nodeid.startswith(SLOW_TESTS):
+            item.add_marker(pytest.mark.slow)
+        if shared and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+def _download(folder: Path, *reqs: str) -> None:
+    cmd = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--no-deps", "-q", "-d", str(folder)]
     subprocess.run(cmd + list(reqs), check=True)
-    return dest
+
+
+def _build(out: Path, *args: str) -> None:
+    proc = splice_bundle("build", *args, "-o", str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory) -> Path:
-    """Real wheels from PyPI: tabulate (pure Python, with a console script), markupsafe (compiled, this machine)."""
-    return _download(tmp_path_factory.mktemp("wheelhouse"), "tabulate==0.9.0", "markupsafe==2.1.5")
+    """Real wheels from PyPI: tabulate (pure Python, with a console script), markupsafe (compiled, this machine).
+    Downloaded once per test run, for every worker."""
+    return made_once(tmp_path_factory, "wheelhouse", lambda d: _download(d, "tabulate==0.9.0", "markupsafe==2.1.5"))
 
 
 @pytest.fixture(scope="session")
 def old_wheelhouse(tmp_path_factory) -> Path:
     """An older tabulate, preinstalled to test the bundle's policy toward installed versions."""
-    return _download(tmp_path_factory.mktemp("old-wheelhouse"), "tabulate==0.8.10")
+    return made_once(tmp_path_factory, "old-wheelhouse", lambda d: _download(d, "tabulate==0.8.10"))
 
 
 @pytest.fixture(scope="session")
 def bundle(tmp_path_factory, wheelhouse) -> Path:
-    """The real payload plus the real wheels, built offline from the wheelhouse."""
-    out = tmp_path_factory.mktemp("bundle") / "splice_bootstrap.py"
-    proc = splice_bundle("build", "tabulate", "markupsafe", "--find-links", str(wheelhouse), "-o", str(out))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out
+    """The real payload plus the real wheels, built offline from the wheelhouse; once per test run. Tests that damage
+    or rebuild a bundle work on a copy or in a folder of their own."""
+    folder = made_once(
+        tmp_path_factory,
+        "bundle",
+        lambda d: _build(d / "splice_bootstrap.py", "tabulate", "markupsafe", "--find-links", str(wheelhouse)),
+    )
+    return folder / "splice_bootstrap.py"
 
 
 @pytest.fixture(scope="session")
 def small_bundle(tmp_path_factory) -> Path:
     """Just the payload: small enough to paste into a cell."""
-    out = tmp_path_factory.mktemp("small") / "splice_small.py"
-    proc = splice_bundle("build", "-o", str(out))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out
+    return made_once(tmp_path_factory, "small", lambda d: _build(d / "splice_small.py")) / "splice_small.py"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import os
 import queue
@@ -13,7 +15,7 @@ import sys
 import venv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 UNSHARE = shutil.which("unshare")
@@ -30,6 +32,73 @@ def pyenv_python(minor: str) -> Optional[Path]:
     found_on_path = shutil.which("python" + minor)
     return Path(found_on_path) if found_on_path else None
 
+
+
+DECODE_LEFT_OUT = (
+    "SPLICE_TEST_NO_DECODE is set: the decode tests (torch, transformers, tokenizers) are left out; "
+    "CI always runs them"
+)
+
+
+def decode_left_out() -> bool:
+    """Whether to leave out the tests that need the test-decode extra: only when a contributor asks for it with
+    SPLICE_TEST_NO_DECODE=1 and never in CI (CI set), where a missing torch fails the run instead."""
+    return os.environ.get("SPLICE_TEST_NO_DECODE", "") not in ("", "0") and not os.environ.get("CI")
+
+
+class Lazy:
+    """A module imported on first attribute use. Whether it is installed is checked at once: a missing one is an
+    ImportError that names the extra to install."""
+
+    EXTRAS = {"torch": "test-decode", "transformers": "test-decode", "tokenizers": "test-decode"}
+
+    def __init__(self, name: str) -> None:
+        if importlib.util.find_spec(name) is None:
+            hint = ""
+            if self.EXTRAS.get(name) == "test-decode":
+                hint = "; SPLICE_TEST_NO_DECODE=1 leaves the decode tests out (never in CI)"
+            raise ImportError(
+                "No module named %r: the %s extra has it (pip install -e '.[test]')%s"
+                % (name, self.EXTRAS.get(name, "test"), hint)
+            )
+        self._name = name
+        self._module = None
+
+    def __getattr__(self, attr: str):
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
+
+
+def run_folder(tmp_path_factory) -> Path:
+    """The temporary folder of this test run that every pytest-xdist worker sees (each worker's own base folder is
+    one level below it); without xdist, the run's base folder."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def made_once(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """A folder filled by `make(folder)` once per test run, whichever worker asks first: the others wait on a file
+    lock and reuse it. For what tests read and never change (wheelhouses, built bundles and dists), so nothing is
+    built or downloaded twice when tests run side by side. A `make` that fails leaves no folder: the next asker
+    tries again and fails the same way."""
+    from filelock import FileLock  # here, not at the top: helpers is also imported by stdlib-only Pythons
+
+    shared = run_folder(tmp_path_factory) / "made-once"
+    shared.mkdir(exist_ok=True)
+    folder, done = shared / name, shared / (name + ".done")
+    with FileLock(str(shared / (name + ".lock"))):
+        if not done.exists():
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir()
+            try:
+                make(folder)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            done.touch()
+    return folder
 
 
 def _dead_port() -> int:

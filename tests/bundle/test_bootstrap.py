@@ -14,6 +14,8 @@ import pytest
 
 from helpers import NO_NET, PYENV_VERSIONS, import_snippet, make_venv, offline_env, pyenv_python, run_offline
 
+pytestmark = pytest.mark.slow  # a fresh venv per test, bundles imported in subprocesses
+
 
 def _info(py, bundle, env, body=""):
     proc = run_offline([py, "-c", import_snippet(bundle, body + "\nimport json; print(json.dumps(B.info()))")], env)

@@ -9,7 +9,11 @@ import re
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from helpers import splice_bundle
+
+pytestmark = pytest.mark.slow  # bundle builds
 
 
 def _corrupt(src: Path, dest: Path) -> Path:

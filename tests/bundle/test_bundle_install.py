@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bundler.resources import IGNORED
-from helpers import REPO, import_snippet, inherit_test_env, make_venv, offline_env, run_offline
+from helpers import REPO, import_snippet, inherit_test_env, made_once, make_venv, offline_env, run_offline
 
 pytestmark = pytest.mark.slow
 
@@ -25,11 +25,9 @@ def _build(project: Path, outdir: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dists(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    _build(REPO, out)
-    return out
+    return made_once(tmp_path_factory, "dist", lambda out: _build(REPO, out))
 
 
 def test_wheel_and_sdist_carry_template_and_payload(dists):

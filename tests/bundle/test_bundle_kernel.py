@@ -6,6 +6,8 @@ import pytest
 
 from helpers import Kernel, make_venv, offline_env
 
+pytestmark = pytest.mark.slow  # a real kernel per test
+
 pytest.importorskip("ipykernel")
 pytest.importorskip("jupyter_client")
 

@@ -19,7 +19,9 @@ if sys.version_info >= (3, 11):
 else:
     import tomli as tomllib
 
-from helpers import _dead_port, import_snippet, make_venv, offline_env, run_offline, splice_bundle
+from helpers import _dead_port, import_snippet, made_once, make_venv, offline_env, run_offline, splice_bundle
+
+pytestmark = pytest.mark.slow  # uv and bundle builds
 
 TABULATE = "024ca478df22e9340661486f85298cff5f6dcdba14f3813e8830015b9ed1948f"  # tabulate-0.9.0-py3-none-any.whl
 
@@ -33,13 +35,14 @@ def _uv_compile(wheelhouse: Path, out: Path, *args: str) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def locks(tmp_path_factory, wheelhouse) -> Dict[str, Path]:
-    folder = tmp_path_factory.mktemp("locks")
-    return {
-        "pylock": _uv_compile(wheelhouse, folder / "pylock.toml", "--format", "pylock.toml"),
-        "requirements": _uv_compile(wheelhouse, folder / "requirements.txt", "--generate-hashes"),
-    }
+    def lock(folder: Path) -> None:
+        _uv_compile(wheelhouse, folder / "pylock.toml", "--format", "pylock.toml")
+        _uv_compile(wheelhouse, folder / "requirements.txt", "--generate-hashes")
+
+    folder = made_once(tmp_path_factory, "locks", lock)
+    return {"pylock": folder / "pylock.toml", "requirements": folder / "requirements.txt"}
 
 
 def _changed(path: Path, dest: Path, old: str, new: str) -> Path:

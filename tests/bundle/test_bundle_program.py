@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import NO_NET, UNSHARE, make_venv, offline_env, run_offline, splice_bundle
+from helpers import NO_NET, UNSHARE, made_once, make_venv, offline_env, run_offline, splice_bundle
 
 pytestmark = pytest.mark.slow
 
@@ -29,21 +29,21 @@ if __name__ == "__main__":
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def echo_bundle(tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("echo")
-    project = base / "proj"
-    project.mkdir()
-    (project / "pyproject.toml").write_text(
-        '[build-system]\nrequires=["setuptools>=61"]\nbuild-backend="setuptools.build_meta"\n'
-        '[project]\nname="echoer"\nversion="1.0"\n[project.scripts]\necho-back="echoer:main"\n'
-        '[tool.setuptools]\npy-modules=["echoer"]\n'
-    )
-    (project / "echoer.py").write_text(ECHO)
-    out = base / "echo_bundle.py"
-    proc = splice_bundle("build", "--add", str(project), "-o", str(out))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out
+    def build(base: Path) -> None:
+        project = base / "proj"
+        project.mkdir()
+        (project / "pyproject.toml").write_text(
+            '[build-system]\nrequires=["setuptools>=61"]\nbuild-backend="setuptools.build_meta"\n'
+            '[project]\nname="echoer"\nversion="1.0"\n[project.scripts]\necho-back="echoer:main"\n'
+            '[tool.setuptools]\npy-modules=["echoer"]\n'
+        )
+        (project / "echoer.py").write_text(ECHO)
+        proc = splice_bundle("build", "--add", str(project), "-o", str(base / "echo_bundle.py"))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    return made_once(tmp_path_factory, "echo", build) / "echo_bundle.py"
 
 
 def _raw(cmd, env, data: bytes):
@@ -77,17 +77,21 @@ def test_unknown_program_is_one_line_on_stderr(tmp_path, echo_bundle):
     assert "splice" in proc.stderr.split("there are:")[1]  # the payload's own script
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server_bundle(tmp_path_factory) -> Path:
     """Built with the mcp extra's wheels, then moved away from where it was built."""
-    built = tmp_path_factory.mktemp("server-build") / "splice_bootstrap.py"
-    proc = splice_bundle("build", "--extra", "mcp", "-o", str(built))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    for name in ("mcp", "jupyter-client", "ipykernel", "splice"):
-        assert "\n  %s " % name in proc.stdout, proc.stdout
-    moved = tmp_path_factory.mktemp("elsewhere") / "splice_bootstrap.py"
-    shutil.copy(built, moved)
-    return moved
+
+    def build(folder: Path) -> None:
+        built = folder / "build" / "splice_bootstrap.py"
+        proc = splice_bundle("build", "--extra", "mcp", "-o", str(built))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        for name in ("mcp", "jupyter-client", "ipykernel", "splice"):
+            assert "\n  %s " % name in proc.stdout, proc.stdout
+        (folder / "elsewhere").mkdir()
+        shutil.copy(built, folder / "elsewhere" / "splice_bootstrap.py")
+        shutil.rmtree(built.parent)
+
+    return made_once(tmp_path_factory, "server", build) / "elsewhere" / "splice_bootstrap.py"
 
 
 @pytest.mark.skipif(sys.version_info < (3, 10), reason="the mcp SDK 2.x needs Python 3.10+")

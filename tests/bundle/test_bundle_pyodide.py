@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_offline, splice_bundle
+from helpers import made_once, run_offline, splice_bundle
 
 pytestmark = pytest.mark.slow
 
@@ -70,10 +70,12 @@ def pyodide_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def wasm_bundle(tmp_path_factory, wheelhouse) -> Path:
-    out = tmp_path_factory.mktemp("wasm") / "wasm_bundle.py"
-    proc = splice_bundle("build", "tabulate", "--find-links", str(wheelhouse), "--target", "pyodide", "-o", str(out))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out
+    def build(folder: Path) -> None:
+        out = str(folder / "wasm_bundle.py")
+        proc = splice_bundle("build", "tabulate", "--find-links", str(wheelhouse), "--target", "pyodide", "-o", out)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    return made_once(tmp_path_factory, "wasm", build) / "wasm_bundle.py"
 
 
 def test_bundle_imports_and_edits_in_pyodide(tmp_path, pyodide_dir, wasm_bundle):

@@ -16,6 +16,7 @@ from helpers import (
     PYENV_VERSIONS,
     REPO,
     import_snippet,
+    made_once,
     make_venv,
     offline_env,
     pyenv_python,
@@ -23,17 +24,21 @@ from helpers import (
     splice_bundle,
 )
 
+pytestmark = pytest.mark.slow  # bundle builds, every pyenv Python
+
 TEMPLATE = REPO / "templates" / "bootstrap.py"
 
 
 @pytest.fixture(scope="session")
 def legacy_wheelhouse(tmp_path_factory) -> Path:
     """markupsafe built for CPython 3.8 manylinux: what the chatgpt-legacy target resolves to."""
-    dest = tmp_path_factory.mktemp("legacy-wheelhouse")
-    cmd = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--no-deps", "-q", "-d", str(dest)]
-    cmd += ["--python-version", "3.8", "--platform", "manylinux2014_x86_64", "--abi", "cp38", "markupsafe==2.1.5"]
-    subprocess.run(cmd, check=True)
-    return dest
+
+    def download(dest: Path) -> None:
+        cmd = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--no-deps", "-q", "-d", str(dest)]
+        cmd += ["--python-version", "3.8", "--platform", "manylinux2014_x86_64", "--abi", "cp38", "markupsafe==2.1.5"]
+        subprocess.run(cmd, check=True)
+
+    return made_once(tmp_path_factory, "legacy-wheelhouse", download)
 
 
 def _build_two(out: Path, wheelhouse: Path, legacy: Path) -> subprocess.CompletedProcess:
@@ -45,25 +50,24 @@ def _build_two(out: Path, wheelhouse: Path, legacy: Path) -> subprocess.Complete
 
 @pytest.fixture(scope="session")
 def two_targets(tmp_path_factory, wheelhouse, legacy_wheelhouse) -> Path:
-    out = tmp_path_factory.mktemp("two") / "two_targets.py"
-    proc = _build_two(out, wheelhouse, legacy_wheelhouse)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out
+    def build(folder: Path) -> None:
+        proc = _build_two(folder / "two_targets.py", wheelhouse, legacy_wheelhouse)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    return made_once(tmp_path_factory, "two-targets", build) / "two_targets.py"
 
 
 @pytest.fixture(scope="session")
 def packaging_wheel(tmp_path_factory):
     """The newest packaging wheel from PyPI that a Python version can run (the test environment's own may need a
     newer Python than the oldest ones here: packaging 26.4 uses `match`)."""
-    found: dict = {}
 
     def get(minor: str) -> Path:
-        if minor not in found:
-            dest = tmp_path_factory.mktemp("packaging-" + minor)
+        def download(dest: Path) -> None:
             cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:"]
             subprocess.run(cmd + ["--python-version", minor, "-d", str(dest), "packaging"], check=True)
-            found[minor] = next(dest.glob("packaging-*.whl"))
-        return found[minor]
+
+        return next(made_once(tmp_path_factory, "packaging-" + minor, download).glob("packaging-*.whl"))
 
     return get
 

@@ -14,6 +14,8 @@ from splice.checks.autoimport import plan_imports
 from splice.checks.stages import builtin_names
 from splice.testing.runner import related_tests
 
+pytestmark = pytest.mark.slow  # ruff, mypy and pytest in subprocesses
+
 
 @pytest.fixture()
 def project(tmp_path, monkeypatch):

@@ -13,6 +13,8 @@ import splice
 from splice.checks.stages import type_check
 from splice.core import files
 
+pytestmark = pytest.mark.slow  # ruff, mypy and pytest in subprocesses
+
 
 @pytest.fixture()
 def project(tmp_path, monkeypatch):

@@ -131,6 +131,7 @@ for i in range(60):
 """
 
 
+@pytest.mark.slow
 def test_writers_killed_at_random_moments_never_lose_the_way_back(project):
     rng = random.Random(25)
     for run in range(4):
@@ -151,6 +152,7 @@ def test_writers_killed_at_random_moments_never_lose_the_way_back(project):
 # ---------------------------------------------------------------------------------------------- every door at once
 
 
+@pytest.mark.slow
 def test_writers_through_the_cli_the_api_and_mcp_at_once_all_land(project):
     """Three CLI processes, two MCP servers (the official SDK client) and two API threads edit different methods of
     one file at the same moment, twice over: every edit is reported ok and is in the file."""

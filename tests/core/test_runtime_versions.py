@@ -9,6 +9,8 @@ import pytest
 
 from helpers import PYENV_VERSIONS, REPO, pyenv_python
 
+pytestmark = pytest.mark.slow  # every pyenv Python, each a subprocess
+
 
 def _run_smoke(minor: str, script: str, cwd) -> str:
     exe = pyenv_python(minor)

@@ -7,9 +7,15 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-tokenizers = pytest.importorskip("tokenizers")
+from helpers import DECODE_LEFT_OUT, Lazy, decode_left_out
+
+pytestmark = [pytest.mark.slow, pytest.mark.decode]  # trains a tokenizer, runs a model
+
+if decode_left_out():
+    pytest.skip(DECODE_LEFT_OUT, allow_module_level=True)
+# imported on first use, so that collecting the suite (every xdist worker does) does not pay 2 s for torch; never a
+# silent skip when they are missing: CI has them, and a contributor without them is told how to leave these out
+torch, transformers, tokenizers = Lazy("torch"), Lazy("transformers"), Lazy("tokenizers")
 
 from decode_smoke import BROKEN, PARTIAL  # noqa: E402
 from splice.decode import CodeState, EarlyStop, NameBias, ScopeNames  # noqa: E402

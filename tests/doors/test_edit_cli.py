@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from helpers import REPO
+
+pytestmark = pytest.mark.slow  # the CLI in subprocesses
 
 
 def run(*args: str, stdin: str = "", cwd: Path) -> subprocess.CompletedProcess:

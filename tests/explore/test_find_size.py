@@ -16,6 +16,7 @@ FOLDERS = ["json", "http", "argparse.py", "dataclasses.py", "xml/dom", "textwrap
 WORDS = ["self", "return", "None", "import", "len", "name", "value", "str", "dict", "key", "Error", "__init__"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("grep") is None, reason="needs grep")
 def test_find_output_no_larger_than_grep_and_every_hit_accounted(monkeypatch):
     monkeypatch.chdir(LIB)

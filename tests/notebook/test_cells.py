@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import splice
 from helpers import REPO, Kernel
 from splice.notebook.cells import convert, defs_uses, parse_cells
@@ -43,6 +45,7 @@ u = y + 1
 """
 
 
+@pytest.mark.slow
 def test_incremental_runs_in_a_kernel(tmp_path):
     (tmp_path / "script.py").write_text(SCRIPT)
     env = dict(os.environ, PYTHONPATH=str(REPO / "payload" / "src"), SPLICE_JOURNAL_DIR=str(tmp_path / "j"))

@@ -12,6 +12,8 @@ import pytest
 
 from helpers import REPO, Kernel
 
+pytestmark = pytest.mark.slow  # a real kernel per test
+
 pytest.importorskip("ipykernel")
 
 MOD = '''\

@@ -11,6 +11,8 @@ import pytest
 
 from helpers import REPO, Kernel
 
+pytestmark = pytest.mark.slow  # real kernels
+
 pytest.importorskip("ipykernel")
 
 WRAPPER = '''\

@@ -15,6 +15,8 @@ import splice
 from splice.testing import covmap
 from splice.testing.runner import related_tests
 
+pytestmark = pytest.mark.slow  # pytest runs in subprocesses
+
 LAYOUT = '''\
 class Layout:
     def __init__(self, width):

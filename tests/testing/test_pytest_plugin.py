@@ -15,6 +15,8 @@ import pytest
 from helpers import REPO, Kernel, make_venv, pyenv_python
 from splice.testing.pytest_shim import SHIM, SHIM_DIR, enable
 
+pytestmark = pytest.mark.slow  # pytest runs in subprocesses, fresh venvs, a kernel
+
 SRC = str(REPO / "payload" / "src")
 
 LEDGER = {

@@ -17,6 +17,8 @@ from helpers import REPO
 from splice.doors import magics
 from splice.testing.root import projects_below, suite_roots
 
+pytestmark = pytest.mark.slow  # pytest runs in subprocesses
+
 SRC = str(REPO / "payload" / "src")
 
 # a project whose test runs its CLI as a developer does (`python -m pkg.cli` finds pkg only from the project's root)

@@ -19,6 +19,8 @@ from splice.testing.failures import Failure, compact_ids, differs, group, shapes
 from splice.testing.runner import choose_passing
 from splice.testing.suspects import localize, natural
 
+pytestmark = pytest.mark.slow  # pytest runs in subprocesses
+
 SRC = str(REPO / "payload" / "src")
 
 CASES = [

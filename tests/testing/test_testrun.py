@@ -15,6 +15,8 @@ from splice.doors import magics
 from splice.testing.linetrace import available, make_tracer
 from splice.testing.suspects import localize
 
+pytestmark = pytest.mark.slow  # pytest runs in subprocesses
+
 SRC = str(REPO / "payload" / "src")
 
 SHOP = {
