@@ -467,8 +467,9 @@ class SpectrumRun:
             trace=tracer or "auto",
             timeout=timeout,
             # the failures' details come from the first run: no assertion rewriting to pay for (its outcomes are
-            # the same), the test files import as plain modules
-            extra=["--assert=plain", *extra],
+            # the same), the test files import as plain modules; no unraisable-exception plugin either, whose
+            # clean-up (pytest 9) forces five full garbage collections after the run for warnings no one reads
+            extra=["--assert=plain", "-p", "no:unraisableexception", *extra],
             deadline=deadline,
             cwd=cwd,
         )
