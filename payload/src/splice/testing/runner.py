@@ -1,10 +1,10 @@
 """`splice.test`: run pytest and say what failed first, in a few lines, then which library lines look guilty.
 
 pytest runs in a subprocess with `splice.testing.pytest_plugin`, which writes outcomes and failure details as JSON (no
-parsing of pytest's console). The run records per-test line coverage where that is cheap (the coverage map,
-`splice.testing.covmap`); when tests fail, that coverage (or, without it, a second run of the failing tests and the
-passing tests of the same files under `splice.testing.linetrace`) lets `splice.testing.suspects` rank the lines per
-group of alike failures. The summary stays within a budget and names the call that shows more.
+parsing of pytest's console). A run of test files or node ids records per-test line coverage where that is cheap
+(the coverage map, `splice.testing.covmap`); a folder or the whole suite runs untraced. When tests fail, that coverage
+(or, without it, a second run of the failing tests and the passing tests of the same files under
+`splice.testing.linetrace`) lets `splice.testing.suspects` rank the lines per group of alike failures. The summary stays within a budget and names the call that shows more.
 """
 
 from __future__ import annotations
@@ -555,8 +555,8 @@ def test(
     The report (its str) lists failures first, grouped: per group of alike failures one representative (test id, the
     test's own failing line, the exception with its values) and the other ids; passing tests as a count.
     `max_failures` counts groups. With `suspects`, each group of alike failures gets its most suspicious library lines
-    as targets (`pkg/mod.py::Cls.meth  L12  <line>`), ranked over the run's per-test coverage (the failing tests run
-    again under line coverage when the first run was not traced).
+    as targets (`pkg/mod.py::Cls.meth  L12  <line>`), ranked over per-test line coverage: the first run's own for test
+    files or node ids (`traced_first`), else a second run of the failing tests' files under coverage.
 
     No targets, from a folder that is no project's root nor inside one (`root`, else the current folder): each
     project below it runs its whole suite from its own root, as its developer runs it; one report adds them up, ids
