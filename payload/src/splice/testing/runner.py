@@ -4,7 +4,8 @@ pytest runs in a subprocess with `splice.testing.pytest_plugin`, which writes ou
 parsing of pytest's console). A run of test files or node ids records per-test line coverage where that is cheap
 (the coverage map, `splice.testing.covmap`); a folder or the whole suite runs untraced. When tests fail, that coverage
 (or, without it, a second run of the failing tests and the passing tests of the same files under
-`splice.testing.linetrace`) lets `splice.testing.suspects` rank the lines per group of alike failures. The summary stays within a budget and names the call that shows more.
+`splice.testing.linetrace`) lets `splice.testing.suspects` rank the lines per group of alike failures. The summary
+stays within a budget and names the call that shows more.
 """
 
 from __future__ import annotations
