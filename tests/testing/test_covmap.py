@@ -124,7 +124,11 @@ def test_a_corrupt_or_foreign_map_is_ignored_in_one_line(project, content, why):
 
 
 def test_splice_test_records_the_map(project):
+    """A run over test files traces its first run and records what it ran; a whole suite runs untraced (its
+    failures' second run records what that traces)."""
     assert splice.test().ok
+    assert covmap.load(str(project))[0] is None
+    assert splice.test("tests/test_layout.py").ok
     chosen = covmap.select(str(project), "pkg/filters/layout.py", LAYOUT, (7, 9))
     assert chosen.tests == ["tests/test_layout.py::test_wrap"]
 

@@ -250,18 +250,23 @@ def test_two_planted_bugs_each_in_its_own_group(shop):
 
 
 def test_a_traced_first_run_serves_the_suspects_without_a_second_run(shop):
-    """The first run records the coverage map when tracing is cheap; its coverage is the spectrum then (one pytest
-    session), and asking for another tracer still runs the failing tests again under it."""
+    """Test files as targets: the first run records the coverage map when tracing is cheap and its coverage is the
+    spectrum (one pytest session); a folder (or the whole suite) runs untraced, then the failing tests' files under
+    coverage (two sessions), with the same suspects here; asking for another tracer runs the failing tests again."""
     (shop / "tests" / "conftest.py").write_text(
         "def pytest_sessionstart(session):\n    open(%r, 'a').write('session\\n')\n" % str(shop / "sessions")
     )
     plant(shop, "shop/cart.py", "pct = 100", "pct = 99")
-    report = splice.test("tests")
+    report = splice.test(["tests/test_cart.py", "tests/test_money.py"])
     if available("coverage") or available("monitoring"):
         assert (shop / "sessions").read_text().count("session") == 1
     assert report.suspects[0].ranked[0][0] == ("shop/cart.py", 18)
     (shop / "sessions").unlink()
-    again = splice.test("tests", tracer="settrace")
+    folder = splice.test("tests")
+    assert (shop / "sessions").read_text().count("session") == 2
+    assert folder.suspects[0].ranked[0][0] == ("shop/cart.py", 18)
+    (shop / "sessions").unlink()
+    again = splice.test("tests/test_cart.py", tracer="settrace")
     assert (shop / "sessions").read_text().count("session") == 2
     assert again.suspects[0].ranked[0][0] == ("shop/cart.py", 18)
 

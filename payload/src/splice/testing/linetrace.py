@@ -150,15 +150,23 @@ class CoverageTracer(_Tracer):
         omit = [os.path.join(base, n) for n in names] + [os.path.join(base, "*", n) for n in names]
         # test files untraced (never library lines), so tests that loop run at the speed of their library code
         self.cov = coverage.Coverage(data_file=None, config_file=False, source=[root], omit=omit)
-        self.cov.start()
+        self._started = False
 
     def begin(self, test: str) -> None:
+        if not self._started:
+            # started at the first test, not at pytest's start: collection (test modules' imports, assertion
+            # rewriting's walk over their trees) runs untraced; what it runs belongs to no test, so the per-test
+            # lines are the same, and the C tracer's call events over pytest's own code are not paid for
+            self._started = True
+            self.cov.start()
         self.cov.switch_context(test)
 
     def end(self) -> None:
         self.cov.switch_context("")
 
     def finish(self) -> None:
+        if not self._started:
+            return
         self.cov.stop()
         data = self.cov.get_data()
         for file in data.measured_files():

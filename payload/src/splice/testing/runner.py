@@ -1,10 +1,11 @@
 """`splice.test`: run pytest and say what failed first, in a few lines, then which library lines look guilty.
 
 pytest runs in a subprocess with `splice.testing.pytest_plugin`, which writes outcomes and failure details as JSON (no
-parsing of pytest's console). The run records per-test line coverage where that is cheap (the coverage map,
-`splice.testing.covmap`); when tests fail, that coverage (or, without it, a second run of the failing tests and the
-passing tests of the same files under `splice.testing.linetrace`) lets `splice.testing.suspects` rank the lines per
-group of alike failures. The summary stays within a budget and names the call that shows more.
+parsing of pytest's console). A run of test files or node ids records per-test line coverage where that is cheap
+(the coverage map, `splice.testing.covmap`); a folder or the whole suite runs untraced. When tests fail, that coverage
+(or, without it, a second run of the failing tests and the passing tests of the same files under
+`splice.testing.linetrace`) lets `splice.testing.suspects` rank the lines per group of alike failures. The summary
+stays within a budget and names the call that shows more.
 """
 
 from __future__ import annotations
@@ -467,8 +468,9 @@ class SpectrumRun:
             trace=tracer or "auto",
             timeout=timeout,
             # the failures' details come from the first run: no assertion rewriting to pay for (its outcomes are
-            # the same), the test files import as plain modules
-            extra=["--assert=plain", *extra],
+            # the same), the test files import as plain modules; no unraisable-exception plugin either, whose
+            # clean-up (pytest 9) forces five full garbage collections after the run for warnings no one reads
+            extra=["--assert=plain", "-p", "no:unraisableexception", *extra],
             deadline=deadline,
             cwd=cwd,
         )
@@ -506,7 +508,9 @@ def add_suspects(
 
     if not any(f.when != "collect" for f in report.failures):
         return
-    spec = _traced_already(report, data, tracer) or spectrum(report, args, data, tracer=tracer, timeout=timeout)
+    # not traced first (a whole suite or a folder): the second run collects only the failing tests' files
+    files = sorted({f.id.split("::")[0] for f in report.failures if f.when != "collect"})
+    spec = _traced_already(report, data, tracer) or spectrum(report, files, data, tracer=tracer, timeout=timeout)
     if isinstance(spec, str):
         report.suspect_note = "suspects: not found (%s)" % spec
         return
@@ -552,8 +556,8 @@ def test(
     The report (its str) lists failures first, grouped: per group of alike failures one representative (test id, the
     test's own failing line, the exception with its values) and the other ids; passing tests as a count.
     `max_failures` counts groups. With `suspects`, each group of alike failures gets its most suspicious library lines
-    as targets (`pkg/mod.py::Cls.meth  L12  <line>`), ranked over the run's per-test coverage (the failing tests run
-    again under line coverage when the first run was not traced).
+    as targets (`pkg/mod.py::Cls.meth  L12  <line>`), ranked over per-test line coverage: the first run's own for test
+    files or node ids (`traced_first`), else a second run of the failing tests' files under coverage.
 
     No targets, from a folder that is no project's root nor inside one (`root`, else the current folder): each
     project below it runs its whole suite from its own root, as its developer runs it; one report adds them up, ids
@@ -568,7 +572,7 @@ def test(
     root, args, scope = select(targets, root)
     from splice.testing import covmap  # the map's code loads with the first test run, not with splice
 
-    data = run_pytest(args, root, timeout=timeout, trace=covmap.tracer())
+    data = run_pytest(args, root, timeout=timeout, trace=covmap.tracer() if traced_first(args, root) else None)
     remember(root, data)
     report = _report(data, root, scope)
     report.max_failures, report.top, report.max_groups = max_failures, top, max_groups
@@ -577,6 +581,15 @@ def test(
     if suspects and report.failures and not report.problem:
         add_suspects(report, args, data, formula=formula, tracer=tracer, timeout=timeout)
     return rebased(report, base)
+
+
+def traced_first(args: Sequence[str], root: str) -> bool:
+    """Whether `splice.test`'s first run traces per-test coverage: only when it names test files or node ids, no
+    folder nor the whole suite. A narrow run traced costs little more than one untraced and saves the second run's
+    start-up; over a whole suite coverage's tracer costs 0.5-1x the run itself (click, boltons), while a failing run's
+    second pass traces only the failing tests and the passing tests `choose_passing` picks. By the arguments, never
+    the clock, so the same call ranks over the same tests every time."""
+    return bool(args) and all("::" in a or os.path.isfile(os.path.join(root, a)) for a in args)
 
 
 def remember(root: str, data: Dict[str, Any]) -> None:
