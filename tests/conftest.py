@@ -49,6 +49,16 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
+def pytest_configure(config) -> None:
+    """`--dist loadgroup` under pytest 9.2+: its structured node ids drop xdist's `@group` suffix (xdist #1386), so a
+    module's tests would run beside their shared kernel or server on other workers and fail for no fault of their
+    own. Say so in one line instead (the test extra pins pytest<9.2)."""
+    grouped = config.getoption("dist", None) == "loadgroup" and config.getoption("numprocesses", None)
+    if grouped and tuple(pytest.version_tuple[:2]) >= (9, 2):
+        raise pytest.UsageError("pytest %s drops xdist's test groups (pytest-xdist #1386): install the test extra "
+                                "(pytest<9.2), or run in one process: -n 0" % pytest.__version__)
+
+
 def _download(folder: Path, *reqs: str) -> None:
     cmd = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--no-deps", "-q", "-d", str(folder)]
     subprocess.run(cmd + list(reqs), check=True)
