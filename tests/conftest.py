@@ -19,9 +19,6 @@ BUILT = {
     "wheelhouse", "old_wheelhouse", "bundle", "small_bundle", "legacy_wheelhouse", "two_targets", "packaging_wheel",
     "wasm_bundle", "pyodide_dir", "dists", "locks", "echo_bundle", "server_bundle",
 }  # fmt: skip
-# Slow tests whose module cannot carry the mark: test_live_patching.py is also imported by bare Pythons under a
-# stand-in pytest that knows only parametrize.
-SLOW_TESTS = ("tests/notebook/test_live_patching.py::test_the_engine_on_other_pythons",)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -43,7 +40,7 @@ def pytest_collection_modifyitems(config, items) -> None:
         info = getattr(item, "_fixtureinfo", None)
         defs = info.name2fixturedefs.values() if info is not None else ()
         shared = any(d.scope in ("module", "class", "package") for ds in defs for d in ds)
-        if shared or BUILT & set(getattr(item, "fixturenames", ())) or item.nodeid.startswith(SLOW_TESTS):
+        if shared or BUILT & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
         if shared and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

@@ -462,6 +462,7 @@ def test_comment_only_edit_touches_nothing(load):
     assert m.C.f.__code__ is code
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", ["3.8", "3.13"])
 def test_the_engine_on_other_pythons(tmp_path, version):
     """The same cases under the oldest and newest supported Python (pyenv), in a child interpreter."""
@@ -480,7 +481,7 @@ def test_the_engine_on_other_pythons(tmp_path, version):
 
         stub = types.ModuleType("pytest")  # these Pythons have no pytest: what the module uses of it at import
         stub.fixture = lambda *a, **k: (a[0] if a and callable(a[0]) else (lambda f: f))
-        stub.mark = types.SimpleNamespace(parametrize=lambda *a, **k: (lambda f: f))
+        stub.mark = types.SimpleNamespace(parametrize=lambda *a, **k: (lambda f: f), slow=lambda f: f)
         stub.skip = lambda why: (_ for _ in ()).throw(Skip(why))
         sys.modules["pytest"] = stub
         import test_live_patching as t
@@ -496,20 +497,24 @@ def test_the_engine_on_other_pythons(tmp_path, version):
                 p.write_text(textwrap.dedent(source))
                 return importlib.import_module(name), str(p)
 
-        ran = 0
+        ran = skipped = 0
         for name in sorted(dir(t)):
             fn = getattr(t, name)
             if name.startswith("test_") and fn.__code__.co_varnames[:1] == ("load",):
                 try:
                     fn(Load(pathlib.Path(tempfile.mkdtemp())))
                 except Skip:
+                    skipped += 1
                     continue
                 ran += 1
-        print("ran", ran)
+        print("ran", ran, skipped)
         """)
     proc = subprocess.run([exe, "-c", script], env=env, capture_output=True, text=True, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.startswith("ran ") and int(proc.stdout.split()[1]) >= 14, proc.stdout
+    cases = [n for n, f in globals().items() if n.startswith("test_") and f.__code__.co_varnames[:1] == ("load",)]
+    word, ran, skipped = proc.stdout.split()
+    # every case runs; only dataclass(slots=True) (3.10+) may be skipped, and only on 3.8
+    assert word == "ran" and int(ran) + int(skipped) == len(cases) and int(skipped) <= (version == "3.8"), proc.stdout
 
 
 def test_definitions_below_an_edit_keep_true_line_numbers(load):

@@ -69,9 +69,9 @@ class Tool:
 # ---------------------------------------------------------------------------------------------------- running
 
 
-def _check(args: Dict[str, Any], default: str = DEFAULT_CHECK) -> object:
-    stages = args.get("check", default)
-    return None if stages.strip() in ("", "none") else stages
+def _check(args: Dict[str, Any], default: str = DEFAULT_CHECK) -> str:
+    """The stages as the call names them: "none" and "" mean no checks wherever they reach (normalize_stages)."""
+    return args.get("check", default)
 
 
 def _outline(root: Root, a: Dict[str, Any]) -> str:
@@ -187,11 +187,11 @@ def _edit(root: Root, a: Dict[str, Any]) -> str:
             raise BadCall("edit op undo: steps counts edits to undo, 1 or more")
         return "\n".join(api.undo(path, steps=a.get("steps", 1)))
     if op == "check":
-        return "checks %s:\n%s" % (path, api.check(path, "none" if check is None else check))
+        return "checks %s:\n%s" % (path, api.check(path, check))
     return str(api.fix_imports(path))
 
 
-def _batch(root: Root, target: str, ops: List[Any], check: object) -> str:
+def _batch(root: Root, target: str, ops: List[Any], check: str) -> str:
     """Several chunk operations in one file, all or nothing: `target` is the file or a chunk in it; each op's target
     a name in the file (or the same file's full target). An op without a target acts on the call's target, and a
     name not found in the file is looked for inside the call's chunk (`total` with target app.py::Cart)."""

@@ -76,10 +76,6 @@ class PatchReport:
         if not self.reload_call:
             self.reload_call = "importlib.reload(sys.modules[%r])" % self.module
 
-    @property
-    def unpatched(self) -> List[str]:
-        return [self.refused] if self.refused else []
-
     def summary(self) -> str:
         if self.error:
             return "live: %s: not patched: %s; the program still runs the old code (none of this edit)" % (
@@ -891,18 +887,6 @@ def _busy_threads(codes: Set[types.CodeType]) -> List[str]:
     if not busy:
         return []
     return ["%s: running calls finish with the old code, new calls run the new" % ", ".join(busy[:3])]
-
-
-# kept for the cells door and older callers
-def apply_to_namespace(namespace: Dict[str, Any], old_text: str, new_text: str, filename: str,
-                       old_range: Any = None, new_range: Any = None, report: Optional[PatchReport] = None,
-                       flags: int = 0, strict: bool = True) -> PatchReport:
-    """patch_namespace under the old signature (the line ranges are not needed: the diff is per definition)."""
-    out = patch_namespace(namespace, old_text, new_text, filename, report.module if report else "notebook", flags,
-                          report.reload_call if report else "")
-    if report is not None:
-        report.__dict__.update(out.__dict__)
-    return out
 
 
 def changed_ranges(old: str, new: str) -> Tuple[Tuple[int, int], Tuple[int, int]]:

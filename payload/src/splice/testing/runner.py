@@ -17,7 +17,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 from splice.core import SOURCE_ROOT
 from splice.core.budget import clip
@@ -480,14 +480,12 @@ class SpectrumRun:
         if run.get("problem"):
             return run["problem"]
         remember(self.report.root, run)
-        cov = {t: {(f, n) for f, lines in per_file.items() for n in lines} for t, per_file in run["coverage"].items()}
         outcomes = {r["id"]: r["outcome"] for r in run.get("tests", [])}
-        frames = {f.id: [tuple(x) for x in f.library_frames(self.report.root)] for f in self.report.failures}
         return Spectrum(
-            cov,
+            _line_sets(run["coverage"]),
             [t for t in self.failing if outcomes.get(t) in ("failed", "error")],
             [t for t, o in outcomes.items() if o == "passed"],
-            frames,
+            _frames(self.report),
             run["seconds"],
             run.get("tracer", ""),
             len(set(self.asked) - set(outcomes)),
@@ -495,9 +493,18 @@ class SpectrumRun:
         )
 
 
+def _line_sets(coverage: Dict[str, Dict[str, List[int]]]) -> Dict[str, Set[Tuple[str, int]]]:
+    """A run's per-test coverage ({test: {file: [lines]}}) as the (file, line) sets the ranking counts."""
+    return {t: {(f, n) for f, lines in per_file.items() for n in lines} for t, per_file in coverage.items()}
+
+
+def _frames(report: TestReport) -> Dict[str, List[Tuple[Any, ...]]]:
+    """Each failure's library frames (where it raised), which the ranking weighs."""
+    return {f.id: [tuple(x) for x in f.library_frames(report.root)] for f in report.failures}
+
+
 def add_suspects(
     report: TestReport,
-    args: Sequence[str],
     data: Dict[str, Any],
     *,
     formula: str = "ochiai",
@@ -530,10 +537,10 @@ def _traced_already(report: TestReport, data: Dict[str, Any], tracer: Optional[s
     if not cov or (tracer and tracer != data.get("tracer")) or any(t not in cov for t in failing):
         return None
     return Spectrum(
-        {t: {(f, n) for f, lines in per_file.items() for n in lines} for t, per_file in cov.items()},
+        _line_sets(cov),
         failing,
         [r["id"] for r in data.get("tests", []) if r["outcome"] == "passed" and r["id"] in cov],
-        {f.id: [tuple(x) for x in f.library_frames(report.root)] for f in report.failures},
+        _frames(report),
         float(data.get("seconds", 0.0)),
         data.get("tracer", ""),
     )
@@ -579,7 +586,7 @@ def test(
     shown = repr(targets if targets is None or isinstance(targets, str) else list(targets))
     report.call = "splice.test(%s, {opts})" % shown
     if suspects and report.failures and not report.problem:
-        add_suspects(report, args, data, formula=formula, tracer=tracer, timeout=timeout)
+        add_suspects(report, data, formula=formula, tracer=tracer, timeout=timeout)
     return rebased(report, base)
 
 
