@@ -13,7 +13,9 @@ import ast
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+from splice.core.locate.nodes import DEF_KINDS
+
+_DEFS = tuple(DEF_KINDS)  # the definitions a chunk can be, as the locator names them
 
 
 @dataclass

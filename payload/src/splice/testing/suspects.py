@@ -101,13 +101,14 @@ def _explained(cov: Coverage, tests: Sequence[str], passing: Sequence[str], coun
     return any(all(line in cov.get(t, ()) for t in tests) for line, score in ranked if score == best)
 
 
-def group_by_shape(cov: Coverage, shapes: Sequence[Sequence[str]], passing: Sequence[str]) -> List[List[str]]:
+def group_by_shape(cov: Coverage, shapes: Sequence[Sequence[str]], passing: Sequence[str],
+                   counts: Optional[Counter] = None) -> List[List[str]]:
     """Failures grouped first by what they look like (`shapes`: the same exception from one parametrized test, or
     raised at the same library line), then by coverage: a shape whose best lines no failure of it all runs splits as
     `group_failures` does; then, as there, the most suspicious line of the failures left takes every shape whose
     failures all run it, and so on. Only the failing tests' own coverage and a passing set
-    chosen by rule decide, so the groups are the same on every run of the same code."""
-    counts = passing_counts(cov, passing)
+    chosen by rule decide, so the groups are the same on every run of the same code. `counts`: as in `rank`."""
+    counts = passing_counts(cov, passing) if counts is None else counts
     split: List[List[str]] = []
     for shape in shapes:
         tests = sorted((t for t in shape if cov.get(t)), key=natural)
@@ -144,13 +145,13 @@ def localize(
     """
     failing = sorted((t for t in failing if cov.get(t)), key=natural)
     kept = set(failing)
+    counts = passing_counts(cov, passing)  # once: grouping ranks many times against the same passing tests
     if shapes is None:
-        groups = group_failures(cov, failing, passing)
+        groups = group_failures(cov, failing, passing, counts)
     else:
         shapes = [[t for t in s if t in kept] for s in shapes]
         shaped = {t for s in shapes for t in s}
-        groups = group_by_shape(cov, list(shapes) + [[t] for t in failing if t not in shaped], passing)
-    counts = passing_counts(cov, passing)
+        groups = group_by_shape(cov, list(shapes) + [[t] for t in failing if t not in shaped], passing, counts)
     out = []
     for tests in groups:
         hints: Counter = Counter()
