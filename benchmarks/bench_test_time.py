@@ -4,9 +4,10 @@ Three libraries from their sdists (cached under benchmarks/.work/sdists, as benc
 planted bugs: click 8.1.8 (650 tests, 2 bugs), more-itertools 10.5.0 (670 tests, 2 bugs), boltons 24.0.0 (416
 tests, 1 bug). Per round, interleaved and in a rotating order: plain `python -m pytest -q tests`; the same with the
 plugin on (PYTEST_PLUGINS, as `%load_ext splice` sets it); `python -m splice test tests`; and the last two with
-splice as it was before (BEFORE=<commit>). The machine is shared (2 cores, other engineers' work), so each command's
-CPU time (user + system of it and its children, from getrusage) is the main measure and wall time is shown beside it;
-ratios are per round against that round's plain run, then the median over rounds.
+splice as it was before (BEFORE=<commit>; BEFORE=none leaves those two out, for a quicker look). The machine is
+shared (2 cores, other engineers' work), so each command's CPU time (user + system of it and its children, from
+getrusage) is the main measure and wall time is shown beside it; ratios are per round against that round's plain
+run, then the median over rounds.
 
 Writes docs/benchmarks/test_time.md and .json (test_time-py3.12.md for PYTHON=<a 3.12>).
 Run: python benchmarks/bench_test_time.py (ROUNDS=5;
@@ -29,12 +30,14 @@ from typing import Dict, List, Tuple
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_determinism import BEFORE, source_at  # noqa: E402
+from bench_determinism import BEFORE as _BEFORE  # noqa: E402
+from bench_determinism import source_at  # noqa: E402
 from bench_suspects import WORK, fetch  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
 PYTHON = os.environ.get("PYTHON", sys.executable)
 AFTER_SRC = str(REPO / "payload" / "src")
+BEFORE = os.environ.get("BEFORE", _BEFORE)  # "none": no before columns
 
 # name, requirement, folder, import path (PYTHONPATH), extra PYTEST_ADDOPTS, [(file, old, new)]
 PROJECTS = [
@@ -88,7 +91,7 @@ def timed(cmd: List[str], cwd: Path, env: Dict[str, str]) -> Tuple[float, float,
 
 def main() -> None:
     start = time.time()
-    before_src = source_at(BEFORE)
+    before_src = "" if BEFORE == "none" else source_at(BEFORE)
     results = {}
     only = os.environ.get("ONLY", "")
     for name, req, folder, imp, addopts, plants in PROJECTS:
@@ -113,9 +116,10 @@ def main() -> None:
             "plain": (pytest_cmd, env(AFTER_SRC)),
             "plugin": (pytest_cmd, env(AFTER_SRC, plugin=True)),
             "splice test": (splice_cmd, env(AFTER_SRC)),
-            "plugin before": (pytest_cmd, env(before_src, plugin=True)),
-            "splice test before": (splice_cmd, env(before_src)),
         }
+        if before_src:
+            variants["plugin before"] = (pytest_cmd, env(before_src, plugin=True))
+            variants["splice test before"] = (splice_cmd, env(before_src))
         rounds: List[Dict[str, Tuple[float, float]]] = []
         summary = ""
         names = list(variants)
@@ -150,13 +154,13 @@ def main() -> None:
         "`python -m splice test tests`, and the last two as splice was at %s. The 2-core machine was shared with "
         "other engineers' work, so the measure is CPU time (user + system of the command and its children); wall "
         "time beside it. Ratio: per round against that round's plain run, median over rounds. Goal: ≤ 1.5×."
-        % (py.stdout.strip(), ROUNDS, time.time() - start, BEFORE),
+        % (py.stdout.strip(), ROUNDS, time.time() - start, BEFORE if before_src else "— (not run: BEFORE=none)"),
         "",
         "| project | plain run | plain CPU | plugin | plugin before | splice test | splice test before |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, row in results.items():
-        cells = ["%.2f× (wall %.2f×)" % (row[v]["cpu_ratio"], row[v]["wall_ratio"])
+        cells = ["%.2f× (wall %.2f×)" % (row[v]["cpu_ratio"], row[v]["wall_ratio"]) if v in row else "—"
                  for v in ("plugin", "plugin before", "splice test", "splice test before")]
         md.append("| %s | %s | %.1f s | %s |" % (name, row["summary"], row["plain"]["cpu"], " | ".join(cells)))
     (out / (stem + ".md")).write_text("\n".join(md) + "\n")

@@ -65,11 +65,24 @@ def test_module_paths_from_before_the_families_are_gone():
                                   "splice.checks.pytest_suspects", "splice._moved"]
 
 
+def test_importing_splice_loads_its_public_names_on_first_use():
+    """A process that needs a part of splice (the pytest plugins, the test runs' subprocesses) does not load the
+    whole API; every public name still imports from the package, and `dir` lists them."""
+    code = ("import sys, splice; print('splice.api' in sys.modules); from splice import edit, SpliceError, test; "
+            "print('splice.api' in sys.modules, edit.__module__, SpliceError.__module__, test.__module__); "
+            "print(sorted(set(splice.__all__) - set(dir(splice))), splice.edit is edit)")
+    assert _run(code).split() == ["False", "True", "splice.api", "splice.core.errors", "splice.testing.runner", "[]",
+                                  "True"]
+    assert "no attribute 'nope'" in _run("import splice\ntry:\n    splice.nope\nexcept AttributeError as e:\n"
+                                         "    print(e)")
+
+
 @pytest.mark.parametrize("front", ["splice", "splice.api"])
 def test_importing_the_library_loads_no_door_and_no_subprocess_machinery(front):
     """Beyond what the interpreter itself loaded at start (site may load tempfile): no door, no subprocess, no
     tempfile, no extra."""
-    code = ("import sys; start = set(sys.modules); import %s; "
+    code = ("import sys; start = set(sys.modules); import %s; import splice; "
+            "[getattr(splice, name) for name in splice.__all__]; "  # every public name, each loading on first use
             "print(sorted(m for m in set(sys.modules) - start if not m.startswith('splice.') or "
             "m.startswith('splice.doors')))" % front)
     loaded = set(eval(_run(code)))

@@ -44,43 +44,79 @@ if _python_m_splice() and _working_folder_first():
     # everything splice imports. Last, the folder still holds the user's own modules for targets by module name.
     _sys.path.append(_sys.path.pop(0))
 
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 from splice._version import __version__ as __version__  # noqa: E402
-from splice.api import (  # noqa: E402
-    add_import,
-    append,
-    batch,
-    check,
-    chunks,
-    create,
-    drop_import,
-    edit,
-    find,
-    fix_imports,
-    imports,
-    insert,
-    insert_after,
-    insert_before,
-    outline,
-    remove,
-    replace,
-    show,
-    undo,
-)
-from splice.core.edit import Edit  # noqa: E402
-from splice.core.errors import (  # noqa: E402
-    Ambiguous,
-    BadTarget,
-    Conflict,
-    ElidedCode,
-    NotFound,
-    SpliceError,
-    WouldBreakSyntax,
-)
-from splice.explore.docs import doc  # noqa: E402
-from splice.explore.references import refs  # noqa: E402
-from splice.testing.runner import test  # noqa: E402
+
+# The public names load on first use (PEP 562): a process that imports only a part of splice (the pytest plugins,
+# the test runs' subprocesses) does not pay for the whole API (~60 ms a process).
+_LAZY = {
+    **dict.fromkeys(
+        ["add_import", "append", "batch", "check", "chunks", "create", "drop_import", "edit", "find", "fix_imports",
+         "imports", "insert", "insert_after", "insert_before", "outline", "remove", "replace", "show", "undo"],
+        "splice.api",
+    ),
+    "Edit": "splice.core.edit",
+    **dict.fromkeys(
+        ["Ambiguous", "BadTarget", "Conflict", "ElidedCode", "NotFound", "SpliceError", "WouldBreakSyntax"],
+        "splice.core.errors",
+    ),
+    "doc": "splice.explore.docs",
+    "refs": "splice.explore.references",
+    "test": "splice.testing.runner",
+}
+
+if TYPE_CHECKING:
+    from splice.api import (
+        add_import,
+        append,
+        batch,
+        check,
+        chunks,
+        create,
+        drop_import,
+        edit,
+        find,
+        fix_imports,
+        imports,
+        insert,
+        insert_after,
+        insert_before,
+        outline,
+        remove,
+        replace,
+        show,
+        undo,
+    )
+    from splice.core.edit import Edit
+    from splice.core.errors import (
+        Ambiguous,
+        BadTarget,
+        Conflict,
+        ElidedCode,
+        NotFound,
+        SpliceError,
+        WouldBreakSyntax,
+    )
+    from splice.explore.docs import doc
+    from splice.explore.references import refs
+    from splice.testing.runner import test
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError("module 'splice' has no attribute %r" % name)
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # once: later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Ambiguous",

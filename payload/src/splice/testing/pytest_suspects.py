@@ -8,7 +8,7 @@ import splice runs as if it were not there. Elsewhere: `pytest -p splice.testing
 `-p no:splice_suspects` (or `-p no:splice.testing.pytest_suspects`).
 
 This module imports only the standard library and pytest at first, so a green run pays nothing for splice; the rest
-of splice (a second pytest run of the failing tests and up to 200 passing tests of their files, chosen by rule, under
+of splice (a second pytest run of the failing tests and up to 50 passing tests of their files, chosen by rule, under
 per-test line coverage, then the ranking) loads only when tests failed. What that run covers is a count, never a
 clock, so the same code and tests give the same section on an idle or a busy machine. Its time limit is only an
 outer guard against a hang (`--splice-budget SECONDS` or SPLICE_SUSPECTS_BUDGET; by default 30 s or three times the
