@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
-WORK = REPO / "benchmarks" / ".work"
+from workdir import WORK  # noqa: E402  (outside the repo: see workdir.py)
+
 SRC = REPO / "payload" / "src"
 
 # name, requirement, folder in the sdist, import root (relative), packages, test folder, pytest args

@@ -1,7 +1,7 @@
 """What the pytest suspects plugin costs a green run: the same suite with `python -m pytest -q`, plain and with
 PYTEST_PLUGINS set as `%load_ext splice` sets it, runs interleaved (plain first on even rounds, the plugin first on
 odd ones), medians compared: wall time and CPU time (user + system of pytest, from getrusage; the steadier measure
-on a machine shared with other work). Uses the projects bench_suspects.py unpacked under benchmarks/.work/src (run
+on a machine shared with other work). Uses the projects bench_suspects.py unpacked under ~/.cache/splice-bench/src (run
 it first).
 
 Writes docs/benchmarks/plugin_overhead.md. Run: python benchmarks/bench_plugin_overhead.py [ROUNDS]
@@ -21,9 +21,11 @@ from typing import List, Tuple
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "payload" / "src"))
 
+from workdir import WORK  # noqa: E402  (outside the repo: see workdir.py)
+
 from splice.testing.pytest_shim import enable  # noqa: E402
 
-SRC = REPO / "benchmarks" / ".work" / "src"
+SRC = WORK / "src"
 PROJECTS = [("tabulate-0.9.0", "test", ""), ("more-itertools-10.5.0", "tests", ""), ("click-8.1.8", "tests", "src")]
 
 

