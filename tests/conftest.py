@@ -57,20 +57,29 @@ def pytest_configure(config) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _child_pytests_without_plugin_autoload():
-    """The pytest runs the tests start (on small generated projects, directly or through splice.test, the CLI, the
-    magics, a kernel or the MCP server) load no third-party plugins of the test environment: they need none, and
-    xdist, hypothesis, anyio and platformdirs cost each of them about 0.25 s of CPU to load, a quarter of a small
-    run (about 30 s of the suite). splice's own plugin comes with `-p` or PYTEST_PLUGINS, as for a user. Set here,
-    in each test process after its own plugins loaded, never before xdist starts its workers."""
-    name = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
-    before = os.environ.get(name)
-    os.environ[name] = "1"
+def _child_process_environment():
+    """What the processes the tests start inherit, set in each test process after its own plugins loaded (never
+    before xdist starts its workers), and put back at the end:
+
+    - the pytest runs on small generated projects (directly or through splice.test, the CLI, the magics, a kernel or
+      the MCP server) load no third-party plugins of the test environment (PYTEST_DISABLE_PLUGIN_AUTOLOAD): they
+      need none, and xdist, hypothesis, anyio and platformdirs cost each run about 0.25 s of CPU, a quarter of a
+      small run. splice's own plugin comes with `-p` or PYTEST_PLUGINS, as for a user;
+    - Python writes its bytecode caches (PYTHONDONTWRITEBYTECODE removed, as on a stock machine): with it set, each
+      of the hundreds of child Pythons compiled splice's modules again."""
+    changes = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": None}
+    before = {name: os.environ.get(name) for name in changes}
+    for name, value in changes.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     yield
-    if before is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = before
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _download(folder: Path, *reqs: str) -> None:
