@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -57,7 +58,7 @@ def pytest_configure(config) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _child_process_environment():
+def _child_process_environment() -> Iterator[None]:
     """What the processes the tests start inherit, set in each test process after its own plugins loaded (never
     before xdist starts its workers), and put back at the end:
 
