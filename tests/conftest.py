@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -54,6 +55,32 @@ def pytest_configure(config) -> None:
     if grouped and tuple(pytest.version_tuple[:2]) >= (9, 2):
         raise pytest.UsageError("pytest %s drops xdist's test groups (pytest-xdist #1386): install the test extra "
                                 "(pytest<9.2), or run in one process: -n 0" % pytest.__version__)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _child_process_environment() -> Iterator[None]:
+    """What the processes the tests start inherit, set in each test process after its own plugins loaded (never
+    before xdist starts its workers), and put back at the end:
+
+    - the pytest runs on small generated projects (directly or through splice.test, the CLI, the magics, a kernel or
+      the MCP server) load no third-party plugins of the test environment (PYTEST_DISABLE_PLUGIN_AUTOLOAD): they
+      need none, and xdist, hypothesis, anyio and platformdirs cost each run about 0.25 s of CPU, a quarter of a
+      small run. splice's own plugin comes with `-p` or PYTEST_PLUGINS, as for a user;
+    - Python writes its bytecode caches (PYTHONDONTWRITEBYTECODE removed, as on a stock machine): with it set, each
+      of the hundreds of child Pythons compiled splice's modules again."""
+    changes = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": None}
+    before = {name: os.environ.get(name) for name in changes}
+    for name, value in changes.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    yield
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _download(folder: Path, *reqs: str) -> None:

@@ -65,6 +65,10 @@ class Lazy:
         self._module = None
 
     def __getattr__(self, attr: str):
+        if attr.startswith("__") and attr.endswith("__") and self._module is None:
+            # pytest's collection asks every module-level name for `__test__`: answering that by importing torch,
+            # transformers and tokenizers cost each xdist worker 2.5 s of CPU before any test ran
+            raise AttributeError(attr)
         if self._module is None:
             self._module = importlib.import_module(self._name)
         return getattr(self._module, attr)

@@ -7,6 +7,7 @@ removing it leaves text that parses and in which every unrelated symbol's `show`
 from __future__ import annotations
 
 import ast
+import gc
 import sysconfig
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -93,9 +94,8 @@ def check_file(path: Path, removals: bool = True, part: Tuple[int, int] = (0, 1)
             lines = split_lines(text)
             after = _shows(lines, Index(lines, tree))
             for other, old_show in before.items():
-                if _related(doc, q, other) or other not in after:
-                    continue
-                if after[other] != old_show:
+                # the same test as "unrelated, still there, and changed", cheapest first: a changed text is rare
+                if other in after and after[other] != old_show and not _related(doc, q, other):
                     failures.append("%s::%s remove changed %s" % (path, q, other))
                     break
         except SyntaxError as exc:
@@ -106,7 +106,14 @@ def check_file(path: Path, removals: bool = True, part: Tuple[int, int] = (0, 1)
 
 
 def _check(job: Tuple[Path, Tuple[int, int]]) -> Tuple[int, List[str], bool]:
-    return check_file(job[0], part=job[1])
+    """One job in a pool worker, with the cyclic garbage collector off: the checks make no cycles (a collection
+    after a whole file finds nothing), but the collector ran after every 700 of the millions of syntax-tree nodes
+    that the parses allocate, about a sixth of the time."""
+    gc.disable()
+    try:
+        return check_file(job[0], part=job[1])
+    finally:
+        gc.enable()
 
 
 def run(
