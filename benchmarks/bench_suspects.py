@@ -1,6 +1,6 @@
 """Do the suspects point at the bug? Single-line mutants of real projects, each killed by a test.
 
-For each project (installed from its sdist, cached under ~/.cache/splice-bench, workdir.py): mutants as mutation-testing tools make
+For each project (installed from its sdist, cached outside the repo, workdir.py): mutants as mutation-testing tools make
 them (operator, comparison, boolean, constant and attribute swaps) on lines the suite runs; a mutant counts when at
 least one test fails in its call phase. For each mutant: a plain pytest run (the time baseline), then what
 `splice.test` does (a first run with the plugin, traced when that is cheap, and a second under per-test coverage

@@ -1,6 +1,6 @@
 """What do `splice test` and the suspects plugin cost against plain pytest, on real suites with planted failures?
 
-Three libraries from their sdists (cached under ~/.cache/splice-bench/sdists (workdir.py), as bench_suspects keeps them), each with
+Three libraries from their sdists (cached outside the repo, workdir.py, as bench_suspects keeps them), each with
 planted bugs: click 8.1.8 (650 tests, 2 bugs), more-itertools 10.5.0 (670 tests, 2 bugs), boltons 24.0.0 (416
 tests, 1 bug). Per round, interleaved and in a rotating order: plain `python -m pytest -q tests`; the same with the
 plugin on (PYTEST_PLUGINS, as `%load_ext splice` sets it); `python -m splice test tests`; and the last two with

@@ -70,7 +70,9 @@ def _compress(raw: bytes, compression: str) -> bytes:
         return lzma.compress(raw, format=lzma.FORMAT_XZ, preset=9 | lzma.PRESET_EXTREME)
     if compression == "gz":
         out = io.BytesIO()
-        with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=9, mtime=0) as gz:
+        # level 6 (zlib's default): the tar is mostly wheels, already deflated, so 9 gained 0.9 % of an 88 MB
+        # payload for three times the time (6.9 s against 2.2 s); --compression xz is the smallest
+        with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=6, mtime=0) as gz:
             gz.write(raw)
         return out.getvalue()
     raise BuildError("unknown compression %r (gz or xz)" % compression)
