@@ -26,9 +26,7 @@ from typing import List
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_suspects import WORK, fetch  # noqa: E402
-
-SDISTS = WORK / "sdists"
+from bench_suspects import WORK, planted  # noqa: E402
 
 RUNS = int(os.environ.get("RUNS", "20"))
 BEFORE_RUNS = int(os.environ.get("BEFORE_RUNS", "10"))
@@ -43,19 +41,7 @@ PLANTS = [
 
 def project() -> Path:
     """A fresh copy of the sdist in its own folder (bench_suspects mutates the shared one meanwhile)."""
-    if not list(SDISTS.glob("more-itertools-10.5.0*")):
-        fetch("more-itertools==10.5.0", "more-itertools-10.5.0")
-    dest = WORK / "determinism"
-    subprocess.run(["rm", "-rf", str(dest)], check=True)
-    with tarfile.open(next(SDISTS.glob("more-itertools-10.5.0*"))) as t:
-        t.extractall(dest)
-    root = dest / "more-itertools-10.5.0"
-    for rel, old, new in PLANTS:
-        path = root / rel
-        text = path.read_text()
-        assert old in text, (rel, old)
-        path.write_text(text.replace(old, new, 1))
-    return root
+    return planted("more-itertools==10.5.0", "more-itertools-10.5.0", PLANTS, WORK / "determinism")
 
 
 def source_at(commit: str) -> str:

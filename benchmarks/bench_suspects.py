@@ -97,8 +97,8 @@ _TEXT = {
 # ---------------------------------------------------------------------------------------------------- projects
 
 
-def fetch(req: str, folder: str) -> Path:
-    """The sdist, downloaded once into .work/sdists, extracted fresh into .work/src (so no mutant survives)."""
+def sdist(req: str) -> Path:
+    """The sdist of `name==version`, downloaded once into WORK/sdists."""
     sdists = WORK / "sdists"
     sdists.mkdir(parents=True, exist_ok=True)
     name, version = req.split("==")
@@ -121,12 +121,37 @@ def fetch(req: str, folder: str) -> Path:
             check=True,
         )
         found = [p for p in sdists.glob("*.tar.gz") if p.name.lower().startswith(name.lower())]
+    return found[0]
+
+
+def unpack(req: str, folder: str, dest: Path) -> Path:
+    """The sdist extracted fresh into `dest` (so no earlier mutant or plant survives); its top folder."""
+    if dest.exists():
+        subprocess.run(["rm", "-rf", str(dest)], check=True)
+    with tarfile.open(sdist(req)) as tar:
+        tar.extractall(dest)
+    return dest / folder
+
+
+def fetch(req: str, folder: str) -> Path:
+    """The sdist extracted fresh into WORK/src/<folder>."""
     src = WORK / "src"
     if (src / folder).exists():
         subprocess.run(["rm", "-rf", str(src / folder)], check=True)
-    with tarfile.open(found[0]) as tar:
+    with tarfile.open(sdist(req)) as tar:
         tar.extractall(src)
     return src / folder
+
+
+def planted(req: str, folder: str, plants: List[Tuple[str, str, str]], dest: Path) -> Path:
+    """The sdist unpacked fresh into `dest` with each (file, old, new) plant applied once."""
+    root = unpack(req, folder, dest)
+    for rel, old, new in plants:
+        path = root / rel
+        text = path.read_text()
+        assert old in text, (rel, old)
+        path.write_text(text.replace(old, new, 1))
+    return root
 
 
 # ---------------------------------------------------------------------------------------------------- mutants

@@ -22,7 +22,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -32,7 +31,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_determinism import BEFORE as _BEFORE  # noqa: E402
 from bench_determinism import source_at  # noqa: E402
-from bench_suspects import WORK, fetch  # noqa: E402
+from bench_suspects import WORK, planted  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
 PYTHON = os.environ.get("PYTHON", sys.executable)
@@ -59,23 +58,7 @@ PROJECTS = [
 
 
 def prepare(req: str, folder: str, plants: List[Tuple[str, str, str]]) -> Path:
-    sdists = WORK / "sdists"
-    name = req.split("==")[0]
-    found = [p for p in sdists.glob("*.tar.gz") if p.name.lower().startswith(folder.lower())]
-    if not found:
-        fetch(req, folder)
-        found = [p for p in sdists.glob("*.tar.gz") if p.name.lower().startswith(folder.lower())]
-    dest = WORK / "timing" / name
-    subprocess.run(["rm", "-rf", str(dest)], check=True)
-    with tarfile.open(found[0]) as t:
-        t.extractall(dest)
-    root = dest / folder
-    for rel, old, new in plants:
-        path = root / rel
-        text = path.read_text()
-        assert old in text, (rel, old)
-        path.write_text(text.replace(old, new, 1))
-    return root
+    return planted(req, folder, plants, WORK / "timing" / req.split("==")[0])
 
 
 def timed(cmd: List[str], cwd: Path, env: Dict[str, str]) -> Tuple[float, float, str]:

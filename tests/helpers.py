@@ -12,6 +12,7 @@ import site
 import socket
 import subprocess
 import sys
+import textwrap
 import venv
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,6 +181,15 @@ def inherit_test_env(py: Path) -> None:
     version = "python%d.%d" % sys.version_info[:2]
     purelib = py.parent.parent / "lib" / version / "site-packages"
     (purelib / "_splice_test_env.pth").write_text("".join(d + "\n" for d in running_site_dirs()))
+
+
+def write_files(root: Path, files: Dict[str, str]) -> Path:
+    """A small project on disk: each relative path's text, dedented, folders made as needed."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
 
 
 def methods_module(classes: int, methods: int, spread: int = 100) -> str:

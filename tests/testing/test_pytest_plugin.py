@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, Kernel, make_venv, pyenv_python
+from helpers import REPO, Kernel, make_venv, pyenv_python, write_files
 from splice.testing.pytest_shim import SHIM, SHIM_DIR, enable
 
 pytestmark = pytest.mark.slow  # pytest runs in subprocesses, fresh venvs, a kernel
@@ -94,13 +94,6 @@ LEDGER = {
 }
 
 
-def write(root: Path, files: dict) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
-
 
 def plant(root: Path) -> None:
     """Two bugs: money's cents off by one (3 alike failures), split one part too many (8 parametrized cases)."""
@@ -136,7 +129,7 @@ def without_times(out: str) -> str:
 
 @pytest.fixture()
 def ledger(tmp_path):
-    return write(tmp_path / "proj", LEDGER)
+    return write_files(tmp_path / "proj", LEDGER)
 
 
 def tokens(text: str) -> int:

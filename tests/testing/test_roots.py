@@ -7,13 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 import splice
-from helpers import REPO
+from helpers import REPO, write_files
 from splice.doors import magics
 from splice.testing.root import projects_below, suite_roots
 
@@ -81,19 +80,13 @@ OTHER = {
 }
 
 
-def write(root: Path, files: dict) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-
 
 @pytest.fixture()
 def workspace(tmp_path, monkeypatch):
     """workspace/proj: the usual layout after an upload; the caller sits in workspace. No PYTHONPATH: what imports
     pkg is where it runs."""
     ws = tmp_path / "workspace"
-    write(ws, PROJ)
+    write_files(ws, PROJ)
     monkeypatch.chdir(ws)
     monkeypatch.delenv("PYTHONPATH", raising=False)
     monkeypatch.setenv("SPLICE_JOURNAL_DIR", str(tmp_path / ".j"))
@@ -109,14 +102,14 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_projects_below_need_a_config_and_tests_and_the_outermost_wins(tmp_path):
-    write(tmp_path, PROJ)
-    write(tmp_path, OTHER)
-    write(tmp_path, {"notes/pyproject.toml": "", "notes/readme.py": "x = 1\n"})  # a config, no tests: no project
-    write(tmp_path, {"proj/vendor/dep/setup.cfg": "", "proj/vendor/dep/test_dep.py": "def test_d():\n    pass\n"})
-    write(tmp_path, {".venv/pyvenv.cfg": "", ".venv/lib/site-packages/x/setup.cfg": "",
+    write_files(tmp_path, PROJ)
+    write_files(tmp_path, OTHER)
+    write_files(tmp_path, {"notes/pyproject.toml": "", "notes/readme.py": "x = 1\n"})  # a config, no tests: no project
+    write_files(tmp_path, {"proj/vendor/dep/setup.cfg": "", "proj/vendor/dep/test_dep.py": "def test_d():\n    pass\n"})
+    write_files(tmp_path, {".venv/pyvenv.cfg": "", ".venv/lib/site-packages/x/setup.cfg": "",
                      ".venv/lib/site-packages/x/test_x.py": ""})
-    write(tmp_path, {"site/lib/site-packages/y/tox.ini": "", "site/lib/site-packages/y/test_y.py": ""})
-    write(tmp_path, {"scripts/test_glue.py": "def test_glue():\n    pass\n"})
+    write_files(tmp_path, {"site/lib/site-packages/y/tox.ini": "", "site/lib/site-packages/y/test_y.py": ""})
+    write_files(tmp_path, {"scripts/test_glue.py": "def test_glue():\n    pass\n"})
     projects, loose = projects_below(str(tmp_path))
     assert projects == [str(tmp_path / "other"), str(tmp_path / "proj")]  # proj/vendor/dep is inside proj
     assert loose == [str(tmp_path / "scripts" / "test_glue.py")]
@@ -157,7 +150,7 @@ def test_a_failure_from_above_is_shown_from_the_callers_folder(workspace):
 
 
 def test_two_projects_side_by_side_give_one_summary(workspace):
-    write(workspace, OTHER)
+    write_files(workspace, OTHER)
     report = splice.test()
     lines = str(report).splitlines()
     assert lines[0] == "2 failed, 3 passed (whole suites of other/, proj/, each run from its root)"
@@ -174,7 +167,7 @@ def test_two_projects_side_by_side_give_one_summary(workspace):
 
 
 def test_a_folder_above_projects_named_as_a_target_runs_each_projects_suite(workspace):
-    write(workspace, OTHER)
+    write_files(workspace, OTHER)
     first = "2 failed, 3 passed (whole suites of other/, proj/, each run from its root)"
     assert str(splice.test(".", suspects=False)).splitlines()[0] == first
     # a project's own target and the folder above it: that project's whole suite runs once
@@ -184,7 +177,7 @@ def test_a_folder_above_projects_named_as_a_target_runs_each_projects_suite(work
 
 def test_many_projects_below_are_asked_for_not_run(workspace):
     for n in range(9):
-        write(workspace, {"p%d/setup.cfg" % n: "", "p%d/test_p.py" % n: "def test_p():\n    pass\n"})
+        write_files(workspace, {"p%d/setup.cfg" % n: "", "p%d/test_p.py" % n: "def test_p():\n    pass\n"})
     with pytest.raises(splice.SpliceError) as err:
         splice.test()
     assert str(err.value).startswith("10 projects below this folder (p0/, p1/, p2/, p3/, …): name the ones to test")
@@ -192,7 +185,7 @@ def test_many_projects_below_are_asked_for_not_run(workspace):
 
 
 def test_a_project_pytest_cannot_run_is_its_own_line_and_the_others_count(workspace):
-    write(workspace, OTHER)
+    write_files(workspace, OTHER)
     (workspace / "other" / "pytest.ini").write_text("[pytest]\naddopts = --no-such-option\n")
     report = splice.test(suspects=False)
     lines = str(report).splitlines()
@@ -202,7 +195,7 @@ def test_a_project_pytest_cannot_run_is_its_own_line_and_the_others_count(worksp
 
 
 def test_tests_in_no_project_run_from_the_callers_folder(workspace):
-    write(workspace, {"glue/test_glue.py": "def test_glue():\n    assert 1 + 1 == 2\n"})
+    write_files(workspace, {"glue/test_glue.py": "def test_glue():\n    assert 1 + 1 == 2\n"})
     report = splice.test()
     assert str(report) == "4 passed (whole suite of proj/, run from there, and 1 test file in no project)"
 
@@ -223,7 +216,7 @@ def test_the_agent_test_tool_served_from_above_runs_the_projects_suite(workspace
         pytest.skip("the mcp SDK 2.x needs Python 3.10+")
     from mcp_client import Conn
 
-    write(workspace, OTHER)
+    write_files(workspace, OTHER)
     conn = Conn(workspace)
     try:
         text = conn.ok("test", {})

@@ -9,12 +9,11 @@ import random
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from helpers import REPO
+from helpers import REPO, write_files
 from splice.testing.failures import Failure, compact_ids, differs, group, shapes
 from splice.testing.runner import choose_passing
 from splice.testing.suspects import localize, natural
@@ -105,13 +104,6 @@ SHOP = {
 }
 
 
-def write(root: Path, files: dict) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
-
 
 def plant_two(root: Path) -> None:
     """Two bugs, 12 parametrized failures each: a cent too much in gross, a full stop after the currency."""
@@ -155,7 +147,7 @@ def tokens(text: str) -> int:
 
 @pytest.fixture()
 def shop(tmp_path):
-    root = write(tmp_path / "proj", SHOP)
+    root = write_files(tmp_path / "proj", SHOP)
     plant_two(root)
     return root
 

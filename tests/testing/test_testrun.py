@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
 import splice
-from helpers import REPO
+from helpers import REPO, write_files
 from splice.doors import magics
 from splice.testing.linetrace import available, make_tracer
 from splice.testing.suspects import localize
@@ -117,12 +116,6 @@ SHOP = {
 }
 
 
-def write(root, files):
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-
 
 def plant(root, rel, old, new):
     path = root / rel
@@ -133,7 +126,7 @@ def plant(root, rel, old, new):
 
 @pytest.fixture()
 def shop(tmp_path, monkeypatch):
-    write(tmp_path, SHOP)
+    write_files(tmp_path, SHOP)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
     monkeypatch.setenv("SPLICE_JOURNAL_DIR", str(tmp_path / ".j"))
