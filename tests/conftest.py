@@ -68,19 +68,10 @@ def _child_process_environment() -> Iterator[None]:
       small run. splice's own plugin comes with `-p` or PYTEST_PLUGINS, as for a user;
     - Python writes its bytecode caches (PYTHONDONTWRITEBYTECODE removed, as on a stock machine): with it set, each
       of the hundreds of child Pythons compiled splice's modules again."""
-    changes = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": None}
-    before = {name: os.environ.get(name) for name in changes}
-    for name, value in changes.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    yield
-    for name, value in before.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+        mp.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+        yield
 
 
 def _download(folder: Path, *reqs: str) -> None:

@@ -94,7 +94,6 @@ LEDGER = {
 }
 
 
-
 def plant(root: Path) -> None:
     """Two bugs: money's cents off by one (3 alike failures), split one part too many (8 parametrized cases)."""
     fmt = root / "ledger" / "fmt.py"

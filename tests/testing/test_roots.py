@@ -80,7 +80,6 @@ OTHER = {
 }
 
 
-
 @pytest.fixture()
 def workspace(tmp_path, monkeypatch):
     """workspace/proj: the usual layout after an upload; the caller sits in workspace. No PYTHONPATH: what imports

@@ -104,7 +104,6 @@ SHOP = {
 }
 
 
-
 def plant_two(root: Path) -> None:
     """Two bugs, 12 parametrized failures each: a cent too much in gross, a full stop after the currency."""
     prices = root / "shop" / "prices.py"

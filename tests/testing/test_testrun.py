@@ -116,7 +116,6 @@ SHOP = {
 }
 
 
-
 def plant(root, rel, old, new):
     path = root / rel
     text = path.read_text()
