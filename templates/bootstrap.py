@@ -931,6 +931,18 @@ def activate():
     return result
 
 
+def _sentinel(site, top):
+    """What must still exist for `top` (a module or package folder in site) to count as there: for a folder, a file
+    in it, not the folder itself. The detached byte-compile writes `__pycache__` folders, and one still running
+    when part of the cache is deleted makes the deleted package's folder again, holding only bytecode."""
+    path = os.path.join(site, top)
+    if os.path.isdir(path):
+        names = sorted(n for n in os.listdir(path) if n != "__pycache__" and os.path.isfile(os.path.join(path, n)))
+        if names:
+            return "site/%s/%s" % (top, names[0])
+    return "site/" + top
+
+
 def _extract_locked(data, meta, root, key, target=None):
     import tempfile
 
@@ -952,7 +964,7 @@ def _extract_locked(data, meta, root, key, target=None):
                 "sha256": [meta["sha256"][:16]],
                 "usable": usable,
                 "skipped": skipped,
-                "sentinels": ["site/" + t for t in tops] + (["files"] if meta.get("files") else []),
+                "sentinels": [_sentinel(site, t) for t in tops] + (["files"] if meta.get("files") else []),
                 "python": [sys.version.split()[0]],
                 "target": [target["name"]] if target else [],
             }

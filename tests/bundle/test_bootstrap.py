@@ -102,6 +102,20 @@ def test_concurrent_imports_all_succeed_and_extract_once(tmp_path, bundle):
     assert not [p for p in (tmp_path / "cache").iterdir() if ".tmp-" in p.name]
 
 
+def test_a_deleted_package_with_only_bytecode_left_is_not_taken_for_there(tmp_path, bundle):
+    """The detached byte-compile after a cold start may still be running when part of the cache is deleted: it makes
+    the package's folder again, with only `__pycache__` in it. That folder is not the package: the entry is redone."""
+    py = make_venv(tmp_path / "venv")
+    env = offline_env(tmp_path / "cache", SPLICE_NO_COMPILE="1")
+    _info(py, bundle, env)
+    entry = next(p for p in (tmp_path / "cache").iterdir() if not p.name.startswith("."))
+    shutil.rmtree(entry / "site" / "tabulate")
+    (entry / "site" / "tabulate" / "__pycache__").mkdir(parents=True)  # what a compile still running writes
+    (entry / "site" / "tabulate" / "__pycache__" / "__init__.cpython-311.pyc").write_bytes(b"")
+    info, proc = _info(py, bundle, env, "import tabulate")
+    assert info["cold"] is True, proc.stderr
+
+
 def test_half_deleted_cache_is_detected_and_redone(tmp_path, bundle):
     py = make_venv(tmp_path / "venv")
     env = offline_env(tmp_path / "cache")
