@@ -469,6 +469,18 @@ def test_sections_nested_in_class_and_lenient_markers(tmp_path, monkeypatch):
     assert "    def n(self):\n        return 2\n    # endsection: methods" in p.read_text()
 
 
+def test_upper_case_markers_are_sections_too(tmp_path, monkeypatch):
+    """The markers' case is free (`# SECTION: X` … `# ENDSECTION`), as their names' is, with any line ending."""
+    monkeypatch.setenv("SPLICE_JOURNAL_DIR", str(tmp_path / "j"))
+    for newline in ("\n", "\r\n", "\r"):
+        p = tmp_path / "upper.py"
+        p.write_bytes(newline.join(["import os", "# SECTION: CONFIG", "A = 1", "# ENDSECTION", "B = 2", ""]).encode())
+        assert splice.show(t(p, "section:config")) == newline.join(["# SECTION: CONFIG", "A = 1", "# ENDSECTION", ""])
+        splice.replace(t(p, "section:CONFIG"), "A = 3")
+        after = ["import os", "# SECTION: CONFIG", "A = 3", "# ENDSECTION", "B = 2", ""]
+        assert p.read_bytes() == newline.join(after).encode()
+
+
 @pytest.mark.parametrize(
     "broken,expected",
     [

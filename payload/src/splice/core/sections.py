@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import io
+import itertools
 import re
 import tokenize
 from dataclasses import dataclass
@@ -39,15 +41,30 @@ def _string_lines(text: str) -> Set[int]:
     return inside
 
 
+def _marker_lines(lines: List[str], text: str) -> List[int]:
+    """Indexes of the lines that hold the word "section" in any case (`# SECTION: x` is a marker too): searches of
+    the lower-cased text in C, not a test per line; most files have no such line at all."""
+    low = text.lower()
+    pos = low.find("section")
+    if pos < 0:
+        return []
+    ends = list(itertools.accumulate(len(line) for line in lines))  # the offset just past each line
+    out: List[int] = []
+    while pos >= 0:
+        i = bisect.bisect_right(ends, pos)
+        out.append(i)
+        pos = low.find("section", ends[i]) if i < len(ends) else -1
+    return out
+
+
 def find_sections(lines: List[str]) -> Tuple[List[Section], List[str]]:
     """All sections, outermost first by position, and the problems found (unterminated, mismatched)."""
-    if "ection" not in "".join(lines):
-        return [], []  # no line can be a marker: one search in C instead of a test per line
-    candidates = [i for i, line in enumerate(lines) if "ection" in line and line.lstrip().startswith("#")
-                  and (START.match(line.rstrip("\r\n")) or END.match(line.rstrip("\r\n")))]
+    text = "".join(lines)
+    candidates = [i for i in _marker_lines(lines, text)
+                  if START.match(lines[i].rstrip("\r\n")) or END.match(lines[i].rstrip("\r\n"))]
     if not candidates:
         return [], []
-    strings = _string_lines("".join(lines))
+    strings = _string_lines(text)
     sections: List[Section] = []
     problems: List[str] = []
     stack: List[Tuple[str, int, str]] = []
