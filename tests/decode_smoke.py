@@ -26,6 +26,8 @@ PARTIAL = [  # code that is only unfinished: never a stop
     "x = [1,\n     2,\n",
     "p = re.compile(\n    r'(?P<m>\\w+)'\n    r",  # a string prefix after an implicit concatenation
 ]
+if sys.version_info >= (3, 10):
+    PARTIAL.append("match x:\n    case 1:\n        pass\n    c")  # a soft keyword being typed (`case`)
 if sys.version_info >= (3, 12):
     PARTIAL.append("def reveal_type[")  # type parameters (before 3.12 this is a stop)
 BROKEN = [  # code no continuation can save, with the line of the stop

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -157,6 +158,36 @@ def test_checks_only_the_last_statement_but_stops_on_a_bad_transition():
         assert stop.check(code) is None
     assert stop.check(code + "y = 2\n") is not None  # the new line cannot follow a header without a body
     assert stop._top > 0
+
+
+def _first_stop(code: str):
+    """Feed `code` one character at a time, as a model writes it; the first stop (None if none)."""
+    stop = EarlyStop(check_names=False)
+    for i in range(1, len(code) + 1):
+        reason = stop.check(code[:i])
+        if reason is not None:
+            return reason
+    return None
+
+
+def test_a_nested_statement_is_checked_alone_under_its_blocks_and_clauses_still_see_theirs():
+    """Inside a function only the statement being written is compiled, under `if 1:` lines for its blocks; a clause
+    that dedents (`except`, `else`, `case`) is checked with the statement it belongs to, and messages name the
+    file's lines, not the compiled piece's."""
+    ok = "def f(x):\n    try:\n        a = 1\n    except E:\n        pass\n    else:\n        b = 2\n    return a\n"
+    assert _first_stop(ok) is None
+    stop = EarlyStop(check_names=False)
+    for i in range(1, len(ok) + 1):
+        stop.check(ok[:i])
+    begin, synthetic = stop._region.start(ok, stop.lex.starts)
+    assert ok[begin:] == "    return a\n" and synthetic == "if 1:\n"
+    bad = _first_stop("class K:\n    def m(self):\n        with a:\n            x = 1\n        else:\n")
+    assert bad is not None and bad.line == 5  # `with` has no else: only its statement can tell
+    late = _first_stop("import os\n\nclass K:\n    def m(self):\n        if a:\n            y = 'abc\n")
+    assert late is not None and late.line == 6 and "line 6" in late.message
+    if sys.version_info >= (3, 10):
+        match = "def f(x):\n    match x:\n        case 1:\n            pass\n        case _:\n            y = 1\n"
+        assert _first_stop(match) is None
 
 
 def test_resampling_drops_and_bans_the_token_that_broke_the_code(tok, model):

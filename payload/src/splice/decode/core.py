@@ -77,6 +77,7 @@ class CodeState:
         self.escape = False
         self.closers: List[str] = []  # what closes each open bracket, outermost first
         self.tops: List[int] = []  # where lines that start a top-level statement begin (column 0, no bracket open)
+        self.starts: List[int] = []  # where every line that starts a statement has its first token, at any depth
         self._bol = True
 
     def feed(self, more: str) -> str:
@@ -100,8 +101,12 @@ class CodeState:
                 elif ch == "\n" and len(self.quote) == 1:
                     self.quote = None  # an unterminated one-line string: the parser will say so
             else:
-                if self._bol and ch not in " \t\r\f\n#\\" and not self.closers:
-                    self.tops.append(pos)
+                if self._bol and ch in " \t\f":
+                    continue  # the line's indentation: its first token is still to come
+                if self._bol and ch not in "\r\n#\\" and not self.closers:
+                    self.starts.append(pos)
+                    if pos == 0 or text[pos - 1] == "\n":
+                        self.tops.append(pos)
                 self._bol = ch == "\n" and text[pos - 1: pos] != "\\"  # not after a line continuation
                 if ch == "#":
                     self.comment_start = pos
@@ -213,7 +218,9 @@ class EarlyStop:
     before it is final, after two checks for what a sentinel cannot show: a token still being typed (`exc` →
     `except`, `is` → `isdir`, `-` → `->`, `0x` → `0x1`), and the 3.10+ message rules that peek at the next token
     (`x if y` then the sentinel reads "expected 'else'"), asked again with the token they wanted.
-    One compile per token in the common case, fed by an incremental lexer: no rescans of the text in Python.
+    One compile per token in the common case, fed by an incremental lexer: no rescans of the text in Python. The
+    compile covers only the innermost statement being written, not the whole function or class around it: the blocks
+    that enclose it stand in as `if 1:` lines at their indentation (`_Region`).
     """
 
     def __init__(self, namespace: Optional[Dict] = None, check_names: bool = True) -> None:
@@ -222,10 +229,12 @@ class EarlyStop:
         self.lex = CodeState()
         self._checked_upto = 0
         self._top = 0  # where the last top-level statement that a check has seen begin starts
+        self._region = _Region()
 
     def check(self, code: str) -> Optional[StopReason]:
         if not code.startswith(self.lex.text):
             self._top = 0  # not a continuation of what came before: start over
+            self._region = _Region()
         state = self.lex.sync(code)
         lex = self.lex
         if state == "string":
@@ -238,15 +247,20 @@ class EarlyStop:
         if not head[last_nl + 1:].strip():
             head = head[: last_nl + 1]  # partial indentation: any line may still become blank
         closers = "".join(reversed(lex.closers))
-        # only the code from the last top-level statement on: what came before it was accepted by an earlier check
-        # that also saw this statement begin, so the parser's answer about the rest cannot depend on it
-        top = min(self._top, len(head))
-        region = head[top:]
+        # only the code from the last statement on: what came before it was accepted by an earlier check that also
+        # saw this statement begin, so the parser's answer about the rest cannot depend on it; a nested statement
+        # gets its enclosing blocks' indentation from `if 1:` lines (`synthetic`), a top-level one needs none
+        nested = self._region.start(code, lex.starts)
+        top, synthetic = nested if nested is not None and nested[0] < len(head) else (min(self._top, len(head)), "")
+        region = synthetic + head[top:]
         error = _probe(region, closers)
         if error is not None and all(_probe(h, closers) is not None for h in _retyped(region)):
-            lines_before = head.count("\n", 0, top)
-            return StopReason(error.kind, error.message, error.line + lines_before, error.offset + top)
+            lines_before = head.count("\n", 0, top) - synthetic.count("\n")
+            offset = max(error.offset - len(synthetic), 0) + top
+            message = _LINE_IN_MESSAGE.sub(lambda m: "line %d" % (int(m.group(1)) + lines_before), error.message)
+            return StopReason(error.kind, message, error.line + lines_before, offset)
         self._top = _last_top(lex.tops, code, self._top)
+        self._region.accepted = len(code)
         if self.check_names and state == "code" and code.endswith("\n") and not lex.closers:
             return self._undefined(code)
         return None
@@ -316,7 +330,10 @@ def _compile_at(head: str, closers: str) -> Optional[StopReason]:
     return None  # unreachable in practice: the sentinel never compiles
 
 
+_LINE_IN_MESSAGE = re.compile(r"\bline (\d+)")  # "(detected at line 3)", "after 'if' statement on line 2"
+_KEYWORDS = keyword.kwlist + getattr(keyword, "softkwlist", [])  # `c` may become `case` under a `match` (3.10+)
 _CONTINUATIONS = ("else", "elif", "except", "finally")
+_CLAUSES = _CONTINUATIONS + ("case",)  # lines that belong to the statement before them (`case` to its `match`)
 _STRING_PREFIXES = {"r", "u", "b", "f", "br", "rb", "fr", "rf"}
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
@@ -335,6 +352,46 @@ def _last_top(tops: List[int], code: str, current: int) -> int:
     return current
 
 
+class _Region:
+    """Where a check may begin inside a function or class: the deepest statement on the current line's chain of
+    enclosing blocks that an accepted check saw begin and that continues no earlier statement (`else:`, `except`,
+    `case`, or a word that may still become one). Every line after it is indented deeper, so its text parses alone
+    under `if 1:` lines at the indentation of each block around it — the parser does not tell a function's body from
+    an `if`'s (`return` outside a function is the compiler's error, which the sentinel never lets it reach)."""
+
+    def __init__(self) -> None:
+        self.accepted = 0  # the length of the code the last accepted check saw
+        self.chain: List[Tuple[int, int]] = []  # (column, start) of the last statement and of each block around it
+        self.fed = 0  # how many of the lexer's statement starts are in the chain
+
+    def start(self, code: str, starts: List[int]) -> Optional[Tuple[int, str]]:
+        """(where the check begins: the start of that statement's line, the `if 1:` lines that stand for its
+        enclosing blocks), or None."""
+        for pos in starts[self.fed:]:
+            column = len(code[code.rfind("\n", 0, pos) + 1: pos].expandtabs(8))  # as the tokenizer counts tabs
+            while self.chain and self.chain[-1][0] >= column:
+                self.chain.pop()
+            self.chain.append((column, pos))
+        self.fed = len(starts)
+        for i in range(len(self.chain) - 1, 0, -1):  # the chain's first is top level: EarlyStop._top serves it
+            pos = self.chain[i][1]
+            if pos < self.accepted and _opens_statement(code, pos):
+                outer = (code[code.rfind("\n", 0, p) + 1: p] for _, p in self.chain[:i])
+                return code.rfind("\n", 0, pos) + 1, "".join(indent + "if 1:\n" for indent in outer)
+        return None
+
+
+def _opens_statement(code: str, pos: int) -> bool:
+    """Whether the line starting at `pos` begins a statement of its own, not a clause of the one before it."""
+    m = _WORD.match(code, pos)
+    if not m:
+        return True
+    word = m.group(0)
+    if word in _CLAUSES:
+        return False
+    return not (m.end() == len(code) and any(k.startswith(word) for k in _CLAUSES))
+
+
 def _retyped(head: str) -> List[str]:
     """The code with its last token still being typed, grown into each longer token it may become."""
     out: List[str] = []
@@ -343,7 +400,7 @@ def _retyped(head: str) -> List[str]:
         out.append(head + "_")  # a longer name (`is` → `isdir`, `None` → `Nonelike`)
         if name.lower() in _STRING_PREFIXES:
             out.append(head + "''")  # the prefix of a string (`'a' r` → `'a' r'b'`)
-        out += [head[: len(head) - len(name)] + k for k in keyword.kwlist if k.startswith(name) and k != name]
+        out += [head[: len(head) - len(name)] + k for k in _KEYWORDS if k.startswith(name) and k != name]
     if _NUMBER_TAIL.search(head[-40:]):
         out.append(head + "1")
     if _OPERATOR_TAIL.search(head):
