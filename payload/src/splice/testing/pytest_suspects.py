@@ -122,6 +122,7 @@ class _State:
         self.rel = relative_to(self.root)
         self.tests: Dict[str, Dict[str, Any]] = {}
         self.done = False
+        self.standby: Any = None  # splice.testing.standby.Standby, forked after collection
 
 
 def _state(config: Any) -> Optional[_State]:
@@ -156,6 +157,28 @@ def pytest_configure(config: Any) -> None:
     config._splice_suspects = _State(config) if active else False
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: Any) -> None:
+    """Fork the standby that will trace the coverage pass if tests fail (splice.testing.standby): after every other
+    plugin's collection, before the first test. None where it would not be sound: the second process then."""
+    state = _state(session.config)
+    if not state:
+        return
+    try:
+        from splice.testing import standby
+
+        state.standby = standby.fork(session)
+    except Exception:  # the second process instead
+        state.standby = None
+
+
+def pytest_unconfigure(config: Any) -> None:
+    state = _state(config)
+    if state and state.standby is not None:
+        state.standby.close()  # a green run: the child exits at once
+        state.standby = None
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: Any, call: Any):  # type: ignore[no-untyped-def]
     outcome = yield
@@ -179,7 +202,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any)
         state.done = True
         try:
             budget = _budget(config, time.perf_counter() - state.start)
-            pending = Section(list(state.tests.values()), state.root, budget, int(exitstatus) == 2, state.cwd)
+            pending = Section(
+                list(state.tests.values()), state.root, budget, int(exitstatus) == 2, state.cwd, state.standby
+            )
+            state.standby = None  # the section's now (it starts it or ends it)
         except Exception as exc:  # one line, never the user's run
             pending = exc
     yield
@@ -217,7 +243,13 @@ class Section:
     900 a group, 2,400 in all)."""
 
     def __init__(
-        self, tests: List[Dict[str, Any]], root: str, budget: float, interrupted: bool = False, cwd: str = ""
+        self,
+        tests: List[Dict[str, Any]],
+        root: str,
+        budget: float,
+        interrupted: bool = False,
+        cwd: str = "",
+        standby: Any = None,
     ) -> None:
         from splice.testing.root import project_cwd
         from splice.testing.runner import SpectrumRun, _report
@@ -233,8 +265,12 @@ class Section:
             files = sorted({os.path.join(root, f.id.split("::")[0]) for f in self.failures})  # ids are root-relative
             self.cwd, self.invoked = project_cwd(files, root), cwd or root  # run where the project runs its tests
             self.run = SpectrumRun(
-                report, files, {"tests": tests}, timeout=budget + GRACE, deadline=budget, cwd=self.cwd
+                report, files, {"tests": tests}, timeout=budget + GRACE, deadline=budget, cwd=self.cwd,
+                standby=standby,
             )
+            standby = None
+        if standby is not None:
+            standby.close()
 
     def lines(self, call: str = "splice test") -> List[str]:
         from splice.core.budget import clip
