@@ -33,6 +33,7 @@ import time
 from typing import Any, Dict, List, Optional, Sequence
 
 ENV = "SPLICE_SUSPECTS_STANDBY"  # "0": never fork, always the second process
+_KEEP: List[Any] = []  # what the child must not let the garbage collector close
 _FALLBACK = "fallback"  # a file the child leaves when its own code failed: the caller runs the second process
 
 
@@ -285,7 +286,10 @@ def _serve(session: Any, request: Dict[str, Any]) -> None:
     logging_plugin = config.pluginmanager.get_plugin("logging-plugin")
     handler = getattr(logging_plugin, "log_file_handler", None)
     if handler is not None and getattr(handler, "stream", None) is not None:
-        handler.stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - the process ends with os._exit
+        # the parent's stream kept, never closed nor collected: its unclosed-file warning would fail a test under
+        # -W error (click's suite); the process ends with os._exit
+        _KEEP.append(handler.stream)
+        handler.stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     # the items run without report hooks (log=False): no terminal lines, junitxml, --lf cache, -x or --sw count
     plain = runner.runtestprotocol
 
@@ -293,6 +297,7 @@ def _serve(session: Any, request: Dict[str, Any]) -> None:
         return plain(item, log=False, nextitem=nextitem)
 
     runner.runtestprotocol = quiet  # type: ignore[assignment]
+    _plain_asserts()
 
     root = request["root"]
     rel = relative_to(root)
@@ -333,6 +338,22 @@ def _serve(session: Any, request: Dict[str, Any]) -> None:
     with open(part, "w", encoding="utf-8") as f:
         json.dump(data, f)
     os.replace(part, request["out"])
+
+
+def _plain_asserts() -> None:
+    """The test modules were rewritten by pytest's assertion rewriting in the parent; the second process runs with
+    `--assert=plain`. A failing rewritten assert explains itself with the library's own code (`repr` of the values,
+    `pytest_assertrepr_compare`'s diffs): lines only failing tests run, which would rank as suspects (click's
+    `Result.__repr__` did). The helpers the rewritten code calls explain nothing here, so every test runs the
+    library lines it runs under a plain assert."""
+    from _pytest.assertion import rewrite, util
+
+    rewrite._saferepr = lambda obj: "…"  # type: ignore[assignment]
+    rewrite._format_assertmsg = lambda obj: obj if isinstance(obj, str) else "…"  # type: ignore[assignment]
+    rewrite._should_repr_global_name = lambda obj: False  # type: ignore[assignment]
+    rewrite._call_reprcompare = lambda *args: "…"  # type: ignore[assignment]
+    util._reprcompare = None
+    util._assertion_pass = None
 
 
 def _recorder(tests: Dict[str, Dict[str, Any]], rel: Any, record: Any) -> Any:
