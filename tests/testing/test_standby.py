@@ -58,7 +58,40 @@ def shop(tmp_path):
     root = write_files(tmp_path / "proj", SHOP)
     plant_two(root)
     (root / "tests" / "conftest.py").write_text((root / "tests" / "conftest.py").read_text() + "\n\n" + WHERE)
+    write_files(root, MONEY)
     return root
+
+
+# a failing assert that pytest's rewriting explains with the library's own __repr__: lines only failing tests run
+# there, which the second process (--assert=plain) never runs
+MONEY = {
+    "shop/money.py": """\
+        class Money:
+            def __init__(self, cents):
+                self.cents = cents
+
+            def __eq__(self, other):
+                return self.cents == other.cents
+
+            def __repr__(self):
+                return "Money(%d)" % self.cents
+
+
+        def add(a, b):
+            return Money(a.cents + b.cents + (a.cents > 0))
+        """,
+    "tests/test_money.py": """\
+        from shop.money import Money, add
+
+
+        def test_add():
+            assert add(Money(1), Money(2)) == Money(3)
+
+
+        def test_add_zero():
+            assert add(Money(0), Money(2)) == Money(2)
+        """,
+}
 
 
 def test_the_standby_gives_the_section_and_report_of_the_second_process(shop, tmp_path, monkeypatch):
@@ -70,6 +103,7 @@ def test_the_standby_gives_the_section_and_report_of_the_second_process(shop, tm
     assert standby.returncode == second.returncode == 1
     assert section(standby.stdout) == section(second.stdout)
     assert section(standby.stdout)[1] == "  shop/prices.py::gross  L6  return round(amount * (1 + rate) + 0.01, 2)"
+    assert "Money(%d)" not in "\n".join(section(standby.stdout))
     assert "splice" not in standby.stderr
 
     import splice
