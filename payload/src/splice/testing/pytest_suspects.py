@@ -7,13 +7,18 @@ stdlib-only shim (`pytest_shim/splice_suspects.py`) on PYTHONPATH and into PYTES
 import splice runs as if it were not there. Elsewhere: `pytest -p splice.testing.pytest_suspects`. Off:
 `-p no:splice_suspects` (or `-p no:splice.testing.pytest_suspects`).
 
-This module imports only the standard library and pytest at first, so a green run pays nothing for splice; the rest
-of splice (a second pytest run of the failing tests and up to 50 passing tests of their files, chosen by rule, under
-per-test line coverage, then the ranking) loads only when tests failed. What that run covers is a count, never a
-clock, so the same code and tests give the same section on an idle or a busy machine. Its time limit is only an
-outer guard against a hang (`--splice-budget SECONDS` or SPLICE_SUSPECTS_BUDGET; by default 30 s or three times the
-run's own time, whichever is more, at most 10 minutes); when it cuts, the section says so in one line. Anything going
-wrong there is one line in the section; pytest's own output and exit status never change.
+This module imports only the standard library and pytest at first, so a green run pays one fork for splice (a
+standby child, `splice.testing.standby`, forked after collection and told to exit when the run ends green); the rest
+of splice (the coverage pass over the failing tests and up to 50 passing tests of their files, chosen by rule, under
+per-test line coverage, then the ranking) loads only when tests failed. That pass runs in the standby, still in its
+fresh post-collection state, so it costs no second interpreter, pytest start-up or collection; where a fork is not
+sound (Windows, threads, xdist, --collect-only, a debugger or tracer running, a pass that must run from the project's
+root elsewhere, SPLICE_SUSPECTS_STANDBY=0) a second pytest process runs it instead, with the same tests in the same
+order and the same section. What the pass covers is a count, never a clock, so the same code and tests give the same
+section on an idle or a busy machine. Its time limit is only an outer guard against a hang (`--splice-budget SECONDS`
+or SPLICE_SUSPECTS_BUDGET; by default 30 s or three times the run's own time, whichever is more, at most 10 minutes);
+when it cuts, the section says so in one line. Anything going wrong there is one line in the section; pytest's own
+output and exit status never change.
 """
 
 from __future__ import annotations

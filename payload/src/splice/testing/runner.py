@@ -3,8 +3,9 @@
 pytest runs in a subprocess with `splice.testing.pytest_plugin`, which writes outcomes and failure details as JSON (no
 parsing of pytest's console). A run of test files or node ids records per-test line coverage where that is cheap
 (the coverage map, `splice.testing.covmap`); a folder or the whole suite runs untraced. When tests fail, that coverage
-(or, without it, a second run of the failing tests and the passing tests of the same files under
-`splice.testing.linetrace`) lets `splice.testing.suspects` rank the lines per group of alike failures. The summary
+(or, without it, a pass over the failing tests and passing tests of the same files under `splice.testing.linetrace`:
+in the first run's own standby child, forked after collection, `splice.testing.standby`, else a second pytest run)
+lets `splice.testing.suspects` rank the lines per group of alike failures. The summary
 stays within a budget and names the call that shows more.
 """
 
