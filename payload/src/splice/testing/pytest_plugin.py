@@ -61,7 +61,7 @@ def pytest_collection_modifyitems(config: Any, items: List[Any]) -> None:
 def pytest_collection_finish(session: Any) -> None:
     global _standby
     if os.environ.get("SPLICE_TEST_STANDBY") and _tracer is None and not os.environ.get("SPLICE_TEST_ONLY"):
-        _standby = _standby_mod.fork(session)
+        _standby = _standby_mod.fork(session, record, relative_to)
 
 
 def _spectrum(exitstatus: int) -> Any:

@@ -172,7 +172,7 @@ def pytest_collection_finish(session: Any) -> None:
     try:
         from splice.testing import standby
 
-        state.standby = standby.fork(session)
+        state.standby = standby.fork(session, record, relative_to)
     except Exception:  # the second process instead
         state.standby = None
 

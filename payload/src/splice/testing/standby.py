@@ -30,7 +30,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 ENV = "SPLICE_SUSPECTS_STANDBY"  # "0": never fork, always the second process
 _KEEP: List[Any] = []  # what the child must not let the garbage collector close
@@ -65,9 +65,11 @@ def why_not(config: Any) -> str:
     return ""
 
 
-def fork(session: Any) -> Optional["Standby"]:
+def fork(session: Any, record: Callable[..., None], relative_to: Callable[[str], Callable[[str], str]]) -> Optional[
+        "Standby"]:
     """A standby child of this pytest process, forked now (after collection, before the first test); None when
-    `why_not` says so or the fork fails."""
+    `why_not` says so or the fork fails. `record` and `relative_to` are `pytest_suspects`'s (passed in: the plugins
+    import this module, not the other way round)."""
     if not getattr(session, "items", None) or why_not(session.config):
         return None
     ids = {item.nodeid for item in session.items}
@@ -85,7 +87,7 @@ def fork(session: Any) -> Optional["Standby"]:
         return None
     if pid == 0:  # the child: never returns
         os.close(w)
-        _child(session, r)
+        _child(session, r, record, relative_to)
     os.close(r)
     return Standby(pid, w, ids, os.getcwd())
 
@@ -220,7 +222,7 @@ class Pending:
 # ---------------------------------------------------------------------------------------------------- the child
 
 
-def _child(session: Any, pipe: int) -> None:
+def _child(session: Any, pipe: int, record: Any, relative_to: Any) -> None:
     """Wait for the request, run it, leave with os._exit: no atexit, no buffered output of the parent flushed
     twice, no session finish."""
     import signal
@@ -242,7 +244,7 @@ def _child(session: Any, pipe: int) -> None:
             os._exit(0)
         request = json.loads(b"".join(chunks).decode("utf-8"))
         signal.signal(signal.SIGINT, previous)
-        _serve(session, request)
+        _serve(session, request, record, relative_to)
     except BaseException:
         code = 0
         try:
@@ -256,7 +258,7 @@ def _child(session: Any, pipe: int) -> None:
         os._exit(code)
 
 
-def _serve(session: Any, request: Dict[str, Any]) -> None:
+def _serve(session: Any, request: Dict[str, Any], record: Any, relative_to: Any) -> None:
     """Run the asked items under the line tracer and write the second process's JSON."""
     import faulthandler
 
@@ -264,7 +266,6 @@ def _serve(session: Any, request: Dict[str, Any]) -> None:
     from _pytest.outcomes import Exit
 
     from splice.testing.linetrace import make_tracer
-    from splice.testing.pytest_suspects import record, relative_to
 
     config = session.config
     os.environ["SPLICE_TEST_OUT"] = request["out"]  # as in the second process: this is the coverage pass
