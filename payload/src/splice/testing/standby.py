@@ -187,28 +187,36 @@ class Pending:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
     def _wait(self) -> Optional[int]:
-        """The child's wait status; None when it ran out of time (then it is killed and reaped)."""
+        """The child's wait status; None when it ran out of time (then it is killed and reaped, as it is when the
+        wait itself is interrupted)."""
         end = self.start + self.timeout
         delay = 0.001
-        while True:
-            try:
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:
-                return 0
-            if pid:
-                return status
-            left = end - time.perf_counter()
-            if left <= 0:
-                import signal
-
+        try:
+            while True:
                 try:
-                    os.kill(self.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                os.waitpid(self.pid, 0)
-                return None
-            time.sleep(min(delay, left))
-            delay = min(delay * 2, 0.02)
+                    pid, status = os.waitpid(self.pid, os.WNOHANG)
+                except ChildProcessError:
+                    return 0
+                if pid:
+                    return status
+                left = end - time.perf_counter()
+                if left <= 0:
+                    self._kill()
+                    return None
+                time.sleep(min(delay, left))
+                delay = min(delay * 2, 0.02)
+        except BaseException:  # Ctrl-C while waiting: no child left behind
+            self._kill()
+            raise
+
+    def _kill(self) -> None:
+        import signal
+
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
 
     def _output(self) -> str:
         try:
