@@ -307,6 +307,10 @@ def _serve(session: Any, request: Dict[str, Any], record: Any, relative_to: Any)
 
     runner.runtestprotocol = quiet  # type: ignore[assignment]
     _plain_asserts()
+    # as the second process (--tb=no): no traceback formatted for reports no one reads (it parsed more-itertools'
+    # large test files again for each failure: 7 s), no locals shown with the library's reprs
+    config.option.tbstyle = "no"
+    config.option.showlocals = False
 
     root = request["root"]
     rel = relative_to(root)
