@@ -241,10 +241,11 @@ def test_two_planted_bugs_each_in_its_own_group(shop):
     assert "    shop/cart.py::Cart.count  L22  return sum(1 for _, _, qty in self.items)" in text
 
 
-def test_a_traced_first_run_serves_the_suspects_without_a_second_run(shop):
+def test_a_traced_first_run_serves_the_suspects_without_a_second_run(shop, monkeypatch):
     """Test files as targets: the first run records the coverage map when tracing is cheap and its coverage is the
-    spectrum (one pytest session); a folder (or the whole suite) runs untraced, then the failing tests' files under
-    coverage (two sessions), with the same suspects here; asking for another tracer runs the failing tests again."""
+    spectrum (one pytest session); a folder (or the whole suite) runs untraced, and its own standby (forked after
+    collection) traces the failing tests' files (still one session; two with the standby switched off), with the
+    same suspects here; asking for another tracer runs the failing tests again."""
     (shop / "tests" / "conftest.py").write_text(
         "def pytest_sessionstart(session):\n    open(%r, 'a').write('session\\n')\n" % str(shop / "sessions")
     )
@@ -255,8 +256,13 @@ def test_a_traced_first_run_serves_the_suspects_without_a_second_run(shop):
     assert report.suspects[0].ranked[0][0] == ("shop/cart.py", 18)
     (shop / "sessions").unlink()
     folder = splice.test("tests")
-    assert (shop / "sessions").read_text().count("session") == 2
+    assert (shop / "sessions").read_text().count("session") == 1
     assert folder.suspects[0].ranked[0][0] == ("shop/cart.py", 18)
+    (shop / "sessions").unlink()
+    monkeypatch.setenv("SPLICE_SUSPECTS_STANDBY", "0")
+    assert str(splice.test("tests")) == str(folder)
+    assert (shop / "sessions").read_text().count("session") == 2
+    monkeypatch.delenv("SPLICE_SUSPECTS_STANDBY")
     (shop / "sessions").unlink()
     again = splice.test("tests/test_cart.py", tracer="settrace")
     assert (shop / "sessions").read_text().count("session") == 2

@@ -5,7 +5,10 @@ line and the traceback's frames; collection errors; and, when asked, per-test li
 Environment: SPLICE_TEST_OUT (the JSON path), SPLICE_TEST_ROOT (the project), SPLICE_TEST_ONLY (a JSON file of node
 ids to keep, run in that order), SPLICE_TEST_TRACE (a tracer name, or "auto"; unset: no coverage),
 SPLICE_TEST_DEADLINE (a time.time() by which the run should be over: no further test starts once what is left is less
-than the run's own start-up took, about what finishing takes).
+than the run's own start-up took, about what finishing takes); SPLICE_TEST_STANDBY (a tracer name: an untraced run
+forks a standby after collection, `splice.testing.standby`, and when tests failed it traces there the tests the second
+run would, `runner.plan`, and writes that run into the JSON as `spectrum`, so `add_suspects` starts no second
+pytest), SPLICE_TEST_STANDBY_UNTIL (the time.time() by which that pass must be over).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any, Dict, List
 
 import pytest
 
+from splice.testing import standby as _standby_mod
 from splice.testing.linetrace import make_tracer
 from splice.testing.pytest_suspects import record, relative_to
 
@@ -29,6 +33,7 @@ _first: Any = None
 _tests: Dict[str, Dict[str, Any]] = {}
 _collect: List[Dict[str, Any]] = []
 _tracer: Any = None
+_standby: Any = None
 _rel = relative_to(_ROOT)
 
 
@@ -50,6 +55,49 @@ def pytest_collection_modifyitems(config: Any, items: List[Any]) -> None:
     if dropped:
         config.hook.pytest_deselected(items=dropped)
     items[:] = keep
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: Any) -> None:
+    global _standby
+    if os.environ.get("SPLICE_TEST_STANDBY") and _tracer is None and not os.environ.get("SPLICE_TEST_ONLY"):
+        _standby = _standby_mod.fork(session, record, relative_to)
+
+
+def _spectrum(exitstatus: int) -> Any:
+    """The standby's pass when tests failed (the JSON's `spectrum`), else None; the standby ends either way."""
+    global _standby
+    standby, _standby = _standby, None
+    if standby is None:
+        return None
+    try:
+        if int(exitstatus) == 2:  # interrupted: no pass after the user asked to stop
+            return None
+        from splice.testing.runner import _report, plan
+
+        records = list(_tests.values())
+        report = _report({"tests": records}, _ROOT, "")
+        if not any(f.when != "collect" for f in report.failures):
+            return None
+        _, asked = plan(report, records)
+        until = float(os.environ.get("SPLICE_TEST_STANDBY_UNTIL") or 0) or time.time() + 300
+        pending = standby.start(asked, root=_ROOT, tracer=os.environ["SPLICE_TEST_STANDBY"],
+                                timeout=max(until - time.time(), 1.0), cwd=_ROOT)
+        if pending is None:
+            return None
+        run = pending.result()
+        return None if "fallback" in run else dict(run, asked=asked)
+    except Exception:  # the second process instead
+        return None
+    finally:
+        standby.close()
+
+
+def pytest_unconfigure(config: Any) -> None:
+    global _standby
+    if _standby is not None:
+        _standby.close()
+        _standby = None
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -100,6 +148,7 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     if _tracer is not None:
         _tracer.finish()
         coverage = {t: {_rel(f): sorted(ls) for f, ls in files.items()} for t, files in _tracer.lines.items()}
+    spectrum = _spectrum(exitstatus)
     data = {
         "tests": list(_tests.values()),
         "collect": _collect,
@@ -107,5 +156,7 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
         "tracer": getattr(_tracer, "name", ""),
         "coverage": coverage,
     }
+    if spectrum:
+        data["spectrum"] = spectrum
     with open(out, "w", encoding="utf-8") as f:
         json.dump(data, f)

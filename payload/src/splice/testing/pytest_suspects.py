@@ -7,13 +7,18 @@ stdlib-only shim (`pytest_shim/splice_suspects.py`) on PYTHONPATH and into PYTES
 import splice runs as if it were not there. Elsewhere: `pytest -p splice.testing.pytest_suspects`. Off:
 `-p no:splice_suspects` (or `-p no:splice.testing.pytest_suspects`).
 
-This module imports only the standard library and pytest at first, so a green run pays nothing for splice; the rest
-of splice (a second pytest run of the failing tests and up to 50 passing tests of their files, chosen by rule, under
-per-test line coverage, then the ranking) loads only when tests failed. What that run covers is a count, never a
-clock, so the same code and tests give the same section on an idle or a busy machine. Its time limit is only an
-outer guard against a hang (`--splice-budget SECONDS` or SPLICE_SUSPECTS_BUDGET; by default 30 s or three times the
-run's own time, whichever is more, at most 10 minutes); when it cuts, the section says so in one line. Anything going
-wrong there is one line in the section; pytest's own output and exit status never change.
+This module imports only the standard library and pytest at first, so a green run pays one fork for splice (a
+standby child, `splice.testing.standby`, forked after collection and told to exit when the run ends green); the rest
+of splice (the coverage pass over the failing tests and up to 50 passing tests of their files, chosen by rule, under
+per-test line coverage, then the ranking) loads only when tests failed. That pass runs in the standby, still in its
+fresh post-collection state, so it costs no second interpreter, pytest start-up or collection; where a fork is not
+sound (Windows, threads, xdist, --collect-only, a debugger or tracer running, a pass that must run from the project's
+root elsewhere, SPLICE_SUSPECTS_STANDBY=0) a second pytest process runs it instead, with the same tests in the same
+order and the same section. What the pass covers is a count, never a clock, so the same code and tests give the same
+section on an idle or a busy machine. Its time limit is only an outer guard against a hang (`--splice-budget SECONDS`
+or SPLICE_SUSPECTS_BUDGET; by default 30 s or three times the run's own time, whichever is more, at most 10 minutes);
+when it cuts, the section says so in one line. Anything going wrong there is one line in the section; pytest's own
+output and exit status never change.
 """
 
 from __future__ import annotations
@@ -122,6 +127,7 @@ class _State:
         self.rel = relative_to(self.root)
         self.tests: Dict[str, Dict[str, Any]] = {}
         self.done = False
+        self.standby: Any = None  # splice.testing.standby.Standby, forked after collection
 
 
 def _state(config: Any) -> Optional[_State]:
@@ -156,6 +162,28 @@ def pytest_configure(config: Any) -> None:
     config._splice_suspects = _State(config) if active else False
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: Any) -> None:
+    """Fork the standby that will trace the coverage pass if tests fail (splice.testing.standby): after every other
+    plugin's collection, before the first test. None where it would not be sound: the second process then."""
+    state = _state(session.config)
+    if not state:
+        return
+    try:
+        from splice.testing import standby
+
+        state.standby = standby.fork(session, record, relative_to)
+    except Exception:  # the second process instead
+        state.standby = None
+
+
+def pytest_unconfigure(config: Any) -> None:
+    state = _state(config)
+    if state and state.standby is not None:
+        state.standby.close()  # a green run: the child exits at once
+        state.standby = None
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: Any, call: Any):  # type: ignore[no-untyped-def]
     outcome = yield
@@ -179,7 +207,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: Any)
         state.done = True
         try:
             budget = _budget(config, time.perf_counter() - state.start)
-            pending = Section(list(state.tests.values()), state.root, budget, int(exitstatus) == 2, state.cwd)
+            pending = Section(
+                list(state.tests.values()), state.root, budget, int(exitstatus) == 2, state.cwd, state.standby
+            )
+            state.standby = None  # the section's now (it starts it or ends it)
         except Exception as exc:  # one line, never the user's run
             pending = exc
     yield
@@ -217,7 +248,13 @@ class Section:
     900 a group, 2,400 in all)."""
 
     def __init__(
-        self, tests: List[Dict[str, Any]], root: str, budget: float, interrupted: bool = False, cwd: str = ""
+        self,
+        tests: List[Dict[str, Any]],
+        root: str,
+        budget: float,
+        interrupted: bool = False,
+        cwd: str = "",
+        standby: Any = None,
     ) -> None:
         from splice.testing.root import project_cwd
         from splice.testing.runner import SpectrumRun, _report
@@ -233,8 +270,12 @@ class Section:
             files = sorted({os.path.join(root, f.id.split("::")[0]) for f in self.failures})  # ids are root-relative
             self.cwd, self.invoked = project_cwd(files, root), cwd or root  # run where the project runs its tests
             self.run = SpectrumRun(
-                report, files, {"tests": tests}, timeout=budget + GRACE, deadline=budget, cwd=self.cwd
+                report, files, {"tests": tests}, timeout=budget + GRACE, deadline=budget, cwd=self.cwd,
+                standby=standby,
             )
+            standby = None
+        if standby is not None:
+            standby.close()
 
     def lines(self, call: str = "splice test") -> List[str]:
         from splice.core.budget import clip

@@ -3,8 +3,9 @@
 pytest runs in a subprocess with `splice.testing.pytest_plugin`, which writes outcomes and failure details as JSON (no
 parsing of pytest's console). A run of test files or node ids records per-test line coverage where that is cheap
 (the coverage map, `splice.testing.covmap`); a folder or the whole suite runs untraced. When tests fail, that coverage
-(or, without it, a second run of the failing tests and the passing tests of the same files under
-`splice.testing.linetrace`) lets `splice.testing.suspects` rank the lines per group of alike failures. The summary
+(or, without it, a pass over the failing tests and passing tests of the same files under `splice.testing.linetrace`:
+in the first run's own standby child, forked after collection, `splice.testing.standby`, else a second pytest run)
+lets `splice.testing.suspects` rank the lines per group of alike failures. The summary
 stays within a budget and names the call that shows more.
 """
 
@@ -260,13 +261,16 @@ def run_pytest(
     extra: Sequence[str] = (),
     deadline: Optional[float] = None,
     cwd: Optional[str] = None,
+    standby: Optional[str] = None,
 ) -> Dict[str, Any]:
     """One pytest subprocess with the plugin; returns its JSON (plus `returncode`, `seconds`, `output`).
 
     `deadline`: seconds after which the run starts no further test (it ends with what it has; tests of `only` run
-    in that order). `cwd`: where pytest starts (default `root`; node ids stay relative to `root`)."""
+    in that order). `cwd`: where pytest starts (default `root`; node ids stay relative to `root`). `standby`: a
+    tracer name: when tests fail, the process traces the tests a second run would in a child it forked after
+    collection (splice.testing.standby) and its JSON holds that run as `spectrum`."""
     return PytestRun(
-        args, root, only=only, trace=trace, timeout=timeout, extra=extra, deadline=deadline, cwd=cwd
+        args, root, only=only, trace=trace, timeout=timeout, extra=extra, deadline=deadline, cwd=cwd, standby=standby
     ).result()
 
 
@@ -284,6 +288,7 @@ class PytestRun:
         extra: Sequence[str] = (),
         deadline: Optional[float] = None,
         cwd: Optional[str] = None,
+        standby: Optional[str] = None,
     ) -> None:
         import subprocess  # here, not at import: `import splice` stays light
         import tempfile
@@ -295,6 +300,12 @@ class PytestRun:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), _PLUGIN_PATH) if p)
         env.pop("SPLICE_TEST_TRACE", None)
         env.pop("SPLICE_TEST_DEADLINE", None)
+        env.pop("SPLICE_TEST_STANDBY", None)
+        env.pop("SPLICE_TEST_STANDBY_UNTIL", None)
+        if standby and trace is None and only is None:
+            env["SPLICE_TEST_STANDBY"] = standby
+            # the standby's pass ends in time for the process to write its JSON within this run's timeout
+            env["SPLICE_TEST_STANDBY_UNTIL"] = repr(time.time() + timeout - min(max(2.0, 0.05 * timeout), 15.0))
         if deadline is not None:
             env["SPLICE_TEST_DEADLINE"] = repr(time.time() + deadline)
         if trace:
@@ -441,10 +452,22 @@ def choose_passing(failing: Sequence[str], records: Sequence[Dict[str, Any]], ca
     return sorted(candidates, key=key)[: max(cap, 0)]
 
 
+def plan(report: TestReport, records: Sequence[Dict[str, Any]], cap: int = PASSING_CAP) -> Tuple[List[str], List[str]]:
+    """(the failing tests, every test a coverage run traces): the failures in the order of the code, then the
+    passing tests `choose_passing` picks — by priority, so a guard that cuts leaves out the least useful. The one
+    rule of the second process and of the forked standby (splice.testing.standby)."""
+    failures = sorted((f for f in report.failures if f.when != "collect"), key=Failure.key)
+    failing = [f.id for f in failures]
+    return failing, failing + choose_passing(failing, records, cap)
+
+
 class SpectrumRun:
     """`spectrum` started now and read later with `result()`. The failing tests run first, then the passing tests
     `choose_passing` picks (a count, by rule): the same tests every time, so the same suspects. A `deadline` is only
-    an outer guard (a hang, a suite far slower traced); when it cuts, `skipped` says how many tests it left out."""
+    an outer guard (a hang, a suite far slower traced); when it cuts, `skipped` says how many tests it left out.
+
+    With a `standby` (splice.testing.standby, forked by the pytest process after collection) those tests run there,
+    with no second start-up; the second process is the fallback, started whenever the standby cannot run them."""
 
     def __init__(
         self,
@@ -458,43 +481,60 @@ class SpectrumRun:
         deadline: Optional[float] = None,
         cwd: Optional[str] = None,
         cap: int = PASSING_CAP,
+        standby: Any = None,
     ) -> None:
         self.report = report
-        failures = sorted((f for f in report.failures if f.when != "collect"), key=Failure.key)
-        self.failing = [f.id for f in failures]
-        records = data.get("tests", [])
-        passed = choose_passing(self.failing, records, cap)
-        self.asked = self.failing + passed  # by priority: a guard that cuts leaves out the least useful
-        self.run = PytestRun(
-            args,
-            report.root,
+        self.failing, self.asked = plan(report, data.get("tests", []), cap)
+        self.second = dict(args=args, tracer=tracer, timeout=timeout, extra=extra, deadline=deadline, cwd=cwd)
+        self.run: Any = None
+        if standby is not None:
+            self.run = standby.start(self.asked, root=report.root, tracer=tracer or "auto", timeout=timeout,
+                                     deadline=deadline, cwd=cwd)
+        if self.run is None:
+            self.run = self._second_process()
+
+    def _second_process(self) -> "PytestRun":
+        o = self.second
+        return PytestRun(
+            o["args"],
+            self.report.root,
             only=self.asked,
-            trace=tracer or "auto",
-            timeout=timeout,
+            trace=o["tracer"] or "auto",
+            timeout=o["timeout"],
             # the failures' details come from the first run: no assertion rewriting to pay for (its outcomes are
             # the same), the test files import as plain modules; no unraisable-exception plugin either, whose
             # clean-up (pytest 9) forces five full garbage collections after the run for warnings no one reads
-            extra=["--assert=plain", "-p", "no:unraisableexception", *extra],
-            deadline=deadline,
-            cwd=cwd,
+            extra=["--assert=plain", "-p", "no:unraisableexception", *o["extra"]],
+            deadline=o["deadline"],
+            cwd=o["cwd"],
         )
 
     def result(self) -> Union[Spectrum, str]:
         run = self.run.result()
-        if run.get("problem"):
-            return run["problem"]
-        remember(self.report.root, run)
-        outcomes = {r["id"]: r["outcome"] for r in run.get("tests", [])}
-        return Spectrum(
-            _line_sets(run["coverage"]),
-            [t for t in self.failing if outcomes.get(t) in ("failed", "error")],
-            [t for t, o in outcomes.items() if o == "passed"],
-            _frames(self.report),
-            run["seconds"],
-            run.get("tracer", ""),
-            len(set(self.asked) - set(outcomes)),
-            len(self.asked),
-        )
+        if "fallback" in run:  # the standby failed in its own code, not in a test: the second process after all
+            self.run = self._second_process()
+            run = self.run.result()
+        return spectrum_of(self.report, self.failing, self.asked, run)
+
+
+def spectrum_of(report: TestReport, failing: Sequence[str], asked: Sequence[str], run: Dict[str, Any]) -> Union[
+        Spectrum, str]:
+    """A coverage run's JSON (the second process's or the standby's) as the spectrum; its problem text when it
+    failed. Its coverage refreshes the project's coverage map."""
+    if run.get("problem"):
+        return run["problem"]
+    remember(report.root, run)
+    outcomes = {r["id"]: r["outcome"] for r in run.get("tests", [])}
+    return Spectrum(
+        _line_sets(run["coverage"]),
+        [t for t in failing if outcomes.get(t) in ("failed", "error")],
+        [t for t, o in outcomes.items() if o == "passed"],
+        _frames(report),
+        run["seconds"],
+        run.get("tracer", ""),
+        len(set(asked) - set(outcomes)),
+        len(asked),
+    )
 
 
 def _line_sets(coverage: Dict[str, Dict[str, List[int]]]) -> Dict[str, Set[Tuple[str, int]]]:
@@ -521,7 +561,11 @@ def add_suspects(
         return
     # not traced first (a whole suite or a folder): the second run collects only the failing tests' files
     files = sorted({f.id.split("::")[0] for f in report.failures if f.when != "collect"})
-    spec = _traced_already(report, data, tracer) or spectrum(report, files, data, tracer=tracer, timeout=timeout)
+    spec = (
+        _traced_already(report, data, tracer)
+        or _from_standby(report, data)
+        or spectrum(report, files, data, tracer=tracer, timeout=timeout)
+    )
     if isinstance(spec, str):
         report.suspect_note = "suspects: not found (%s)" % spec
         return
@@ -530,6 +574,16 @@ def add_suspects(
     )
     if not report.suspects:
         report.suspect_note = "suspects: none (the failing tests ran no library line of this project)"
+
+
+def _from_standby(report: TestReport, data: Dict[str, Any]) -> Union[Spectrum, str, None]:
+    """The spectrum the first run's forked standby traced once its tests had failed (`pytest_plugin`, asked with
+    SPLICE_TEST_STANDBY): the tests the second process would trace, with no second start-up. None: none ran."""
+    run = data.get("spectrum")
+    if not run:
+        return None
+    failing, _ = plan(report, data.get("tests", []))
+    return spectrum_of(report, failing, run.get("asked", []), run)
 
 
 def _traced_already(report: TestReport, data: Dict[str, Any], tracer: Optional[str]) -> Optional[Spectrum]:
@@ -583,7 +637,10 @@ def test(
     root, args, scope = select(targets, root)
     from splice.testing import covmap  # the map's code loads with the first test run, not with splice
 
-    data = run_pytest(args, root, timeout=timeout, trace=covmap.tracer() if traced_first(args, root) else None)
+    traced = traced_first(args, root)
+    # not traced first: when tests fail, the run's own standby traces the second pass's tests (no second start-up)
+    standby = (tracer or "auto") if suspects and not traced else None
+    data = run_pytest(args, root, timeout=timeout, trace=covmap.tracer() if traced else None, standby=standby)
     remember(root, data)
     report = _report(data, root, scope)
     report.max_failures, report.top, report.max_groups = max_failures, top, max_groups
