@@ -13,6 +13,7 @@ import click
 
 from bundler import __version__
 from bundler.build import DEFAULT_OUTPUT, BuildOptions, build
+from bundler.buildcache import default_dir as default_cache_dir
 from bundler.render import runtime
 from bundler.resources import payload_dir, project_version
 from bundler.targets import PROFILES, Target, incompatible, make_target, make_targets
@@ -172,6 +173,12 @@ def main() -> None:
     multiple=True,
     help="IPython extension to load at import (default: splice when the payload is included).",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Build local projects afresh: neither read nor fill the build cache (SPLICE_BUNDLE_CACHE, else "
+    "~/.cache/splice-bundle), where a project built before with the same files and build tools is copied from.",
+)
 @targets_options
 def build_cmd(
     requirements: Tuple[str, ...],
@@ -184,6 +191,7 @@ def build_cmd(
     output: Path,
     compression: str,
     extensions: Tuple[str, ...],
+    no_cache: bool,
     **target_opts: object,
 ) -> None:
     """Build a bundle from the splice payload plus REQUIREMENTS (pip requirement specifiers).
@@ -207,6 +215,7 @@ def build_cmd(
         compression,
         extensions,
         extras,
+        None if no_cache else default_cache_dir(),
     )
     try:
         result = build(opts, progress=lambda msg: click.echo("… " + msg, err=True))
