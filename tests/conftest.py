@@ -83,8 +83,12 @@ def _download(folder: Path, *reqs: str) -> None:
 
 
 def _build(out: Path, *args: str) -> None:
+    """Build with the CLI, keeping what it printed beside the bundle (build.stdout, build.stderr) for the tests of
+    the summary, which need no build of their own."""
     proc = splice_bundle("build", *args, "-o", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    (out.parent / "build.stdout").write_text(proc.stdout)
+    (out.parent / "build.stderr").write_text(proc.stderr)
 
 
 @pytest.fixture(scope="session")
