@@ -13,11 +13,9 @@ from bundler import __version__, buildcache
 from bundler.archive import ZIP_EPOCH, file_entries, write_payload
 from bundler.locks import fetch_locked, is_lock
 from bundler.render import header, render, runtime
-from bundler.resources import payload_dir, tomllib
+from bundler.resources import DEFAULT_OUTPUT, payload_dir, tomllib
 from bundler.targets import Target, incompatible
 from bundler.wheels import BuildError, WheelInfo, build_project, download, is_project
-
-DEFAULT_OUTPUT = Path("dist") / "splice_bootstrap.py"
 
 
 @dataclass

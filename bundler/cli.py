@@ -12,10 +12,9 @@ from typing import Callable, Dict, List, Optional, Tuple
 import click
 
 from bundler import __version__
-from bundler.build import DEFAULT_OUTPUT, BuildOptions, build
 from bundler.buildcache import default_dir as default_cache_dir
 from bundler.render import runtime
-from bundler.resources import payload_dir, project_version
+from bundler.resources import DEFAULT_OUTPUT, payload_dir, project_version
 from bundler.targets import PROFILES, Target, incompatible, make_target, make_targets
 from bundler.wheels import BuildError
 
@@ -203,6 +202,8 @@ def build_cmd(
       splice-bundle build --add ./myproject --add notes/ -o dist/tools.py
       splice-bundle build --no-payload numpy --python-version 3.8 --platform manylinux2014_x86_64
     """
+    from bundler.build import BuildOptions, build  # here: inspect, verify and extract need none of the build's modules
+
     payload = None if no_payload else payload_project or _default_payload()
     opts = BuildOptions(
         requirements,
