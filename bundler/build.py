@@ -9,15 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from bundler import __version__
+from bundler import __version__, buildcache
 from bundler.archive import ZIP_EPOCH, file_entries, write_payload
 from bundler.locks import fetch_locked, is_lock
 from bundler.render import header, render, runtime
-from bundler.resources import payload_dir, tomllib
+from bundler.resources import DEFAULT_OUTPUT, payload_dir, tomllib
 from bundler.targets import Target, incompatible
 from bundler.wheels import BuildError, WheelInfo, build_project, download, is_project
-
-DEFAULT_OUTPUT = Path("dist") / "splice_bootstrap.py"
 
 
 @dataclass
@@ -32,6 +30,7 @@ class BuildOptions:
     compression: str = "gz"
     extensions: Sequence[str] = ()
     extras: Sequence[str] = ()  # extras of the splice payload whose requirements are packed too (mcp: a server)
+    cache: Optional[Path] = field(default_factory=buildcache.default_dir)  # None: build local projects afresh
 
     @property
     def target(self) -> Target:
@@ -104,14 +103,14 @@ def _collect(
     if opts.payload is not None:
         if not is_project(opts.payload):
             raise BuildError("payload project not found at %s" % opts.payload)
-        wheels.append(build_project(opts.payload, work / "local", progress, epoch))
+        wheels.append(build_project(opts.payload, work / "local", progress, epoch, opts.cache))
     for path in opts.add:
         if not path.exists():
             raise BuildError("--add %s: no such file or folder" % path)
         if path.suffix == ".whl":
             wheels.append(path)
         elif is_project(path):
-            wheels.append(build_project(path, work / "local", progress, epoch))
+            wheels.append(build_project(path, work / "local", progress, epoch, opts.cache))
         else:
             plain.append(path)
     local = [WheelInfo.read(p) for p in wheels]

@@ -12,9 +12,9 @@ from typing import Callable, Dict, List, Optional, Tuple
 import click
 
 from bundler import __version__
-from bundler.build import DEFAULT_OUTPUT, BuildOptions, build
+from bundler.buildcache import default_dir as default_cache_dir
 from bundler.render import runtime
-from bundler.resources import payload_dir, project_version
+from bundler.resources import DEFAULT_OUTPUT, payload_dir, project_version
 from bundler.targets import PROFILES, Target, incompatible, make_target, make_targets
 from bundler.wheels import BuildError
 
@@ -172,6 +172,12 @@ def main() -> None:
     multiple=True,
     help="IPython extension to load at import (default: splice when the payload is included).",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Build local projects afresh: neither read nor fill the build cache (SPLICE_BUNDLE_CACHE, else "
+    "~/.cache/splice-bundle), where a project built before with the same files and build tools is copied from.",
+)
 @targets_options
 def build_cmd(
     requirements: Tuple[str, ...],
@@ -184,6 +190,7 @@ def build_cmd(
     output: Path,
     compression: str,
     extensions: Tuple[str, ...],
+    no_cache: bool,
     **target_opts: object,
 ) -> None:
     """Build a bundle from the splice payload plus REQUIREMENTS (pip requirement specifiers).
@@ -195,6 +202,8 @@ def build_cmd(
       splice-bundle build --add ./myproject --add notes/ -o dist/tools.py
       splice-bundle build --no-payload numpy --python-version 3.8 --platform manylinux2014_x86_64
     """
+    from bundler.build import BuildOptions, build  # here: inspect, verify and extract need none of the build's modules
+
     payload = None if no_payload else payload_project or _default_payload()
     opts = BuildOptions(
         requirements,
@@ -207,6 +216,7 @@ def build_cmd(
         compression,
         extensions,
         extras,
+        None if no_cache else default_cache_dir(),
     )
     try:
         result = build(opts, progress=lambda msg: click.echo("… " + msg, err=True))

@@ -17,6 +17,7 @@ PACKED = PACKAGE / "_data"  # bundler/_data/{templates,payload} inside a built w
 CHECKOUT = PACKAGE.parent
 # What build_project and setup.py leave out of a project copy: build leftovers never change a bundle.
 IGNORED = ("build", "dist", "*.egg-info", "__pycache__", ".git", ".venv", "*.pyc")
+DEFAULT_OUTPUT = Path("dist") / "splice_bootstrap.py"  # what `splice-bundle build` writes without -o
 
 
 def template_path() -> Path:

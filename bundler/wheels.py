@@ -16,6 +16,7 @@ from typing import Callable, List, Optional, Sequence
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from bundler import buildcache
 from bundler.resources import IGNORED
 from bundler.targets import Target, wheel_tags
 
@@ -90,9 +91,11 @@ def is_project(path: Path) -> bool:
     return path.is_dir() and ((path / "pyproject.toml").exists() or (path / "setup.py").exists())
 
 
-def build_project(project: Path, outdir: Path, progress: Progress, source_date_epoch: int) -> Path:
-    """Build a local project into a wheel, from a clean copy so stale build/ folders never leak in."""
-    progress("building wheel of %s" % project)
+def build_project(
+    project: Path, outdir: Path, progress: Progress, source_date_epoch: int, cache: Optional[Path] = None
+) -> Path:
+    """Build a local project into a wheel, from a clean copy so stale build/ folders never leak in. With a cache
+    folder, a project built before with the same files, epoch and build tools is copied from there instead."""
     with tempfile.TemporaryDirectory(prefix="splice-build-") as tmp:
         src = Path(tmp) / "src"
         shutil.copytree(
@@ -100,19 +103,37 @@ def build_project(project: Path, outdir: Path, progress: Progress, source_date_e
             src,
             ignore=shutil.ignore_patterns(*IGNORED),
         )
-        out = Path(tmp) / "out"
-        env = dict(os.environ, SOURCE_DATE_EPOCH=str(source_date_epoch), PYTHONDONTWRITEBYTECODE="1")
-        # No isolation: the bundler depends on setuptools and wheel, so offline builds work.
-        _run(
-            [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(src)],
-            "building %s" % project.name,
-            env,
-        )
-        built = sorted(out.glob("*.whl"))
-        if len(built) != 1:
-            raise BuildError("building %s produced %d wheels, expected 1" % (project, len(built)))
         outdir.mkdir(parents=True, exist_ok=True)
-        return Path(shutil.copy2(built[0], outdir / built[0].name))
+        if cache is None:
+            return _build_copy(project, src, outdir, progress, source_date_epoch)
+        entry = buildcache.key(src, source_date_epoch, buildcache.tools(src))
+        with buildcache.locked(cache, entry):
+            cached = buildcache.lookup(cache, entry)
+            if cached is not None:
+                progress("wheel of %s from the build cache (%s)" % (project, cached.parent))
+                return Path(shutil.copy2(cached, outdir / cached.name))
+            built = _build_copy(project, src, outdir, progress, source_date_epoch)
+            try:
+                buildcache.store(cache, entry, built)
+            except OSError as exc:
+                progress("build cache %s not written (%s): the next build builds again" % (cache, exc))
+            return built
+
+
+def _build_copy(project: Path, src: Path, outdir: Path, progress: Progress, source_date_epoch: int) -> Path:
+    progress("building wheel of %s" % project)
+    out = src.parent / "out"
+    env = dict(os.environ, SOURCE_DATE_EPOCH=str(source_date_epoch), PYTHONDONTWRITEBYTECODE="1")
+    # No isolation: the bundler depends on setuptools and wheel, so offline builds work.
+    _run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(src)],
+        "building %s" % project.name,
+        env,
+    )
+    built = sorted(out.glob("*.whl"))
+    if len(built) != 1:
+        raise BuildError("building %s produced %d wheels, expected 1" % (project, len(built)))
+    return Path(shutil.copy2(built[0], outdir / built[0].name))
 
 
 def download(

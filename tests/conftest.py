@@ -11,7 +11,7 @@ from typing import Iterator
 
 import pytest
 
-from helpers import REPO, made_once, splice_bundle
+from helpers import REPO, made_once, run_folder, splice_bundle
 
 sys.path.insert(0, str(REPO / "payload" / "src"))
 
@@ -58,7 +58,7 @@ def pytest_configure(config) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _child_process_environment() -> Iterator[None]:
+def _child_process_environment(tmp_path_factory) -> Iterator[None]:
     """What the processes the tests start inherit, set in each test process after its own plugins loaded (never
     before xdist starts its workers), and put back at the end:
 
@@ -67,8 +67,11 @@ def _child_process_environment() -> Iterator[None]:
       need none, and xdist, hypothesis, anyio and platformdirs cost each run about 0.25 s of CPU, a quarter of a
       small run. splice's own plugin comes with `-p` or PYTEST_PLUGINS, as for a user;
     - Python writes its bytecode caches (PYTHONDONTWRITEBYTECODE removed, as on a stock machine): with it set, each
-      of the hundreds of child Pythons compiled splice's modules again."""
+      of the hundreds of child Pythons compiled splice's modules again;
+    - splice-bundle's build cache is a folder of this test run that every xdist worker shares
+      (SPLICE_BUNDLE_CACHE), never the developer's: the payload wheel is built once per run, then copied."""
     with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SPLICE_BUNDLE_CACHE", str(run_folder(tmp_path_factory) / "bundle-cache"))
         mp.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
         mp.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
         yield
@@ -80,8 +83,12 @@ def _download(folder: Path, *reqs: str) -> None:
 
 
 def _build(out: Path, *args: str) -> None:
+    """Build with the CLI, keeping what it printed beside the bundle (build.stdout, build.stderr) for the tests of
+    the summary, which need no build of their own."""
     proc = splice_bundle("build", *args, "-o", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    (out.parent / "build.stdout").write_text(proc.stdout)
+    (out.parent / "build.stderr").write_text(proc.stderr)
 
 
 @pytest.fixture(scope="session")

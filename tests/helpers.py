@@ -153,11 +153,26 @@ def run_offline(
     return subprocess.run(full, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
+def _bundled_pip() -> Optional[Path]:
+    """The pip wheel that ensurepip installs into a new venv (None where the Python ships none, as Debian's)."""
+    import ensurepip
+
+    found = sorted((Path(ensurepip.__file__).parent / "_bundled").glob("pip-*.whl"))
+    return found[-1] if found and importlib.util.find_spec("uv") else None
+
+
 def make_venv(path: Path, python: str = sys.executable, with_pip: bool = False, inherit: bool = False) -> Path:
     """A fresh virtual environment; returns its python. inherit: it also sees the packages of the environment the
-    tests run in (see inherit_test_env)."""
+    tests run in (see inherit_test_env).
+
+    with_pip: the pip that ensurepip would install (its bundled wheel), installed and byte-compiled by uv: ensurepip
+    runs pip to install pip and setuptools, 5.8 s of CPU a venv against 2.6 s, and setuptools is never used here."""
+    wheel = _bundled_pip() if with_pip and python == sys.executable else None
     if python == sys.executable:
-        venv.EnvBuilder(with_pip=with_pip, symlinks=True).create(path)
+        venv.EnvBuilder(with_pip=with_pip and wheel is None, symlinks=True).create(path)
+        if wheel is not None:
+            cmd = [sys.executable, "-m", "uv", "pip", "install", "-q", "--offline", "--no-cache", "--compile-bytecode"]
+            subprocess.run(cmd + ["--python", str(path / "bin" / "python"), str(wheel)], check=True)
     else:
         cmd = [python, "-m", "venv", str(path)] + ([] if with_pip else ["--without-pip"])
         subprocess.run(cmd, check=True, capture_output=True)

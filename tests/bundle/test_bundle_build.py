@@ -28,9 +28,56 @@ def _corrupt(src: Path, dest: Path) -> Path:
 
 def test_build_is_reproducible(tmp_path, wheelhouse, bundle):
     again = tmp_path / "splice_bootstrap.py"
-    proc = splice_bundle("build", "tabulate", "markupsafe", "--find-links", str(wheelhouse), "-o", str(again))
+    args = ["tabulate", "markupsafe", "--find-links", str(wheelhouse), "-o", str(again), "--no-cache"]
+    proc = splice_bundle("build", *args)
     assert proc.returncode == 0, proc.stderr
+    assert "building wheel of" in proc.stderr  # really built, not taken from the build cache
     assert again.read_bytes() == bundle.read_bytes()
+
+
+def test_a_cached_wheel_is_the_wheel_a_fresh_build_makes(tmp_path):
+    """The build cache hands out what a rebuild would make, byte for byte; a cache that cannot be written costs a
+    progress line and the build goes on."""
+    from bundler.archive import ZIP_EPOCH
+    from bundler.wheels import build_project
+    from helpers import REPO
+
+    payload, cache, lines = REPO / "payload", tmp_path / "cache", []
+    build_project(payload, tmp_path / "first", lines.append, ZIP_EPOCH, cache)  # a miss: built, then stored
+    hit = build_project(payload, tmp_path / "hit", lines.append, ZIP_EPOCH, cache)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    fresh = build_project(payload, tmp_path / "fresh", lines.append, ZIP_EPOCH, blocked)  # nothing to read or fill
+    assert hit.name == fresh.name and hit.read_bytes() == fresh.read_bytes()
+    entry = next((cache / "wheels").iterdir())
+    assert lines[:2] == [
+        "building wheel of %s" % payload,
+        "wheel of %s from the build cache (%s)" % (payload, entry),
+    ]
+    assert lines[2] == "building wheel of %s" % payload
+    assert lines[3].startswith("build cache %s not written (" % blocked) and len(lines) == 4
+    assert [p.name for p in entry.iterdir()] == [hit.name]  # no temporary folder left beside the entry
+    assert [p.name for p in (cache / "wheels").iterdir()] == [entry.name]
+
+
+def test_the_cache_key_is_the_files_the_epoch_and_the_build_tools(tmp_path):
+    from bundler.buildcache import key, tools
+    from helpers import write_files
+
+    tree = write_files(tmp_path / "p", {"pyproject.toml": "[build-system]\nrequires = ['hatchling>=1']\n",
+                                        "src/m.py": "A = 1\n"})  # fmt: skip
+    found = tools(tree)
+    assert [n for n, _ in found] == ["python", "platform", "build", "hatchling", "packaging", "setuptools", "wheel"]
+    base = key(tree, 1, found)
+    assert key(tree, 1, found) == base  # the same inputs, the same key
+    assert key(tree, 2, found) != base  # another SOURCE_DATE_EPOCH builds anew
+    assert key(tree, 1, found[:-1] + [("wheel", "0.0")]) != base  # another wheel version too
+    (tree / "src" / "m.py").write_text("A = 2\n")
+    assert key(tree, 1, found) != base  # a changed byte
+    (tree / "src" / "m.py").write_text("A = 1\n")
+    assert key(tree, 1, found) == base
+    (tree / "src" / "m.py").rename(tree / "src" / "n.py")
+    assert key(tree, 1, found) != base  # a renamed file
 
 
 def test_source_date_epoch_is_honoured(tmp_path, wheelhouse, bundle):
@@ -41,21 +88,20 @@ def test_source_date_epoch_is_honoured(tmp_path, wheelhouse, bundle):
     first = splice_bundle("build", "tabulate", "--find-links", str(wheelhouse), "-o", str(out), env=env)
     assert first.returncode == 0, first.stderr
     data = out.read_bytes()
-    splice_bundle("build", "tabulate", "--find-links", str(wheelhouse), "-o", str(out), env=env)
+    again = splice_bundle("build", "tabulate", "--find-links", str(wheelhouse), "-o", str(out), "--no-cache", env=env)
+    assert "building wheel of" in again.stderr  # a second real build under the epoch, not a copy from the cache
     assert out.read_bytes() == data
     meta = json.loads(splice_bundle("inspect", str(out), "--json").stdout)
     assert meta["source_date_epoch"] == 1700000000
 
 
-def test_build_summary_lists_wheels_sizes_and_measured_cold_start(tmp_path, wheelhouse):
-    proc = splice_bundle("build", "tabulate", "--find-links", str(wheelhouse), "-o", str(tmp_path / "b.py"))
-    assert proc.returncode == 0
-    out = proc.stdout
-    assert "tabulate 0.9.0" in out and "splice 0.1.0" in out
+def test_build_summary_lists_wheels_sizes_and_measured_cold_start(bundle):
+    out = (bundle.parent / "build.stdout").read_text()  # what `splice-bundle build` printed making the bundle
+    assert "tabulate 0.9.0" in out and "splice 0.1.0" in out and "markupsafe 2.1.5" in out
     assert "× the wheels" in out
     cold = re.search(r"^cold start: verify \+ unpack (\d+) ms here", out, re.M)  # milliseconds, never "0.00 s"
     assert cold and int(cold.group(1)) > 0, out
-    assert "pip download" in proc.stderr  # progress goes to stderr
+    assert "pip download" in (bundle.parent / "build.stderr").read_text()  # progress goes to stderr
 
 
 def test_inspect_reads_manifest_without_extracting(bundle, wheelhouse):

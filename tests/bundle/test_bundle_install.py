@@ -67,7 +67,8 @@ def test_installed_wheel_builds_the_same_bundle_far_from_the_checkout_offline(tm
     assert version.stdout.startswith("splice-bundle 0.1.0 (bundles splice 0.1.0, from %s" % venv), version.stdout
 
     out = work / "dist" / "splice_bootstrap.py"
-    args = ["build", "tabulate", "markupsafe", "--find-links", str(wheelhouse), "-o", str(out)]
+    # --no-cache: the installed copy of the payload really builds here (and the developer's cache stays untouched)
+    args = ["build", "tabulate", "markupsafe", "--find-links", str(wheelhouse), "-o", str(out), "--no-cache"]
     proc = run_offline([exe, *args], env, cwd=work, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert out.read_bytes() == bundle.read_bytes()  # the same options from the checkout: byte for byte
