@@ -185,6 +185,9 @@ def test_a_nested_statement_is_checked_alone_under_its_blocks_and_clauses_still_
     assert bad is not None and bad.line == 5  # `with` has no else: only its statement can tell
     late = _first_stop("import os\n\nclass K:\n    def m(self):\n        if a:\n            y = 'abc\n")
     assert late is not None and late.line == 6 and "line 6" in late.message
+    for decorated in ("@property\ncount = 1\n", "class K:\n    @property\n    ax = 1\n"):  # wants a def or class
+        assert _first_stop(decorated) is not None
+    assert _first_stop("@a\n@b(1,\n   2)\ndef f():\n    pass\nx = 1\n") is None
     if sys.version_info >= (3, 10):
         match = "def f(x):\n    match x:\n        case 1:\n            pass\n        case _:\n            y = 1\n"
         assert _first_stop(match) is None

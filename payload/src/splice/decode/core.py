@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import keyword
 import re
@@ -339,16 +340,13 @@ _WORD = re.compile(r"[A-Za-z_]\w*")
 
 
 def _last_top(tops: List[int], code: str, current: int) -> int:
-    """The start of the last line that begins a new top-level statement (not `else:` and kin, nor a name that may
-    still grow into one of them), never before `current`."""
-    for start in reversed(tops):
-        if start <= current:
+    """The start of the last line that begins a new top-level statement (`_opens_statement`), never before
+    `current`."""
+    for i in range(len(tops) - 1, -1, -1):
+        if tops[i] <= current:
             break
-        m = _WORD.match(code, start)
-        word = m.group(0) if m else ""
-        if word in _CONTINUATIONS or (m and m.end() == len(code) and any(k.startswith(word) for k in _CONTINUATIONS)):
-            continue
-        return start
+        if _opens_statement(code, tops[i], tops[i - 1] if i else -1):
+            return tops[i]
     return current
 
 
@@ -375,14 +373,19 @@ class _Region:
         self.fed = len(starts)
         for i in range(len(self.chain) - 1, 0, -1):  # the chain's first is top level: EarlyStop._top serves it
             pos = self.chain[i][1]
-            if pos < self.accepted and _opens_statement(code, pos):
+            before = bisect.bisect_left(starts, pos) - 1
+            if pos < self.accepted and _opens_statement(code, pos, starts[before] if before >= 0 else -1):
                 outer = (code[code.rfind("\n", 0, p) + 1: p] for _, p in self.chain[:i])
                 return code.rfind("\n", 0, pos) + 1, "".join(indent + "if 1:\n" for indent in outer)
         return None
 
 
-def _opens_statement(code: str, pos: int) -> bool:
-    """Whether the line starting at `pos` begins a statement of its own, not a clause of the one before it."""
+def _opens_statement(code: str, pos: int, previous: int) -> bool:
+    """Whether the line starting at `pos` begins a statement of its own: not a clause of the one before it, nor what
+    a decorator on the line before (`previous`, the start of the statement line before it) decorates, which must be a
+    `def` or a `class`."""
+    if previous >= 0 and code.startswith("@", previous):
+        return False
     m = _WORD.match(code, pos)
     if not m:
         return True
