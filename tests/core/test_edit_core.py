@@ -479,6 +479,9 @@ def test_upper_case_markers_are_sections_too(tmp_path, monkeypatch):
         splice.replace(t(p, "section:CONFIG"), "A = 3")
         after = ["import os", "# SECTION: CONFIG", "A = 3", "# ENDSECTION", "B = 2", ""]
         assert p.read_bytes() == newline.join(after).encode()
+    # text whose lower case is longer ('İ' is two characters lower-cased) above the markers
+    p.write_text('CITY = "%s"\n# section: setup\nx = 1\n# endsection\ny = 2\n' % ("İstanbul " * 20))
+    assert splice.show(t(p, "section:setup")) == "# section: setup\nx = 1\n# endsection\n"
 
 
 @pytest.mark.parametrize(

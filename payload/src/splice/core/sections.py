@@ -48,12 +48,14 @@ def _marker_lines(lines: List[str], text: str) -> List[int]:
     pos = low.find("section")
     if pos < 0:
         return []
+    if len(low) != len(text):  # a character whose lower case is longer ('İ'): the offsets differ, test each line
+        return [i for i, line in enumerate(lines) if "section" in line.lower()]
     ends = list(itertools.accumulate(len(line) for line in lines))  # the offset just past each line
     out: List[int] = []
-    while pos >= 0:
+    while 0 <= pos < len(text):
         i = bisect.bisect_right(ends, pos)
         out.append(i)
-        pos = low.find("section", ends[i]) if i < len(ends) else -1
+        pos = low.find("section", ends[i])
     return out
 
 
