@@ -188,9 +188,14 @@ def test_a_nested_statement_is_checked_alone_under_its_blocks_and_clauses_still_
     for decorated in ("@property\ncount = 1\n", "class K:\n    @property\n    ax = 1\n"):  # wants a def or class
         assert _first_stop(decorated) is not None
     assert _first_stop("@a\n@b(1,\n   2)\ndef f():\n    pass\nx = 1\n") is None
+    # a word that could have become a clause, grown past it, is still checked with the statement it follows
+    missing = _first_stop("def g():\n    try:\n        pass\n    found = 1\n")
+    assert missing is not None and missing.line == 4
+    assert _first_stop("def f():\r\n    y = a \\\r\n        .b\r\n    return y\r\n") is None  # \ then CRLF
     if sys.version_info >= (3, 10):
         match = "def f(x):\n    match x:\n        case 1:\n            pass\n        case _:\n            y = 1\n"
         assert _first_stop(match) is None
+        assert _first_stop(match.replace("case _:\n            y = 1", "cat = 1")) is not None  # not a case
 
 
 def test_resampling_drops_and_bans_the_token_that_broke_the_code(tok, model):

@@ -108,7 +108,8 @@ class CodeState:
                     self.starts.append(pos)
                     if pos == 0 or text[pos - 1] == "\n":
                         self.tops.append(pos)
-                self._bol = ch == "\n" and text[pos - 1: pos] != "\\"  # not after a line continuation
+                # a new line, unless after a line continuation (`\` before "\n" or "\r\n")
+                self._bol = ch == "\n" and text[pos - 1: pos] != "\\" and text[pos - 2: pos] != "\\\r"
                 if ch == "#":
                     self.comment_start = pos
                 elif ch in "\"'":
@@ -374,7 +375,10 @@ class _Region:
         for i in range(len(self.chain) - 1, 0, -1):  # the chain's first is top level: EarlyStop._top serves it
             pos = self.chain[i][1]
             before = bisect.bisect_left(starts, pos) - 1
-            if pos < self.accepted and _opens_statement(code, pos, starts[before] if before >= 0 else -1):
+            # judged on the text the last accepted check saw: a word that could then still become a clause (`f` ->
+            # `finally`) was checked with the statement before it, and must be until a check accepts it grown past
+            seen = code[: self.accepted]
+            if pos < self.accepted and _opens_statement(seen, pos, starts[before] if before >= 0 else -1):
                 outer = (code[code.rfind("\n", 0, p) + 1: p] for _, p in self.chain[:i])
                 return code.rfind("\n", 0, pos) + 1, "".join(indent + "if 1:\n" for indent in outer)
         return None
