@@ -133,16 +133,45 @@ def _chat(request):
 """
 
 
+# a plugin of the user's that writes its own report as the run goes (as pytest-reportlog does), from hooks that fire
+# around every test, and a warning in every test that says which process it came from
+REPORTER = """\
+
+import os
+import warnings
+
+_report = []
+
+
+def pytest_configure(config):
+    _report.append(open(os.path.join(str(config.rootpath), "report.txt"), "w", buffering=1))
+
+
+def pytest_runtest_logstart(nodeid):
+    _report[0].write("start %s\\n" % nodeid)
+
+
+def pytest_warning_recorded(warning_message, nodeid):
+    _report[0].write("warning %s %s\\n" % (warning_message.message, nodeid))
+
+
+@pytest.fixture(autouse=True)
+def _warn():
+    warnings.warn("from the %s" % ("standby" if os.environ.get("SPLICE_TEST_OUT") else "run"))
+    yield
+"""
+
+
 def _files(root: Path) -> dict:
-    """What a run leaves behind: junitxml less its times, the --lf cache, the log file."""
+    """What a run leaves behind: junitxml less its times, the --lf cache, the log file, the user's plugin's report."""
     junit = without_times(re.sub(r' (time|timestamp|hostname)="[^"]*"', "", (root / "junit.xml").read_text()))
     return {"junit": junit, "lastfailed": (root / ".pytest_cache" / "v" / "cache" / "lastfailed").read_text(),
-            "log": (root / "log.txt").read_text()}
+            "log": (root / "log.txt").read_text(), "report": (root / "report.txt").read_text()}
 
 
 @pytest.mark.parametrize("extra", [[], ["-x"], ["-s"]])
 def test_the_users_output_files_and_options_are_as_without_it(tmp_path, extra):
-    root = write_files(tmp_path / "proj", dict(LEDGER, **{"tests/conftest.py": CHATTY}))
+    root = write_files(tmp_path / "proj", dict(LEDGER, **{"tests/conftest.py": CHATTY + REPORTER}))
     plant(root)
     args = ["--junitxml=junit.xml", "--log-file=log.txt", "--log-file-level=WARNING", *extra]
     plain = run(root, env_for(root, PYTEST_PLUGINS=""), *args)
@@ -155,6 +184,7 @@ def test_the_users_output_files_and_options_are_as_without_it(tmp_path, extra):
     assert without_times("\n".join(lines[:at] + lines[end:])) == without_times(plain.stdout.rstrip("\n"))
     assert with_it.stderr == plain.stderr
     assert _files(root) == files  # the standby wrote nothing into them, nor did it run the session's end
+    assert "from the run" in files["report"] and "standby" not in files["report"]
     assert "ledger/" in "\n".join(lines[at:end])
     if extra == ["-x"]:
         assert lines[-1].startswith("1 failed")
@@ -212,3 +242,39 @@ def test_a_failing_test_the_standby_does_not_have_sends_the_pass_to_the_second_p
         assert standby.pid is None
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # reaped: no zombie left
+
+
+SLOW_IN_THE_STANDBY = {
+    "tests/test_slow.py": """\
+        import os
+        import time
+
+
+        def test_fails():
+            assert 1 == 2
+
+
+        def test_slow_only_in_the_standby():
+            if os.environ.get("SPLICE_TEST_OUT"):
+                time.sleep(30)
+        """,
+}
+
+
+def test_a_killed_run_takes_its_standby_with_it_and_holds_no_pipe_open(tmp_path):
+    """The pytest process killed while its standby traces: the child ends too (Linux), and it never held the
+    caller's stdout or stderr (pytest's own copies of them are pointed at /dev/null in the child), so a harness
+    reading the run's output is not kept waiting."""
+    import signal
+    import time
+
+    root = write_files(tmp_path / "proj", SLOW_IN_THE_STANDBY)
+    env = env_for(root, SPLICE_SUSPECTS_BUDGET="60")
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(4)  # the run is over in about 1 s; its standby sleeps in its second test
+    assert proc.poll() is None  # the parent waits for the standby's pass
+    proc.send_signal(signal.SIGKILL)
+    start = time.monotonic()
+    proc.communicate(timeout=20)  # EOF on both pipes: no process left holding them
+    assert time.monotonic() - start < 10

@@ -8,7 +8,9 @@ its fresh post-collection module state, runs just those collected items under th
 write (`tests`, `coverage`, `tracer`, ...), then leaves with `os._exit`. A green run closes the pipe and the child
 exits at once.
 
-The child never writes where the user looks: its fds 0/1/2 go to /dev/null, then to a log of its own (pytest's
+The child never writes where the user looks: the descriptors it inherited that lead there (pytest's copies of
+stdout and stderr, files opened for writing only) go to /dev/null (`_mute_inherited`), and on Linux it dies with
+the parent (`_die_with_parent`); its fds 0/1/2 go to /dev/null, then to a log of its own (pytest's
 capture restarted over them, faulthandler pointed there); the items run without report hooks (no terminal lines,
 no junitxml, no `--lf` cache, no `-x` count); no session-finish hook, atexit handler or buffered output of the parent
 runs in it.
@@ -238,7 +240,9 @@ def _child(session: Any, pipe: int, record: Any, relative_to: Any) -> None:
     code = 0
     request: Dict[str, Any] = {}
     try:
+        _die_with_parent()
         null = os.open(os.devnull, os.O_RDWR)
+        _mute_inherited(null, keep={pipe})
         for fd in (0, 1, 2):
             os.dup2(null, fd)
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent, which closes the pipe
@@ -264,6 +268,59 @@ def _child(session: Any, pipe: int, record: Any, relative_to: Any) -> None:
             code = 70  # no request, no folder: nobody reads this
     finally:
         os._exit(code)
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel ends the child when the pytest process dies (killed, it never closes the pipe nor waits
+    for the child's pass); a parent already gone ends it now."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+        except Exception:
+            pass
+    if os.getppid() != parent or parent == 1:
+        os._exit(0)
+
+
+def _inherited_fds() -> List[int]:
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        try:
+            return sorted(int(n) for n in os.listdir(folder) if n.isdigit())
+        except OSError:
+            continue
+    return list(range(256))
+
+
+def _mute_inherited(null: int, keep: set) -> None:
+    """Point at /dev/null every inherited descriptor through which the child could write where the user looks: the
+    copies of the terminal or pipes of stdout and stderr that pytest keeps (faulthandler's, the capture's saved
+    ones), and files the parent opened for writing only (`--report-log`, `--junitxml`, `--log-file`, a plugin's own
+    report). Files opened for reading and writing (a database the code under test opened) stay as they are."""
+    import fcntl
+    import stat
+
+    def identity(fd: int) -> Optional[tuple]:
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    outputs = {identity(1), identity(2)} - {None}
+    for fd in _inherited_fds():
+        if fd < 3 or fd in keep or fd == null:
+            continue
+        try:
+            st = os.fstat(fd)
+            write_only = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in outputs or (write_only and stat.S_ISREG(st.st_mode)):
+            os.dup2(null, fd)
 
 
 def _serve(session: Any, request: Dict[str, Any], record: Any, relative_to: Any) -> None:
