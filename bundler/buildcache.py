@@ -77,15 +77,33 @@ def key(tree: Path, source_date_epoch: int, tools: List[Tuple[str, str]]) -> str
     files = sorted(p for p in tree.rglob("*") if p.is_file() or p.is_symlink())
     for path in files:
         data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
-        feed(path.relative_to(tree).as_posix(), "link" if path.is_symlink() else "file")
+        kind = "link" if path.is_symlink() else "exec" if os.access(path, os.X_OK) else "file"  # the mode goes in
+        feed(path.relative_to(tree).as_posix(), kind)
         digest.update(b"%d:" % len(data) + data)
     return digest.hexdigest()
 
 
 def lookup(cache: Path, entry: str) -> Optional[Path]:
-    """The cached wheel, or None. An entry folder appears whole (a rename), so one that exists is complete."""
-    found = sorted((cache / "wheels" / entry).glob("*.whl"))
-    return found[0] if len(found) == 1 else None
+    """The cached wheel, or None. An entry folder appears whole (a rename), so one that exists is complete; one
+    damaged since (not one readable zip) is removed, so the build that follows stores a good one."""
+    folder = cache / "wheels" / entry
+    found = sorted(folder.glob("*.whl"))
+    if len(found) == 1 and _readable(found[0]):
+        return found[0]
+    if found:
+        shutil.rmtree(folder, ignore_errors=True)
+    return None
+
+
+def _readable(wheel: Path) -> bool:
+    """Whether every member of the zip reads back with its CRC (a wheel of splice's size: milliseconds)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(wheel) as z:
+            return z.testzip() is None
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def store(cache: Path, entry: str, wheel: Path) -> None:

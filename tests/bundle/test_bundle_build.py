@@ -58,6 +58,11 @@ def test_a_cached_wheel_is_the_wheel_a_fresh_build_makes(tmp_path):
     assert lines[3].startswith("build cache %s not written (" % blocked) and len(lines) == 4
     assert [p.name for p in entry.iterdir()] == [hit.name]  # no temporary folder left beside the entry
     assert [p.name for p in (cache / "wheels").iterdir()] == [entry.name]
+    (entry / hit.name).write_bytes(hit.read_bytes()[:-100])  # damaged on disk: rebuilt, and the entry mended
+    lines.clear()
+    again = build_project(payload, tmp_path / "again", lines.append, ZIP_EPOCH, cache)
+    assert lines == ["building wheel of %s" % payload] and again.read_bytes() == fresh.read_bytes()
+    assert (entry / hit.name).read_bytes() == fresh.read_bytes()
 
 
 def test_the_cache_key_is_the_files_the_epoch_and_the_build_tools(tmp_path):
@@ -76,6 +81,8 @@ def test_the_cache_key_is_the_files_the_epoch_and_the_build_tools(tmp_path):
     assert key(tree, 1, found) != base  # a changed byte
     (tree / "src" / "m.py").write_text("A = 1\n")
     assert key(tree, 1, found) == base
+    (tree / "src" / "m.py").chmod(0o755)
+    assert key(tree, 1, found) != base  # an executable bit goes into the wheel: into the key too
     (tree / "src" / "m.py").rename(tree / "src" / "n.py")
     assert key(tree, 1, found) != base  # a renamed file
 
