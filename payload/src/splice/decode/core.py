@@ -377,26 +377,27 @@ class _Region:
             before = bisect.bisect_left(starts, pos) - 1
             # judged on the text the last accepted check saw: a word that could then still become a clause (`f` ->
             # `finally`) was checked with the statement before it, and must be until a check accepts it grown past
-            seen = code[: self.accepted]
-            if pos < self.accepted and _opens_statement(seen, pos, starts[before] if before >= 0 else -1):
+            if pos < self.accepted and _opens_statement(code, pos, starts[before] if before >= 0 else -1,
+                                                        self.accepted):
                 outer = (code[code.rfind("\n", 0, p) + 1: p] for _, p in self.chain[:i])
                 return code.rfind("\n", 0, pos) + 1, "".join(indent + "if 1:\n" for indent in outer)
         return None
 
 
-def _opens_statement(code: str, pos: int, previous: int) -> bool:
+def _opens_statement(code: str, pos: int, previous: int, end: Optional[int] = None) -> bool:
     """Whether the line starting at `pos` begins a statement of its own: not a clause of the one before it, nor what
     a decorator on the line before (`previous`, the start of the statement line before it) decorates, which must be a
     `def` or a `class`."""
     if previous >= 0 and code.startswith("@", previous):
         return False
-    m = _WORD.match(code, pos)
+    end = len(code) if end is None else end  # the code as a check saw it: only its first `end` characters
+    m = _WORD.match(code, pos, end)
     if not m:
         return True
     word = m.group(0)
     if word in _CLAUSES:
         return False
-    return not (m.end() == len(code) and any(k.startswith(word) for k in _CLAUSES))
+    return not (m.end() == end and any(k.startswith(word) for k in _CLAUSES))
 
 
 def _retyped(head: str) -> List[str]:
