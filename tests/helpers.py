@@ -19,6 +19,10 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
+# kept when a test builds a child pytest's environment without the test run's PYTEST_* variables: the generated
+# projects need no third-party plugin, and autoloading the test environment's (xdist, hypothesis, anyio, trio,
+# pytest-benchmark) was about half the CPU of each small run (tests/conftest.py sets it)
+AUTOLOAD_OFF = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 UNSHARE = shutil.which("unshare")
 PYENV_VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
 

@@ -8,10 +8,10 @@ import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from helpers import REPO
+from helpers import AUTOLOAD_OFF, REPO
 
 SRC = str(REPO / "payload" / "src")
-ENV = {"PYTHONPATH": SRC}
+ENV = {"PYTHONPATH": SRC, AUTOLOAD_OFF: "1"}  # the server's pytest runs load no plugin of the test environment
 
 
 class Conn:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, Kernel, make_venv, pyenv_python, write_files
+from helpers import AUTOLOAD_OFF, REPO, Kernel, make_venv, pyenv_python, write_files
 from splice.testing.pytest_shim import SHIM, SHIM_DIR, enable
 
 pytestmark = pytest.mark.slow  # pytest runs in subprocesses, fresh venvs, a kernel
@@ -105,7 +105,7 @@ def plant(root: Path) -> None:
 def env_for(root: Path, plugin: bool = True, splice_path: bool = True, **extra: str) -> dict:
     """The environment a kernel hands to `!python -m pytest`: the project on PYTHONPATH, splice importable, and (as
     `%load_ext splice` does) the shim's folder and name added."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "SPLICE_"))}
+    env = {k: v for k, v in os.environ.items() if k == AUTOLOAD_OFF or not k.startswith(("PYTEST_", "SPLICE_"))}
     env["PYTHONPATH"] = os.pathsep.join([SRC, str(root)] if splice_path else [str(root)])
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     if plugin:

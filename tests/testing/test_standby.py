@@ -217,7 +217,7 @@ def test_no_standby_under_xdist(shop, tmp_path):
     """xdist's controller sees no test run (nor a section, as before) and its workers are no user's run."""
     pytest.importorskip("xdist")
     log = tmp_path / "where.txt"
-    proc = run(shop, env_for(shop, WHERE_LOG=str(log)), "-p", "no:cacheprovider", "-n", "2")
+    proc = run(shop, env_for(shop, WHERE_LOG=str(log)), "-p", "no:cacheprovider", "-p", "xdist.plugin", "-n", "2")
     assert proc.returncode == 1 and "standby" not in where(log)
 
 

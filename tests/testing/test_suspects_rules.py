@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, write_files
+from helpers import AUTOLOAD_OFF, REPO, write_files
 from splice.testing.failures import Failure, compact_ids, differs, group, shapes
 from splice.testing.runner import choose_passing
 from splice.testing.suspects import localize, natural
@@ -117,7 +117,8 @@ def env_for(root: Path, **extra: str) -> dict:
     """`%load_ext splice`'s environment for `!python -m pytest`: splice importable, the plugin switched on."""
     from splice.testing.pytest_shim import enable
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "SPLICE_", "SHOP_"))}
+    ours = ("PYTEST_", "SPLICE_", "SHOP_")
+    env = {k: v for k, v in os.environ.items() if k == AUTOLOAD_OFF or not k.startswith(ours)}
     env["PYTHONPATH"] = os.pathsep.join([SRC, str(root)])
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     enable(env)
