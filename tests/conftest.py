@@ -18,32 +18,44 @@ from helpers import REPO, made_once, run_folder, splice_bundle
 sys.path.insert(0, str(REPO / "payload" / "src"))
 
 
+def _room_in_memory(shm: Path) -> bool:
+    """Whether `shm` is a tmpfs that can hold a run: not noexec (the venvs' scripts and compiled extensions run from
+    there), 2 GiB free in it, and 4 GiB of memory available (tmpfs pages are never simply dropped)."""
+    try:
+        mounted = Path("/proc/self/mounts").read_text().split("\n")
+        fs = os.statvfs(shm)
+        meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines() if ":" in line)
+        available = int(meminfo["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return False
+    if not any(line.split()[1:3] == [str(shm), "tmpfs"] for line in mounted if line.strip()):
+        return False
+    if fs.f_flag & getattr(os, "ST_NOEXEC", 0) or not os.access(shm, os.W_OK):
+        return False  # Docker's /dev/shm is noexec
+    return fs.f_bavail * fs.f_frsize >= 2 << 30 and available >= 4 << 30  # a container's 64 MB /dev/shm: no
+
+
 def _scratch_in_memory() -> Optional[Path]:
     """Put the run's temporary files (pytest's tmp_path, and TMPDIR for every process the tests start) on a RAM
     filesystem when there is one with room: the suite makes and removes hundreds of thousands of files (venvs, wheel
-    installs, bundle extractions), and on this machine's ext4 disk creating a file cost 0.5-0.8 ms of system CPU once
-    a folder had seen files removed, against 0.01 ms on tmpfs (the whole suite: 340 s of CPU against 295 s).
+    installs, bundle extractions), and on this machine's ext4 disk creating a file cost 0.03-0.8 ms of system CPU
+    (the more files a folder had seen removed, the more), against 0.01 ms on tmpfs.
     SPLICE_TEST_TMPDIR=<folder> picks another folder, SPLICE_TEST_TMPDIR=disk keeps the default; a TMPDIR the
-    developer set is kept. Set here, at the conftest's import, so xdist's workers inherit it. Returns the folder."""
+    developer set is kept. Set here, at the conftest's import, so xdist's workers inherit it (pytest_configure then
+    moves TMPDIR into the run's own folder). Returns the folder."""
     chosen = os.environ.get("SPLICE_TEST_TMPDIR", "")
-    if chosen == "disk" or (os.environ.get("TMPDIR") and not chosen):
+    getuid = getattr(os, "getuid", None)
+    if chosen == "disk" or (os.environ.get("TMPDIR") and not chosen) or getuid is None:
         return None
     if not chosen:
         shm = Path("/dev/shm")
-        try:
-            mounted = Path("/proc/self/mounts").read_text().split("\n")
-            fs = os.statvfs(shm)
-        except OSError:
+        if not _room_in_memory(shm):
             return None
-        if not any(line.split()[1:3] == [str(shm), "tmpfs"] for line in mounted if line.strip()):
-            return None
-        if fs.f_bavail * fs.f_frsize < 2 << 30 or not os.access(shm, os.W_OK):
-            return None  # a container's 64 MB /dev/shm: the disk it is
-        chosen = str(shm / ("splice-tests-%d" % os.getuid()))
-    folder = Path(chosen)
+        chosen = str(shm / ("splice-tests-%d" % getuid()))
+    folder = Path(os.path.abspath(chosen))
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if folder.is_symlink() or folder.stat().st_uid != os.getuid():
+        if folder.is_symlink() or folder.stat().st_uid != getuid():
             return None
     except OSError:
         return None
@@ -55,15 +67,30 @@ def _scratch_in_memory() -> Optional[Path]:
 SCRATCH = _scratch_in_memory()
 
 
-def pytest_sessionfinish(session, exitstatus) -> None:
-    """A green run leaves nothing in the scratch folder of _scratch_in_memory (RAM, where it is tmpfs): pytest keeps
-    the folders of the last three runs, which on a disk cost nothing, here about 400 MB of memory each. A failed
-    run's stay to be looked at. Only the process that made the run's folder removes it (xdist's controller)."""
-    factory = getattr(session.config, "_tmp_path_factory", None)
-    if SCRATCH is None or exitstatus != 0 or os.environ.get("PYTEST_XDIST_WORKER") or factory is None:
+def _temporary_files_in_the_run_folder(config) -> None:
+    """With the scratch folder in memory, TMPDIR becomes a folder inside the run's own (pytest-N), before xdist
+    starts its workers: what the processes the tests start leave there (their own pytest folders, mkdtemp folders
+    nobody removes) goes with the run's folder at the end of a green run, instead of staying in RAM until a reboot."""
+    factory = getattr(config, "_tmp_path_factory", None)
+    if SCRATCH is None or factory is None or os.environ.get("PYTEST_XDIST_WORKER"):
         return
     base = factory.getbasetemp()
     if SCRATCH in base.parents:
+        inner = base / "tmp"
+        inner.mkdir(exist_ok=True)
+        os.environ["TMPDIR"] = str(inner)
+        tempfile.tempdir = str(inner)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """A green run leaves nothing in the in-memory scratch folder (see _temporary_files_in_the_run_folder): pytest
+    keeps the folders of the last three runs, which on a disk cost nothing, here about 400 MB of memory each. A
+    failed run's stays to be looked at. Only the process that made the run's folder removes it (xdist's controller)."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if SCRATCH is None or exitstatus != 0 or os.environ.get("PYTEST_XDIST_WORKER") or factory is None:
+        return
+    base = getattr(factory, "_basetemp", None)  # None: no folder was made (getbasetemp() would make one)
+    if base is not None and SCRATCH in base.parents:
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -99,49 +126,52 @@ def pytest_collection_modifyitems(config, items) -> None:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own tmp_path plugin has made its factory
 def pytest_configure(config) -> None:
     """`--dist loadgroup` under pytest 9.2+: its structured node ids drop xdist's `@group` suffix (xdist #1386), so a
     module's tests would run beside their shared kernel or server on other workers and fail for no fault of their
-    own. Say so in one line instead (the test extra pins pytest<9.2)."""
+    own. Say so in one line instead (the test extra pins pytest<9.2). Then, before xdist starts its workers: the
+    temporary files into the run's folder, the asserts rewritten once."""
     grouped = config.getoption("dist", None) == "loadgroup" and config.getoption("numprocesses", None)
     if grouped and tuple(pytest.version_tuple[:2]) >= (9, 2):
         raise pytest.UsageError("pytest %s drops xdist's test groups (pytest-xdist #1386): install the test extra "
                                 "(pytest<9.2), or run in one process: -n 0" % pytest.__version__)
+    _temporary_files_in_the_run_folder(config)
     if config.getoption("numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
-        _rewrite_once(config)
+        try:
+            _rewrite_once(config)
+        except Exception:  # only a speed-up: the workers rewrite what it did not
+            pass
 
 
 def _rewrite_once(config) -> None:
-    """Rewrite the asserts of the test modules once, in xdist's controller before it starts its workers, into
-    pytest's own cache (`__pycache__/*-pytest-*.pyc`, which pytest reads even under PYTHONDONTWRITEBYTECODE): in a
-    fresh clone every worker rewrote every module it collected, at the same time, about 2 s of CPU each. Uses
-    pytest's internals; where they differ, the workers rewrite as before."""
-    try:
-        from _pytest.assertion.rewrite import (
-            PYC_TAIL,
-            _read_pyc,
-            _rewrite_test,
-            _write_pyc,
-            assertstate_key,
-            get_cache_dir,
-        )
+    """Rewrite the asserts of this suite's test modules once, in xdist's controller before it starts its workers,
+    into pytest's own cache (`__pycache__/*-pytest-*.pyc`, which pytest reads even under PYTHONDONTWRITEBYTECODE): in
+    a fresh clone every worker rewrote every module it collected, at the same time, about 2 s of CPU each. Only the
+    files under tests/ that the run's arguments reach. Uses pytest's internals; where they differ, the workers
+    rewrite as before."""
+    from _pytest.assertion.rewrite import PYC_TAIL, _read_pyc, _rewrite_test, _write_pyc, assertstate_key, get_cache_dir
 
-        state = config.stash[assertstate_key]
-    except (ImportError, KeyError):
-        return
     if config.getoption("assertmode", "rewrite") != "rewrite":
         return
+    state = config.stash[assertstate_key]
+    here = Path(__file__).parent
     patterns = config.getini("python_files") + ["conftest.py"]
-    folders = {Path(str(arg).split("::")[0]).resolve() for arg in config.args} or {Path(config.rootpath)}
-    for folder in folders:
-        files = [folder] if folder.is_file() else [p for pat in patterns for p in folder.rglob(pat)]
+    for arg in config.args or [str(config.rootpath)]:
+        folder = Path(os.path.abspath(str(arg).split("::")[0]))
+        if folder == here or here in folder.parents:
+            files = [folder] if folder.is_file() else [p for pat in patterns for p in folder.rglob(pat)]
+        elif folder in here.parents:
+            files = [p for pat in patterns for p in here.rglob(pat)]  # the repository, or above: only tests/
+        else:
+            continue
         for path in sorted(set(files)):
             cache = get_cache_dir(path)
             pyc = cache / (path.name[:-3] + PYC_TAIL)
-            if path.suffix != ".py" or _read_pyc(path, pyc) is not None:
+            if path.suffix != ".py" or "__pycache__" in path.parts or _read_pyc(path, pyc) is not None:
                 continue
             try:
-                cache.mkdir(exist_ok=True)
+                cache.mkdir(parents=True, exist_ok=True)
                 source_stat, code = _rewrite_test(path, config)
                 _write_pyc(state, code, source_stat, pyc)
             except (OSError, SyntaxError, TypeError, ValueError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import threading
 from pathlib import Path
@@ -11,7 +12,9 @@ from typing import Any, Dict, List, Optional, Tuple
 from helpers import AUTOLOAD_OFF, REPO
 
 SRC = str(REPO / "payload" / "src")
-ENV = {"PYTHONPATH": SRC, AUTOLOAD_OFF: "1"}  # the server's pytest runs load no plugin of the test environment
+# the SDK starts a server with this and little else: its pytest runs load no plugin of the test environment, and its
+# temporary files go where the test run's do (tests/conftest.py)
+ENV = {"PYTHONPATH": SRC, AUTOLOAD_OFF: "1", **({"TMPDIR": os.environ["TMPDIR"]} if os.environ.get("TMPDIR") else {})}
 
 
 class Conn:
