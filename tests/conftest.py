@@ -47,6 +47,8 @@ def _scratch_in_memory() -> Optional[Path]:
     getuid = getattr(os, "getuid", None)
     if chosen == "disk" or (os.environ.get("TMPDIR") and not chosen) or getuid is None:
         return None
+    if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("TMPDIR"):
+        return None  # a worker keeps the folder its controller chose (inside the run's own)
     if not chosen:
         shm = Path("/dev/shm")
         if not _room_in_memory(shm):
