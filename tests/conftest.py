@@ -61,9 +61,14 @@ def _scratch_in_memory() -> Optional[Path]:
             return None
     except OSError:
         return None
+    _use_tmpdir(folder)
+    return folder
+
+
+def _use_tmpdir(folder: Path) -> None:
+    """The temporary folder of this process (tempfile caches its choice) and of every process it starts."""
     os.environ["TMPDIR"] = str(folder)
     tempfile.tempdir = str(folder)
-    return folder
 
 
 SCRATCH = _scratch_in_memory()
@@ -78,10 +83,8 @@ def _temporary_files_in_the_run_folder(config) -> None:
         return
     base = factory.getbasetemp()
     if SCRATCH in base.parents:
-        inner = base / "tmp"
-        inner.mkdir(exist_ok=True)
-        os.environ["TMPDIR"] = str(inner)
-        tempfile.tempdir = str(inner)
+        (base / "tmp").mkdir(exist_ok=True)
+        _use_tmpdir(base / "tmp")
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
@@ -161,12 +164,11 @@ def _rewrite_once(config) -> None:
     patterns = config.getini("python_files") + ["conftest.py"]
     for arg in config.args or [str(config.rootpath)]:
         folder = Path(os.path.abspath(str(arg).split("::")[0]))
-        if folder == here or here in folder.parents:
-            files = [folder] if folder.is_file() else [p for pat in patterns for p in folder.rglob(pat)]
-        elif folder in here.parents:
-            files = [p for pat in patterns for p in here.rglob(pat)]  # the repository, or above: only tests/
-        else:
+        if folder in here.parents:
+            folder = here  # the repository, or above: only tests/
+        elif folder != here and here not in folder.parents:
             continue
+        files = [folder] if folder.is_file() else [p for pat in patterns for p in folder.rglob(pat)]
         for path in sorted(set(files)):
             cache = get_cache_dir(path)
             pyc = cache / (path.name[:-3] + PYC_TAIL)

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
-# kept when a test builds a child pytest's environment without the test run's PYTEST_* variables: the generated
+# kept where a test builds a child pytest's environment without the test run's PYTEST_* variables: the generated
 # projects need no third-party plugin, and autoloading the test environment's (xdist, hypothesis, anyio, trio,
 # pytest-benchmark) was about half the CPU of each small run (tests/conftest.py sets it)
 AUTOLOAD_OFF = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+SRC = str(REPO / "payload" / "src")  # splice's source, for a child's PYTHONPATH
 UNSHARE = shutil.which("unshare")
 PYENV_VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
 
@@ -200,6 +201,17 @@ def inherit_test_env(py: Path) -> None:
     version = "python%d.%d" % sys.version_info[:2]
     purelib = py.parent.parent / "lib" / version / "site-packages"
     (purelib / "_splice_test_env.pth").write_text("".join(d + "\n" for d in running_site_dirs()))
+
+
+def pytest_child_env(root: Path, splice_path: bool = True, drop: Sequence[str] = ()) -> Dict[str, str]:
+    """The environment a kernel hands to `!python -m pytest` in a generated project, before splice's plugin is
+    switched on: this run's own PYTEST_* and SPLICE_* variables (and those starting with `drop`) left out but
+    AUTOLOAD_OFF, the project (and splice's source) on PYTHONPATH, no bytecode written."""
+    ours = ("PYTEST_", "SPLICE_") + tuple(drop)
+    env = {k: v for k, v in os.environ.items() if k == AUTOLOAD_OFF or not k.startswith(ours)}
+    env["PYTHONPATH"] = os.pathsep.join([SRC, str(root)] if splice_path else [str(root)])
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
 
 
 def write_files(root: Path, files: Dict[str, str]) -> Path:

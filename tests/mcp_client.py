@@ -9,9 +9,8 @@ import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from helpers import AUTOLOAD_OFF, REPO
+from helpers import AUTOLOAD_OFF, SRC
 
-SRC = str(REPO / "payload" / "src")
 # the SDK starts a server with this and little else: its pytest runs load no plugin of the test environment, and its
 # temporary files go where the test run's do (tests/conftest.py)
 ENV = {"PYTHONPATH": SRC, AUTOLOAD_OFF: "1", **({"TMPDIR": os.environ["TMPDIR"]} if os.environ.get("TMPDIR") else {})}

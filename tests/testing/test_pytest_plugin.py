@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import AUTOLOAD_OFF, REPO, Kernel, make_venv, pyenv_python, write_files
+from helpers import Kernel, make_venv, pyenv_python, pytest_child_env, write_files
 from splice.testing.pytest_shim import SHIM, SHIM_DIR, enable
 
 pytestmark = pytest.mark.slow  # pytest runs in subprocesses, fresh venvs, a kernel
 
-SRC = str(REPO / "payload" / "src")
 
 LEDGER = {
     "pyproject.toml": "[project]\nname = 'ledger'\n",
@@ -105,9 +104,7 @@ def plant(root: Path) -> None:
 def env_for(root: Path, plugin: bool = True, splice_path: bool = True, **extra: str) -> dict:
     """The environment a kernel hands to `!python -m pytest`: the project on PYTHONPATH, splice importable, and (as
     `%load_ext splice` does) the shim's folder and name added."""
-    env = {k: v for k, v in os.environ.items() if k == AUTOLOAD_OFF or not k.startswith(("PYTEST_", "SPLICE_"))}
-    env["PYTHONPATH"] = os.pathsep.join([SRC, str(root)] if splice_path else [str(root)])
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env = pytest_child_env(root, splice_path)
     if plugin:
         enable(env)
     env.update(extra)

@@ -4,7 +4,6 @@ pytest runs on small generated projects."""
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import subprocess
@@ -13,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers import AUTOLOAD_OFF, REPO, write_files
+from helpers import pytest_child_env, write_files
 from splice.testing.failures import Failure, compact_ids, differs, group, shapes
 from splice.testing.runner import choose_passing
 from splice.testing.suspects import localize, natural
 
 pytestmark = pytest.mark.slow  # pytest runs in subprocesses
 
-SRC = str(REPO / "payload" / "src")
 
 CASES = [
     ("standard-rate-germany-household-goods", 100.0, 0.19),
@@ -117,10 +115,7 @@ def env_for(root: Path, **extra: str) -> dict:
     """`%load_ext splice`'s environment for `!python -m pytest`: splice importable, the plugin switched on."""
     from splice.testing.pytest_shim import enable
 
-    ours = ("PYTEST_", "SPLICE_", "SHOP_")
-    env = {k: v for k, v in os.environ.items() if k == AUTOLOAD_OFF or not k.startswith(ours)}
-    env["PYTHONPATH"] = os.pathsep.join([SRC, str(root)])
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env = pytest_child_env(root, drop=("SHOP_",))
     enable(env)
     env.update(extra)
     return env
